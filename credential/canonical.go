@@ -1,0 +1,221 @@
+package credential
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/piprate/json-gold/ld"
+)
+
+// Canonicalizer turns JSON-LD documents into their RDFC-1.0 (URDNA2015)
+// canonical N-Quads, refusing what JSON-LD would otherwise silently change:
+// terms that no context defines (they would be dropped), types and identifiers
+// that do not expand to absolute IRIs, unknown contexts, and strings with control
+// characters that json-gold does not escape the RDFC-1.0 way.
+//
+// A Canonicalizer is safe for concurrent use.
+type Canonicalizer struct {
+	loader *Loader
+}
+
+// NewCanonicalizer returns a canonicalizer that resolves contexts with loader.
+func NewCanonicalizer(loader *Loader) *Canonicalizer {
+	return &Canonicalizer{loader: loader}
+}
+
+// jsonLDKeywords are the keywords JSON-LD 1.1 defines. A member whose name looks
+// like a keyword but is not one is ignored by JSON-LD processors, so we refuse it.
+var jsonLDKeywords = map[string]bool{
+	"@base": true, "@container": true, "@context": true, "@direction": true, "@graph": true,
+	"@id": true, "@import": true, "@included": true, "@index": true, "@json": true,
+	"@language": true, "@list": true, "@nest": true, "@none": true, "@prefix": true,
+	"@propagate": true, "@protected": true, "@reverse": true, "@set": true, "@type": true,
+	"@value": true, "@version": true, "@vocab": true,
+}
+
+// Canonicalize returns the canonical N-Quads of doc. Errors wrap ErrMalformed (the
+// document would lose or change data in JSON-LD processing) or ErrUnknownContext.
+func (c *Canonicalizer) Canonicalize(doc map[string]any) (string, error) {
+	if err := c.checkJSON(doc, "", 0); err != nil {
+		return "", err
+	}
+	opts := ld.NewJsonLdOptions("")
+	opts.ProcessingMode = ld.JsonLd_1_1
+	opts.DocumentLoader = c.loader
+	opts.SafeMode = true
+	opts.Algorithm = ld.AlgorithmURDNA2015
+	opts.Format = "application/n-quads"
+
+	proc := ld.NewJsonLdProcessor()
+	expanded, err := proc.Expand(doc, opts)
+	if err != nil {
+		return "", jsonLDError(err)
+	}
+	if err := checkExpanded(expanded, ""); err != nil {
+		return "", err
+	}
+	dataset, err := ld.NewJsonLdApi().ToRDF(expanded, opts)
+	if err != nil {
+		return "", jsonLDError(err)
+	}
+	for _, quads := range dataset.Graphs {
+		for _, q := range quads {
+			for _, n := range []ld.Node{q.Subject, q.Predicate, q.Object, q.Graph} {
+				if iri, ok := n.(ld.IRI); ok && !ld.IsAbsoluteIri(iri.Value) {
+					return "", &InputError{Reason: fmt.Sprintf("%q does not expand to an absolute IRI; define it in a context", iri.Value)}
+				}
+				if lit, ok := n.(ld.Literal); ok && !ld.IsAbsoluteIri(lit.Datatype) {
+					return "", &InputError{Reason: fmt.Sprintf("datatype %q is not an absolute IRI", lit.Datatype)}
+				}
+			}
+		}
+	}
+	out, err := ld.NewNormalisationAlgorithm(ld.AlgorithmURDNA2015).Main(dataset, opts)
+	if err != nil {
+		return "", jsonLDError(err)
+	}
+	s, ok := out.(string)
+	if !ok {
+		return "", fmt.Errorf("canonicalize: unexpected output %T", out)
+	}
+	return s, nil
+}
+
+// jsonLDError classifies an error from json-gold.
+func jsonLDError(err error) error {
+	if errors.Is(err, ErrUnknownContext) {
+		return fmt.Errorf("canonicalize: %w", err)
+	}
+	var jerr *ld.JsonLdError
+	if errors.As(err, &jerr) {
+		msg := jerr.Error()
+		if jerr.Code == ld.InvalidProperty {
+			msg = "a member is not defined by any context and would be dropped by JSON-LD; define it in a context (" + msg + ")"
+		}
+		return &InputError{Reason: "JSON-LD: " + msg}
+	}
+	return &InputError{Reason: "JSON-LD: " + err.Error()}
+}
+
+const maxDepth = 64
+
+// checkJSON walks the compacted document before JSON-LD processing: keyword-like
+// names that are not keywords, contexts the loader does not know, strings that
+// are not valid UTF-8 or carry control characters, and excessive nesting.
+func (c *Canonicalizer) checkJSON(v any, path string, depth int) error {
+	if depth > maxDepth {
+		return &InputError{Field: path, Reason: fmt.Sprintf("nested deeper than %d levels", maxDepth)}
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			p := joinPath(path, k)
+			if err := checkString(k, p); err != nil {
+				return err
+			}
+			if strings.HasPrefix(k, "@") && !jsonLDKeywords[k] {
+				return &InputError{Field: p, Reason: "not a JSON-LD keyword: JSON-LD would ignore it"}
+			}
+			if k == "@context" {
+				if err := c.checkContext(e, p); err != nil {
+					return err
+				}
+			}
+			if err := c.checkJSON(e, p, depth+1); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range t {
+			if err := c.checkJSON(e, fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+				return err
+			}
+		}
+	case string:
+		return checkString(t, path)
+	}
+	return nil
+}
+
+func (c *Canonicalizer) checkContext(v any, path string) error {
+	switch t := v.(type) {
+	case string:
+		if !c.loader.Has(t) {
+			return fmt.Errorf("%w: %s (TalentChain never fetches contexts from the network; an operator can add the file to the context folder)", ErrUnknownContext, t)
+		}
+	case []any:
+		for i, e := range t {
+			if err := c.checkContext(e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case map[string]any, nil:
+		// Inline contexts are processed by JSON-LD; protected terms of the
+		// standard contexts cannot be redefined by them.
+	default:
+		return &InputError{Field: path, Reason: "a context must be a URL, an object or an array of them"}
+	}
+	return nil
+}
+
+func checkString(s, path string) error {
+	if !utf8.ValidString(s) {
+		return &InputError{Field: path, Reason: "not valid UTF-8"}
+	}
+	for _, r := range s {
+		if (r < 0x20 && r != '\n' && r != '\r' && r != '\t') || r == 0x7f {
+			return &InputError{Field: path, Reason: fmt.Sprintf("control character U+%04X is not allowed", r)}
+		}
+	}
+	return nil
+}
+
+// checkExpanded refuses identifiers and types that did not expand to absolute IRIs.
+func checkExpanded(v any, path string) error {
+	switch t := v.(type) {
+	case map[string]any:
+		_, isValue := t["@value"]
+		for k, e := range t {
+			switch k {
+			case "@id":
+				if s, ok := e.(string); ok && !ld.IsAbsoluteIri(s) {
+					return &InputError{Field: path, Reason: fmt.Sprintf("identifier %q is not an absolute IRI", s)}
+				}
+			case "@type":
+				types, _ := e.([]any)
+				if s, ok := e.(string); ok {
+					types = []any{s}
+				}
+				for _, ty := range types {
+					s, _ := ty.(string)
+					if isValue && s == "@json" {
+						continue
+					}
+					if !ld.IsAbsoluteIri(s) {
+						return &InputError{Field: path, Reason: fmt.Sprintf("type %q is not defined by any context", s)}
+					}
+				}
+			default:
+				if err := checkExpanded(e, joinPath(path, k)); err != nil {
+					return err
+				}
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if err := checkExpanded(e, path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func joinPath(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
