@@ -1,0 +1,82 @@
+package credential
+
+import (
+	"fmt"
+	"maps"
+	"time"
+)
+
+// Signer signs credentials and presentations with one key, using the Data
+// Integrity eddsa-rdfc-2022 cryptosuite (or Ed25519Signature2020 for VC Data
+// Model 1.1 documents when asked).
+type Signer struct {
+	key    *KeyPair
+	loader *Loader
+	suite  *EdDSA
+}
+
+// NewSigner returns a signer for key, resolving contexts with loader.
+func NewSigner(loader *Loader, key *KeyPair) (*Signer, error) {
+	if key == nil || key.Private == nil {
+		return nil, fmt.Errorf("signer: a key pair with its secret key is required")
+	}
+	if key.ID == "" || key.Controller == "" {
+		return nil, fmt.Errorf("signer: the key needs an id and a controller")
+	}
+	return &Signer{key: key, loader: loader, suite: NewEdDSA(NewCanonicalizer(loader))}, nil
+}
+
+// Key returns the signer's key pair.
+func (s *Signer) Key() *KeyPair { return s.key }
+
+// SignCredential returns doc signed as an assertion of the key's controller. A
+// document without an issuer gets the controller as issuer; a document naming
+// another issuer is refused, since nobody could verify it. created zero means now.
+func (s *Signer) SignCredential(doc map[string]any, created time.Time) (map[string]any, error) {
+	if _, err := dataModel(doc); err != nil {
+		return nil, &InputError{Field: "@context", Reason: err.Error()}
+	}
+	if err := requireType(doc, "VerifiableCredential"); err != nil {
+		return nil, &InputError{Field: "type", Reason: err.Error()}
+	}
+	doc = maps.Clone(doc)
+	if _, ok := doc["issuer"]; !ok {
+		doc["issuer"] = s.key.Controller
+	}
+	issuer, err := idOf(doc["issuer"])
+	if err != nil {
+		return nil, &InputError{Field: "issuer", Reason: err.Error()}
+	}
+	if issuer != s.key.Controller {
+		return nil, &InputError{Field: "issuer", Reason: fmt.Sprintf("is %s, but the key belongs to %s", issuer, s.key.Controller)}
+	}
+	return s.sign(doc, ProofOptions{VerificationMethod: s.key.ID, Purpose: RelAssertionMethod, Created: created})
+}
+
+// SignPresentation returns the presentation doc signed by the holder for the
+// verifier's challenge and domain. A presentation without a holder gets the
+// key's controller as holder.
+func (s *Signer) SignPresentation(doc map[string]any, challenge, domain string, created time.Time) (map[string]any, error) {
+	if challenge == "" {
+		return nil, &InputError{Field: "challenge", Reason: "a presentation must answer a verifier's challenge"}
+	}
+	if err := requireType(doc, "VerifiablePresentation"); err != nil {
+		return nil, &InputError{Field: "type", Reason: err.Error()}
+	}
+	doc = maps.Clone(doc)
+	if _, ok := doc["holder"]; !ok {
+		doc["holder"] = s.key.Controller
+	}
+	return s.sign(doc, ProofOptions{VerificationMethod: s.key.ID, Purpose: RelAuthentication, Created: created, Challenge: challenge, Domain: domain})
+}
+
+func (s *Signer) sign(doc map[string]any, opts ProofOptions) (map[string]any, error) {
+	version, err := dataModel(doc)
+	if err != nil {
+		return nil, &InputError{Field: "@context", Reason: err.Error()}
+	}
+	if version == "1.1" {
+		return SignEd25519Signature2020(s.loader, doc, s.key.Private, opts)
+	}
+	return s.suite.Sign(doc, s.key.Private, opts)
+}
