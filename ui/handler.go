@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-playground/validator/v10"
+
+	"github.com/talentchain/talentchain/credential"
+)
+
+// Verifier checks credentials and presentations. *credential.Verifier satisfies it.
+//
+// raw is the JSON of the credential or presentation object exactly as the client
+// sent it. A document that was readable but does not verify is a Result with
+// Verified false and a nil error. The errors are:
+//   - an error wrapping credential.ErrMalformed (a *credential.InputError when the
+//     offending field is known) or credential.ErrUnknownContext: the document is
+//     unusable; its message is shown to the client;
+//   - ctx.Err() when ctx ends first;
+//   - anything else is an internal failure; it is logged, never shown.
+type Verifier interface {
+	VerifyCredential(ctx context.Context, raw []byte, opts credential.VerifyOptions) (*credential.Result, error)
+	VerifyPresentation(ctx context.Context, raw []byte, opts credential.VerifyOptions) (*credential.Result, error)
+}
+
+// Ready reports whether the node's services are ready to answer; /healthz
+// answers 503 until it returns true.
+type Ready func() bool
+
+// handler holds the dependencies of the routes.
+type handler struct {
+	cfg      Config
+	verifier Verifier
+	ready    Ready
+	log      *slog.Logger
+	validate *validator.Validate
+}
+
+// New returns the HTTP handler of the web layer: the routes wrapped in the
+// request id, logging, panic recovery and security header middleware.
+func New(cfg Config, v Verifier, ready Ready, log *slog.Logger) (http.Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case v == nil:
+		return nil, errors.New("ui: nil Verifier")
+	case ready == nil:
+		return nil, errors.New("ui: nil Ready")
+	case log == nil:
+		return nil, errors.New("ui: nil logger")
+	}
+	h := &handler{cfg: cfg, verifier: v, ready: ready, log: log, validate: newValidator()}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", h.landing)
+	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.HandleFunc("POST /credentials/verify", h.verifyCredential)
+	mux.HandleFunc("POST /presentations/verify", h.verifyPresentation)
+
+	return h.withRequestID(h.withLogging(h.withRecovery(withSecurityHeaders(mux)))), nil
+}
+
+func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
+	if !h.ready() {
+		h.fail(w, r, errNotReady)
+		return
+	}
+	h.writeJSON(w, r, map[string]string{"status": "ok"})
+}
+
+func (h *handler) verifyCredential(w http.ResponseWriter, r *http.Request) {
+	var req credentialVerifyRequest
+	if err := h.decode(r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
+	defer cancel()
+	res, err := h.verifier.VerifyCredential(ctx, req.VerifiableCredential, req.Options.verifyOptions())
+	h.renderResult(w, r, res, err)
+}
+
+func (h *handler) verifyPresentation(w http.ResponseWriter, r *http.Request) {
+	var req presentationVerifyRequest
+	if err := h.decode(r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
+	defer cancel()
+	res, err := h.verifier.VerifyPresentation(ctx, req.VerifiablePresentation, req.Options.verifyOptions())
+	h.renderResult(w, r, res, err)
+}
+
+// renderResult answers a verification: the Result as JSON, or the error as a problem.
+func (h *handler) renderResult(w http.ResponseWriter, r *http.Request, res *credential.Result, err error) {
+	if err == nil && res == nil {
+		err = errors.New("verifier returned neither a result nor an error")
+	}
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("verify: %w", err))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.writeJSON(w, r, res)
+}
+
+// writeJSON answers 200 with v as JSON.
+func (h *handler) writeJSON(w http.ResponseWriter, r *http.Request, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("encode response: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(append(body, '\n'))
+}

@@ -1,0 +1,68 @@
+package ui
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestProblemForIsTheOnlyMapping reads the package's own source: an error
+// status (an http.Status constant other than StatusOK, or the 499 constant) may
+// appear only in problemFor, and only fail and the status recorder may call
+// WriteHeader. A new handler that picks its own status fails here.
+func TestProblemForIsTheOnlyMapping(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	checked := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(fset, name, src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked++
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok {
+				continue
+			}
+			ast.Inspect(fn, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.SelectorExpr:
+					if id, ok := n.X.(*ast.Ident); ok && id.Name == "http" {
+						switch {
+						case strings.HasPrefix(n.Sel.Name, "Status") && n.Sel.Name != "StatusOK" && n.Sel.Name != "StatusText" && fn.Name.Name != "problemFor":
+							t.Errorf("%s: %s uses http.%s; statuses come from problemFor", fset.Position(n.Pos()), fn.Name.Name, n.Sel.Name)
+						case n.Sel.Name == "Error":
+							t.Errorf("%s: %s calls http.Error; answer errors with fail", fset.Position(n.Pos()), fn.Name.Name)
+						}
+					}
+					if n.Sel.Name == "WriteHeader" && fn.Name.Name != "fail" && fn.Name.Name != "WriteHeader" {
+						t.Errorf("%s: %s calls WriteHeader; answer errors with fail", fset.Position(n.Pos()), fn.Name.Name)
+					}
+				case *ast.Ident:
+					if n.Name == "statusClientClosedRequest" && fn.Name.Name != "problemFor" {
+						t.Errorf("%s: %s uses statusClientClosedRequest", fset.Position(n.Pos()), fn.Name.Name)
+					}
+				}
+				return true
+			})
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no source files read")
+	}
+}
