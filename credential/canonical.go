@@ -37,7 +37,14 @@ var jsonLDKeywords = map[string]bool{
 
 // Canonicalize returns the canonical N-Quads of doc. Errors wrap ErrMalformed (the
 // document would lose or change data in JSON-LD processing) or ErrUnknownContext.
-func (c *Canonicalizer) Canonicalize(doc map[string]any) (string, error) {
+func (c *Canonicalizer) Canonicalize(doc map[string]any) (out string, err error) {
+	// json-gold panics on some inputs (for example Go number types other than
+	// float64); no input may bring the process down.
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = "", &InputError{Reason: fmt.Sprintf("JSON-LD processing failed: %v", p)}
+		}
+	}()
 	if err := c.checkJSON(doc, "", 0); err != nil {
 		return "", err
 	}
@@ -72,11 +79,11 @@ func (c *Canonicalizer) Canonicalize(doc map[string]any) (string, error) {
 			}
 		}
 	}
-	out, err := ld.NewNormalisationAlgorithm(ld.AlgorithmURDNA2015).Main(dataset, opts)
+	nq, err := ld.NewNormalisationAlgorithm(ld.AlgorithmURDNA2015).Main(dataset, opts)
 	if err != nil {
 		return "", jsonLDError(err)
 	}
-	s, ok := out.(string)
+	s, ok := nq.(string)
 	if !ok {
 		return "", fmt.Errorf("canonicalize: unexpected output %T", out)
 	}
@@ -135,6 +142,9 @@ func (c *Canonicalizer) checkJSON(v any, path string, depth int) error {
 		}
 	case string:
 		return checkString(t, path)
+	case float64, bool, nil:
+	default:
+		return &InputError{Field: path, Reason: fmt.Sprintf("a %T is not a JSON value here; decode documents with ParseDocument or encoding/json", v)}
 	}
 	return nil
 }

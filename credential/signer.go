@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"time"
@@ -71,6 +72,12 @@ func (s *Signer) SignPresentation(doc map[string]any, challenge, domain string, 
 }
 
 func (s *Signer) sign(doc map[string]any, opts ProofOptions) (map[string]any, error) {
+	// Documents built in Go may hold ints, structs or json.Number; JSON-LD
+	// processing needs the plain JSON types, so round-trip through JSON once.
+	doc, err := normalizeJSON(doc)
+	if err != nil {
+		return nil, err
+	}
 	version, err := dataModel(doc)
 	if err != nil {
 		return nil, &InputError{Field: "@context", Reason: err.Error()}
@@ -79,4 +86,13 @@ func (s *Signer) sign(doc map[string]any, opts ProofOptions) (map[string]any, er
 		return SignEd25519Signature2020(s.loader, doc, s.key.Private, opts)
 	}
 	return s.suite.Sign(doc, s.key.Private, opts)
+}
+
+// normalizeJSON returns doc as encoding/json would decode it.
+func normalizeJSON(doc map[string]any) (map[string]any, error) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, &InputError{Reason: "not representable as JSON: " + err.Error()}
+	}
+	return ParseDocument(b)
 }
