@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/ui"
+)
+
+// TestBinaryServe builds the talentchain binary and runs `serve` as a user
+// would: it answers /healthz, refuses a malformed body with a problem, verifies
+// through the real credential verifier, logs JSON, and exits 0 on SIGTERM.
+func TestBinaryServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "talentchain")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, ".")...)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	addr := freeAddr(t)
+	data := filepath.Join(dir, "data")
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, "serve", "--data", data, "--addr", addr, "--log-format", "json")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Env = append(os.Environ(), "TALENTCHAIN_ADDR=127.0.0.1:1") // the flag must win
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+
+	base := "http://" + addr
+	waitHealthy(t, base, 60*time.Second)
+
+	if fi, err := os.Stat(data); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data folder %s: %v (mode %v)", data, err, fi.Mode())
+	}
+
+	t.Run("malformed body is a 400 problem", func(t *testing.T) {
+		resp, err := http.Post(base+"/credentials/verify", "application/json", strings.NewReader(`{"verifiableCredential": {`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p ui.Problem
+		if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 400 || resp.Header.Get("Content-Type") != "application/problem+json" || p.Status != 400 || p.Detail == "" {
+			t.Errorf("status %d, type %q, problem %+v", resp.StatusCode, resp.Header.Get("Content-Type"), p)
+		}
+	})
+
+	t.Run("unsigned credential is answered, not verified", func(t *testing.T) {
+		body := `{"verifiableCredential": {
+			"@context": ["https://www.w3.org/ns/credentials/v2"],
+			"type": ["VerifiableCredential"],
+			"issuer": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+			"credentialSubject": {"id": "did:example:student"}}}`
+		resp, err := http.Post(base+"/credentials/verify", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var res credential.Result
+		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 200 || res.Verified || len(res.Errors) == 0 || len(res.Checks) == 0 {
+			t.Errorf("status %d, result %+v", resp.StatusCode, res)
+		}
+	})
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\nstderr:\n%s", err, &stderr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("still running 10s after SIGTERM\nstderr:\n%s", &stderr)
+	}
+
+	if stdout.Len() != 0 {
+		t.Errorf("serve wrote to stdout: %q", &stdout)
+	}
+	var msgs []string
+	sc := bufio.NewScanner(&stderr)
+	for sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Errorf("log line is not JSON: %q", sc.Text())
+			continue
+		}
+		msg, _ := line["msg"].(string)
+		msgs = append(msgs, msg)
+	}
+	for _, want := range []string{"talentchain serving", "http request", "shutting down", "stopped"} {
+		if !strings.Contains(strings.Join(msgs, "\n"), want) {
+			t.Errorf("no %q log line; got %q", want, msgs)
+		}
+	}
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// serveEnv maps serve's flags to the environment variables that set them.
+var serveEnv = map[string]string{
+	"data":             "TALENTCHAIN_DATA",
+	"addr":             "TALENTCHAIN_ADDR",
+	"log-format":       "TALENTCHAIN_LOG_FORMAT",
+	"log-level":        "TALENTCHAIN_LOG_LEVEL",
+	"contexts":         "TALENTCHAIN_CONTEXTS",
+	"max-body":         "TALENTCHAIN_MAX_BODY",
+	"shutdown-timeout": "TALENTCHAIN_SHUTDOWN_TIMEOUT",
+}
+
+// serveCommand runs the node until SIGINT or SIGTERM.
+func serveCommand(ctx context.Context, e *env, args []string) error {
+	cfg, err := parseServe(e, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, cfg.logFormat, cfg.logLevel)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := runServe(ctx, cfg, log); err != nil {
+		log.Error("serve failed", slog.String("error", err.Error()))
+		return err
+	}
+	return nil
+}
+
+// parseServe turns serve's flags and environment into a config.
+func parseServe(e *env, args []string) (config, error) {
+	cfg := defaultConfig()
+	fs := newFlagSet(e, "serve", "[--data DIR] [--addr HOST:PORT] [flags]")
+	fs.StringVar(&cfg.dataDir, "data", cfg.dataDir, "data `folder`, created with mode 0700 if missing (env TALENTCHAIN_DATA)")
+	fs.StringVar(&cfg.addr, "addr", cfg.addr, "`host:port` to serve the UI and APIs on (env TALENTCHAIN_ADDR)")
+	fs.StringVar(&cfg.logFormat, "log-format", cfg.logFormat, "log `format`: text or json (env TALENTCHAIN_LOG_FORMAT)")
+	fs.TextVar(&cfg.logLevel, "log-level", cfg.logLevel, "log `level`: debug, info, warn or error (env TALENTCHAIN_LOG_LEVEL)")
+	fs.StringVar(&cfg.contextsDir, "contexts", cfg.contextsDir, "`folder` of extra JSON-LD context files to trust, besides the embedded ones (env TALENTCHAIN_CONTEXTS)")
+	fs.Int64Var(&cfg.ui.MaxBodyBytes, "max-body", cfg.ui.MaxBodyBytes, "largest request body in `bytes` (env TALENTCHAIN_MAX_BODY)")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", cfg.shutdownTimeout, "how long to let requests finish on SIGINT/SIGTERM (env TALENTCHAIN_SHUTDOWN_TIMEOUT)")
+	if err := parseFlags(fs, e, serveEnv, args); err != nil {
+		return config{}, err
+	}
+	if err := cfg.validate(); err != nil {
+		return config{}, &usageError{msg: "serve: " + err.Error()}
+	}
+	return cfg, nil
+}
+
+// newLogger returns the process logger: JSON or text lines on w.
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// runServe prepares the data folder, wires the node, listens on cfg.addr and
+// serves until ctx ends.
+func runServe(ctx context.Context, cfg config, log *slog.Logger) error {
+	if err := prepareDataDir(cfg.dataDir, log); err != nil {
+		return err
+	}
+	a, err := build(ctx, cfg, log)
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return errors.Join(fmt.Errorf("listen: %w", err), a.close())
+	}
+	return serveOn(ctx, ln, a, cfg.shutdownTimeout, log)
+}
+
+// serveOn serves a on ln until ctx ends, then stops taking requests, lets the
+// running ones finish within timeout and closes the services.
+func serveOn(ctx context.Context, ln net.Listener, a *app, timeout time.Duration, log *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	a.ready.Store(true)
+	log.Info("talentchain serving", slog.String("addr", ln.Addr().String()), slog.String("url", "http://"+ln.Addr().String()+"/"))
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", slog.String("cause", context.Cause(ctx).Error()), slog.Duration("timeout", timeout))
+	case serveErr = <-served:
+		serveErr = fmt.Errorf("serve: %w", serveErr)
+	}
+	a.ready.Store(false)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		serveErr = errors.Join(serveErr, fmt.Errorf("shutdown: %w", err))
+	}
+	if err := a.close(); err != nil {
+		serveErr = errors.Join(serveErr, fmt.Errorf("close services: %w", err))
+	}
+	if serveErr == nil {
+		log.Info("stopped")
+	}
+	return serveErr
+}
+
+// prepareDataDir creates the data folder with mode 0700, and warns when an
+// existing one is open to other users.
+func prepareDataDir(dir string, log *slog.Logger) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("data folder %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return fmt.Errorf("create data folder: %w", err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("data folder %s is not a folder", abs)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("data folder is readable by other users; chmod 700 it", slog.String("data", abs), slog.String("mode", fi.Mode().Perm().String()))
+	}
+	log.Info("data folder", slog.String("data", abs))
+	return nil
+}
