@@ -1,10 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"time"
-
-	"github.com/go-playground/validator/v10"
 )
 
 // Config tunes the web layer. Start from DefaultConfig; New refuses a Config that
@@ -12,10 +11,10 @@ import (
 type Config struct {
 	// MaxBodyBytes is the largest request body accepted; larger bodies are
 	// answered with 413. Between 1 KiB and 64 MiB.
-	MaxBodyBytes int64 `validate:"min=1024,max=67108864"`
+	MaxBodyBytes int64
 	// VerifyTimeout bounds one verification; past it the request is answered
 	// with 503. Between 100ms and 5 minutes.
-	VerifyTimeout time.Duration `validate:"min=100000000,max=300000000000"`
+	VerifyTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults: 1 MiB bodies, 30 s per verification.
@@ -26,10 +25,22 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports the first reason cfg is unusable.
+// Limits of the Config fields.
+const (
+	minBodyBytes     = 1 << 10
+	maxBodyBytes     = 64 << 20
+	minVerifyTimeout = 100 * time.Millisecond
+	maxVerifyTimeout = 5 * time.Minute
+)
+
+// Validate reports why cfg is unusable, or nil.
 func (c Config) Validate() error {
-	if err := validator.New().Struct(c); err != nil {
-		return fmt.Errorf("ui config: %w", err)
+	var errs []error
+	if c.MaxBodyBytes < minBodyBytes || c.MaxBodyBytes > maxBodyBytes {
+		errs = append(errs, fmt.Errorf("ui config: MaxBodyBytes %d: must be between %d and %d", c.MaxBodyBytes, minBodyBytes, maxBodyBytes))
 	}
-	return nil
+	if c.VerifyTimeout < minVerifyTimeout || c.VerifyTimeout > maxVerifyTimeout {
+		errs = append(errs, fmt.Errorf("ui config: VerifyTimeout %s: must be between %s and %s", c.VerifyTimeout, minVerifyTimeout, maxVerifyTimeout))
+	}
+	return errors.Join(errs...)
 }

@@ -76,7 +76,7 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) verifyCredential(w http.ResponseWriter, r *http.Request) {
 	var req credentialVerifyRequest
-	if err := h.decode(r, &req); err != nil {
+	if err := h.decode(w, r, &req); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -88,7 +88,7 @@ func (h *handler) verifyCredential(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) verifyPresentation(w http.ResponseWriter, r *http.Request) {
 	var req presentationVerifyRequest
-	if err := h.decode(r, &req); err != nil {
+	if err := h.decode(w, r, &req); err != nil {
 		h.fail(w, r, err)
 		return
 	}

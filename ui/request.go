@@ -84,12 +84,13 @@ func (e *validationError) Error() string {
 // decode reads the JSON body of r into dst (a pointer to a request struct) and
 // validates it. It refuses other media types, bodies over the size limit,
 // invalid UTF-8, malformed JSON, trailing data, unknown fields at any level and
-// values of the wrong JSON type.
-func (h *handler) decode(r *http.Request, dst any) error {
+// values of the wrong JSON type. Past the size limit the server closes the
+// connection after the answer rather than read the rest.
+func (h *handler) decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err := checkMediaType(r.Header.Get("Content-Type")); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, h.cfg.MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return fmt.Errorf("%w: the limit is %d bytes", errTooLarge, h.cfg.MaxBodyBytes)

@@ -55,7 +55,7 @@ func (c config) validate() error {
 		return fmt.Errorf("--shutdown-timeout %s: must be positive", c.shutdownTimeout)
 	}
 	if err := c.ui.Validate(); err != nil {
-		return fmt.Errorf("--max-body %d: %w", c.ui.MaxBodyBytes, err)
+		return fmt.Errorf("--max-body: %w", err)
 	}
 	return nil
 }
@@ -79,7 +79,8 @@ func (a *app) close() error {
 
 // build constructs the node's services from cfg, in dependency order, and the
 // HTTP handler over them. It is the one place where services are wired; the
-// data folder exists when it runs. On error, whatever was opened is closed.
+// data folder exists when it runs; ctx bounds the start-up of services that
+// need one (the store, the chain node). On error, whatever was opened is closed.
 //
 // Still to come here, in this order:
 //   - the embedded store (store/, bbolt) opened under cfg.dataDir, closed last:
