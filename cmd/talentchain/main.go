@@ -41,6 +41,8 @@ func (e *usageError) Error() string { return e.msg }
 func commands() []command {
 	return []command{
 		{name: "serve", summary: "run the node: web UI and APIs on one port, data on disk", run: serveCommand},
+		{name: "key", summary: "key new: print a new Ed25519 key pair with its did:key", run: keyCommand},
+		{name: "vc", summary: "vc sign | vc verify: sign a credential, or verify one (exit 0 valid, 1 not, 2 unusable)", run: vcCommand},
 		{name: "help", summary: "list the commands, or show one command's flags", run: helpCommand},
 	}
 }
@@ -57,6 +59,13 @@ func run(ctx context.Context, e *env, args []string) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, new(*exitError)):
+		var ee *exitError
+		errors.As(err, &ee)
+		if ee.code != 1 || !strings.Contains(err.Error(), "not verified") {
+			fmt.Fprintf(e.stderr, "talentchain: %v\n", err)
+		}
+		return ee.code
 	case errors.As(err, new(*usageError)):
 		fmt.Fprintf(e.stderr, "talentchain: %v\n", err)
 		return 2
