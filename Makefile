@@ -7,15 +7,26 @@ BIN      ?= bin/talentchain
 # Our Go files: not .git, testdata or the patched copies in third_party.
 GOFILES = $(shell find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -not -path './third_party/*')
 
-.PHONY: test fmt-check vet run build bench fuzz fmt
+.PHONY: test test-deps fmt-check vet run build bench fuzz fmt
 
 ## test: gofmt check, go vet, then every test with the race detector. The Redis
 ## tests start their own redis-server when it is on PATH (or use
 ## TALENTCHAIN_REDIS_ADDR); they are skipped without one, and fail with CI=true.
-test: fmt-check vet
-	@command -v redis-server >/dev/null || [ -n "$$TALENTCHAIN_REDIS_ADDR" ] || \
-		echo "make test: no redis-server on PATH: the Redis store tests will be skipped (apt-get install redis-server)" >&2
+test: test-deps fmt-check vet
 	$(GO) test -race -count=1 -timeout 40m ./...
+
+## test-deps: a fresh Debian machine lacks redis-server; install it when we can
+## (root with apt-get), otherwise say that the Redis tests will be skipped.
+test-deps:
+	@if ! command -v redis-server >/dev/null && [ -z "$$TALENTCHAIN_REDIS_ADDR" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "make test: installing redis-server for the Redis store tests"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; \
+		else \
+			echo "make test: no redis-server on PATH: the Redis store tests will be skipped (apt-get install redis-server)" >&2; \
+		fi; \
+	fi
 
 fmt-check:
 	@out="$$(gofmt -l $(GOFILES))"; \
