@@ -114,6 +114,8 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	a.check = newOverlay(a.staged)
 	a.meta.ChainID = req.ChainId
 	a.meta.Height = req.InitialHeight - 1
+	a.meta.StateHeight = a.meta.Height
+	a.meta.AppHash = a.staged.root()
 	a.meta.BlockTime = req.Time.UTC()
 	a.log.Info("chain initialised", "chain_id", req.ChainId, "members", len(ug.Members), "threshold", ug.Threshold)
 	return &abci.ResponseInitChain{AppHash: a.staged.root()}, nil
@@ -198,7 +200,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		results[i] = &abci.ExecTxResult{Code: uint32(CodeOK), Data: out.data, Events: out.events}
 	}
 	a.staged = a.committed.apply(a.deliver.writes)
-	a.next = meta{ChainID: a.meta.ChainID, Height: req.Height, AppHash: a.staged.root(), BlockTime: e.time}
+	a.next = meta{ChainID: a.meta.ChainID, Height: req.Height, AppHash: a.staged.root(), BlockTime: e.time, StateHeight: a.meta.StateHeight}
+	if !bytes.Equal(a.next.AppHash, a.meta.AppHash) {
+		a.next.StateHeight = req.Height
+	}
 	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: a.next.AppHash}, nil
 }
 

@@ -595,6 +595,13 @@ func TestQueries(t *testing.T) {
 	if r, _ := w.app.Query(context.Background(), &abci.RequestQuery{Path: PathGovernance, Height: 1}); Code(r.Code) != CodeBadQuery {
 		t.Errorf("historic query: code %s", Code(r.Code))
 	}
+	// An empty block leaves the state, and so the proof height, unchanged:
+	// the header after that height is the one that commits to the state.
+	before := w.query(PathGovernance, true).Height
+	w.block()
+	if r := w.query(PathGovernance, true); r.Height != before || before != w.height-1 {
+		t.Errorf("after an empty block: proof height %d, want %d (chain at %d)", r.Height, before, w.height)
+	}
 	// A proof for one key must not verify for another.
 	r := w.query(PathIssuer+w.uniDID, true)
 	_, appHash := w.app.Height()

@@ -92,17 +92,20 @@ func listPrefix(path string) (string, bool) {
 	return "", false
 }
 
-// Query answers from the last committed state only; Height must be 0 or
-// the last committed height.
+// Query answers from the last committed state only. The response's Height
+// is the last height whose block changed the state (the state is the same
+// through the last committed height), so the header at Height+1 exists, or
+// is the next block, and its AppHash verifies the proof. A request's Height
+// must be 0 or within that unchanged range.
 func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	snap, h := a.committed, a.meta.Height
+	snap, h := a.committed, a.meta.StateHeight
 	fail := func(c Code, format string, args ...any) (*abci.ResponseQuery, error) {
 		return &abci.ResponseQuery{Code: uint32(c), Log: fmt.Sprintf(format, args...), Height: h, Codespace: "talentchain"}, nil
 	}
-	if req.Height != 0 && req.Height != h {
-		return fail(CodeBadQuery, "only the latest height %d is kept for queries", h)
+	if req.Height != 0 && (req.Height < h || req.Height > a.meta.Height) {
+		return fail(CodeBadQuery, "only the latest state (heights %d..%d) is kept for queries", h, a.meta.Height)
 	}
 	if key, ok := StateKey(req.Path); ok {
 		resp := &abci.ResponseQuery{Key: []byte(key), Height: h}

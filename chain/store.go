@@ -29,10 +29,15 @@ func OpenDB(dir string) (dbm.DB, error) {
 
 // meta is what the application needs besides the state pairs to resume.
 type meta struct {
-	ChainID   string    `json:"chainId"`
-	Height    int64     `json:"height"`
-	AppHash   []byte    `json:"appHash"`
-	BlockTime time.Time `json:"blockTime"`
+	ChainID string `json:"chainId"`
+	Height  int64  `json:"height"`
+	AppHash []byte `json:"appHash"`
+	// StateHeight is the last height whose block changed the AppHash; the
+	// state after Height equals the state after StateHeight, which the
+	// header at StateHeight+1 commits to (the next header may never come:
+	// no empty blocks).
+	StateHeight int64     `json:"stateHeight"`
+	BlockTime   time.Time `json:"blockTime"`
 }
 
 // reader is a point lookup into a state view.

@@ -1,0 +1,229 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cometbft/cometbft/mempool"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+)
+
+// ErrNotFound means a queried entry does not exist (with a verified absence
+// proof when the client verifies proofs).
+var ErrNotFound = errors.New("chain: not found")
+
+// ErrNotConfirmed means a submitted transaction was not seen in a block
+// before the context ended; it may still commit later.
+var ErrNotConfirmed = errors.New("chain: transaction not confirmed")
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	// PollInterval is how often inclusion and proof blocks are polled;
+	// default 50ms.
+	PollInterval time.Duration
+	// TrustNode skips proof verification (the in-process node is trusted).
+	// With a remote node leave it false: every single-entry query is proved
+	// against the AppHash of the node's header at height+1. Checking that
+	// header's validator signatures is a light client's job (not done here).
+	TrustNode bool
+}
+
+// Client submits transactions to a CometBFT node and confirms their
+// inclusion, and reads registry state with proofs. It works over any
+// rpcclient.Client: the in-process local client or an HTTP client of a
+// remote node.
+type Client struct {
+	rpc rpcclient.Client
+	cfg ClientConfig
+}
+
+// NewClient returns a client over rpc.
+func NewClient(rpc rpcclient.Client, cfg ClientConfig) *Client {
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 50 * time.Millisecond
+	}
+	return &Client{rpc: rpc, cfg: cfg}
+}
+
+// Receipt says where a transaction committed.
+type Receipt struct {
+	Height int64  // block height that included the tx
+	TxHash string // upper-case hex SHA-256 of the tx bytes
+	Data   []byte // the transaction's result data (JSON), if any
+}
+
+// Submit broadcasts tx, retrying while the mempool is full, and waits until
+// a block includes it. A tx refused by CheckTx or failed in its block returns
+// a *CodeError; a tx not seen before ctx ends returns ErrNotConfirmed.
+func (c *Client) Submit(ctx context.Context, tx []byte) (Receipt, error) {
+	hash := TxHash(tx)
+	r := Receipt{TxHash: strings.ToUpper(hex.EncodeToString(hash))}
+	for backoff := c.cfg.PollInterval; ; backoff = min(backoff*2, 2*time.Second) {
+		res, err := c.rpc.BroadcastTxSync(ctx, tx)
+		if err == nil {
+			if res.Code != 0 {
+				return r, &CodeError{Code: Code(res.Code), Msg: strings.TrimPrefix(res.Log, Code(res.Code).String()+": ")}
+			}
+			break
+		}
+		var full mempool.ErrMempoolIsFull
+		switch {
+		case errors.Is(err, mempool.ErrTxInCache) || strings.Contains(err.Error(), "tx already exists in cache"):
+			// Already submitted: wait for it like any other.
+		case errors.As(err, &full) || strings.Contains(err.Error(), "mempool is full"):
+			if err := sleep(ctx, backoff); err != nil {
+				return r, fmt.Errorf("chain: submit %s: mempool full: %w", r.TxHash, err)
+			}
+			continue
+		default:
+			return r, fmt.Errorf("chain: submit %s: %w", r.TxHash, err)
+		}
+		break
+	}
+	for {
+		res, err := c.rpc.Tx(ctx, hash, false)
+		if err == nil {
+			r.Height, r.Data = res.Height, res.TxResult.Data
+			if res.TxResult.Code != 0 {
+				return r, &CodeError{Code: Code(res.TxResult.Code), Msg: strings.TrimPrefix(res.TxResult.Log, Code(res.TxResult.Code).String()+": ")}
+			}
+			return r, nil
+		}
+		if err := sleep(ctx, c.cfg.PollInterval); err != nil {
+			return r, fmt.Errorf("%w: %s: %w", ErrNotConfirmed, r.TxHash, err)
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// QueryRaw reads one entry at a single-entry path (see the Path constants)
+// and returns its JSON and the height it was read at. Unless the node is
+// trusted, the value — or its absence — is verified against the AppHash
+// of the header at height+1, waiting for that block if needed.
+func (c *Client) QueryRaw(ctx context.Context, path string) ([]byte, int64, error) {
+	if _, ok := StateKey(path); !ok {
+		return nil, 0, fmt.Errorf("chain: query %s: not a single-entry path", path)
+	}
+	res, err := c.rpc.ABCIQueryWithOptions(ctx, path, nil, rpcclient.ABCIQueryOptions{Prove: !c.cfg.TrustNode})
+	if err != nil {
+		return nil, 0, fmt.Errorf("chain: query %s: %w", path, err)
+	}
+	resp := res.Response
+	if code := Code(resp.Code); code != CodeOK && code != CodeNotFound {
+		return nil, resp.Height, fmt.Errorf("chain: query %s: %w", path, &CodeError{Code: code, Msg: resp.Log})
+	}
+	if !c.cfg.TrustNode {
+		appHash, err := c.appHashAfter(ctx, resp.Height)
+		if err != nil {
+			return nil, resp.Height, fmt.Errorf("chain: query %s: %w", path, err)
+		}
+		if err := VerifyQuery(appHash, path, &resp); err != nil {
+			return nil, resp.Height, fmt.Errorf("chain: query %s: %w", path, err)
+		}
+	}
+	if Code(resp.Code) == CodeNotFound {
+		return nil, resp.Height, fmt.Errorf("chain: query %s: %w", path, ErrNotFound)
+	}
+	return resp.Value, resp.Height, nil
+}
+
+// appHashAfter returns the AppHash committed by the header at height+1, the
+// hash of the state after block height.
+func (c *Client) appHashAfter(ctx context.Context, height int64) ([]byte, error) {
+	next := height + 1
+	for {
+		res, err := c.rpc.Commit(ctx, &next)
+		if err == nil && res.SignedHeader.Header != nil {
+			return bytes.Clone(res.SignedHeader.Header.AppHash), nil
+		}
+		if err := sleep(ctx, c.cfg.PollInterval); err != nil {
+			return nil, fmt.Errorf("waiting for header %d: %w", next, err)
+		}
+	}
+}
+
+// query reads path into out.
+func (c *Client) query(ctx context.Context, path string, out any) error {
+	raw, _, err := c.QueryRaw(ctx, path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("chain: decode %s: %w", path, err)
+	}
+	return nil
+}
+
+// List reads a list path (/issuers, /accreditation/{did}, /anchors/{did},
+// /statuslists/{did}) into out, a pointer to a slice. Lists carry no proof:
+// verify individual entries with the single-entry getters when it matters.
+func (c *Client) List(ctx context.Context, path string, out any) error {
+	res, err := c.rpc.ABCIQuery(ctx, path, nil)
+	if err != nil {
+		return fmt.Errorf("chain: list %s: %w", path, err)
+	}
+	if res.Response.Code != 0 {
+		return fmt.Errorf("chain: list %s: %w", path, &CodeError{Code: Code(res.Response.Code), Msg: res.Response.Log})
+	}
+	if err := json.Unmarshal(res.Response.Value, out); err != nil {
+		return fmt.Errorf("chain: decode %s: %w", path, err)
+	}
+	return nil
+}
+
+// Sequence returns the last sequence of an account (an issuer DID or
+// GovernanceSigner); the next transaction must carry it plus one.
+func (c *Client) Sequence(ctx context.Context, account string) (uint64, error) {
+	var a Account
+	err := c.query(ctx, PathAccount+account, &a)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	return a.Sequence, err
+}
+
+// Governance returns the governance members and threshold.
+func (c *Client) Governance(ctx context.Context) (*Governance, error) {
+	var g Governance
+	return &g, c.query(ctx, PathGovernance, &g)
+}
+
+// Issuer returns an issuer with its key and status history.
+func (c *Client) Issuer(ctx context.Context, did string) (*Issuer, error) {
+	var is Issuer
+	return &is, c.query(ctx, PathIssuer+did, &is)
+}
+
+// Accreditation returns an issuer's accreditation history for a credential type.
+func (c *Client) Accreditation(ctx context.Context, did, credentialType string) (*Accreditation, error) {
+	var a Accreditation
+	return &a, c.query(ctx, PathAccreditation+did+"/"+credentialType, &a)
+}
+
+// Anchor returns the anchor of a Merkle root (64 lowercase hex digits).
+func (c *Client) Anchor(ctx context.Context, rootHex string) (*AnchorRecord, error) {
+	var a AnchorRecord
+	return &a, c.query(ctx, PathAnchor+rootHex, &a)
+}
+
+// StatusList returns one of an issuer's status lists.
+func (c *Client) StatusList(ctx context.Context, did, listID string) (*StatusList, error) {
+	var l StatusList
+	return &l, c.query(ctx, PathStatusList+did+"/"+listID, &l)
+}
