@@ -41,9 +41,24 @@ const ShortTTL = 1100 * time.Millisecond
 // call and close it when t ends (t.Cleanup); the suite also closes some
 // stores itself, so Close must accept a second call.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	RunWith(t, open, Options{})
+}
+
+// Options adapt the suite to stores that wrap another one.
+type Options struct {
+	// MaxKeyLen is the longest key the store accepts when it is less than
+	// store.MaxKeyLen: a store.WithPrefix view loses the prefix's length.
+	MaxKeyLen int
+}
+
+// RunWith is Run with options.
+func RunWith(t *testing.T, open func(t *testing.T) store.Store, opts Options) {
+	if opts.MaxKeyLen == 0 {
+		opts.MaxKeyLen = store.MaxKeyLen
+	}
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s store.Store)
+		fn   func(t *testing.T, s store.Store, opts Options)
 	}{
 		{"CRUD", testCRUD},
 		{"NotFound", testNotFound},
@@ -67,7 +82,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.fn(t, open(t))
+			tc.fn(t, open(t), opts)
 		})
 	}
 }
@@ -119,7 +134,7 @@ func keys(entries []store.Entry) []string {
 	return out
 }
 
-func testCRUD(t *testing.T, s store.Store) {
+func testCRUD(t *testing.T, s store.Store, opts Options) {
 	ctx := t.Context()
 	wantMissing(t, s, "user/alice")
 	put(t, s, "user/alice", "v1", 0)
@@ -143,7 +158,7 @@ func testCRUD(t *testing.T, s store.Store) {
 		{"nil value", "v/nil", nil},
 		{"binary value", "v/bin", []byte{0, 0xff, 0xfe, '\n', 0, 'x'}},
 		{"unicode key", "证书/学位/张三", []byte("硕士")},
-		{"longest key", strings.Repeat("k", store.MaxKeyLen), []byte("long")},
+		{"longest key", strings.Repeat("k", opts.MaxKeyLen), []byte("long")},
 		{"key with spaces and symbols", "a b*?[]{}:\\/", []byte("x")},
 	}
 	for _, c := range cases {
@@ -173,7 +188,7 @@ func testCRUD(t *testing.T, s store.Store) {
 	wantValue(t, s, "copy", "original")
 }
 
-func testNotFound(t *testing.T, s store.Store) {
+func testNotFound(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	if _, err := s.Get(ctx, "missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Get: %v, want ErrNotFound", err)
@@ -194,7 +209,7 @@ func testNotFound(t *testing.T, s store.Store) {
 	wantMissing(t, s, "abcd")
 }
 
-func testCreate(t *testing.T, s store.Store) {
+func testCreate(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	if err := s.Create(ctx, "nonce/1", []byte("first"), 0); err != nil {
 		t.Fatalf("Create: %v", err)
@@ -224,7 +239,7 @@ func testCreate(t *testing.T, s store.Store) {
 
 const workers = 16
 
-func testCreateConcurrent(t *testing.T, s store.Store) {
+func testCreateConcurrent(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	for round := range 5 {
 		key := fmt.Sprintf("username/%d", round)
@@ -254,7 +269,7 @@ func testCreateConcurrent(t *testing.T, s store.Store) {
 	}
 }
 
-func testTake(t *testing.T, s store.Store) {
+func testTake(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	put(t, s, "claim/1", "credential", time.Hour)
 	got, err := s.Take(ctx, "claim/1")
@@ -276,7 +291,7 @@ func testTake(t *testing.T, s store.Store) {
 	}
 }
 
-func testTakeConcurrent(t *testing.T, s store.Store) {
+func testTakeConcurrent(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	for round := range 10 {
 		key := fmt.Sprintf("challenge/%d", round)
@@ -308,7 +323,7 @@ func testTakeConcurrent(t *testing.T, s store.Store) {
 	}
 }
 
-func testTTL(t *testing.T, s store.Store) {
+func testTTL(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	start := time.Now()
 	put(t, s, "ttl/get", "v", ShortTTL)
@@ -388,7 +403,7 @@ var listKeys = []string{
 	"A", "0",
 }
 
-func testList(t *testing.T, s store.Store) {
+func testList(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	for _, k := range listKeys {
 		put(t, s, k, "v:"+k, 0)
@@ -436,7 +451,7 @@ func testList(t *testing.T, s store.Store) {
 	}
 }
 
-func testListPagination(t *testing.T, s store.Store) {
+func testListPagination(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	const n = store.DefaultListLimit + 37
 	var ops []store.Op
@@ -493,7 +508,7 @@ func testListPagination(t *testing.T, s store.Store) {
 	}
 }
 
-func testApply(t *testing.T, s store.Store) {
+func testApply(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	put(t, s, "pre/del", "x", 0)
 	put(t, s, "pre/keep", "keep", 0)
@@ -590,7 +605,7 @@ func testApply(t *testing.T, s store.Store) {
 // testApplyVisibility checks that a reader never sees half a batch: a writer
 // keeps setting two keys to the same number in one Apply while List, a
 // single read, must always find them equal.
-func testApplyVisibility(t *testing.T, s store.Store) {
+func testApplyVisibility(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	const rounds = 200
 	if err := s.Apply(ctx, store.OpPut("pair/x", []byte("0"), 0), store.OpPut("pair/y", []byte("0"), 0)); err != nil {
@@ -626,7 +641,7 @@ func testApplyVisibility(t *testing.T, s store.Store) {
 	}
 }
 
-func testIncr(t *testing.T, s store.Store) {
+func testIncr(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	steps := []struct {
 		delta, want int64
@@ -671,7 +686,7 @@ func testIncr(t *testing.T, s store.Store) {
 	}
 }
 
-func testIncrConcurrent(t *testing.T, s store.Store) {
+func testIncrConcurrent(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	const each = 50
 	var wg sync.WaitGroup
@@ -705,7 +720,7 @@ func testIncrConcurrent(t *testing.T, s store.Store) {
 	wantValue(t, s, "statuslist/next", strconv.Itoa(workers*each))
 }
 
-func testInvalid(t *testing.T, s store.Store) {
+func testInvalid(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	badKeys := []struct{ name, key string }{
 		{"empty", ""},
@@ -777,7 +792,7 @@ func testInvalid(t *testing.T, s store.Store) {
 
 // testNoLeak checks that error messages do not quote keys, which are often
 // secrets (session ids, claim tokens).
-func testNoLeak(t *testing.T, s store.Store) {
+func testNoLeak(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	const secret = "SeCrEt-token-4711"
 	put(t, s, "session/"+secret, "v", 0)
@@ -797,7 +812,7 @@ func testNoLeak(t *testing.T, s store.Store) {
 	}
 }
 
-func testContext(t *testing.T, s store.Store) {
+func testContext(t *testing.T, s store.Store, _ Options) {
 	put(t, s, "ctx/existing", "v", 0)
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -830,7 +845,7 @@ func testContext(t *testing.T, s store.Store) {
 	wantMissing(t, s, "ctx/counter")
 }
 
-func testLargeValue(t *testing.T, s store.Store) {
+func testLargeValue(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	big := make([]byte, store.MaxValueLen)
 	if _, err := rand.Read(big); err != nil {
@@ -859,7 +874,7 @@ func testLargeValue(t *testing.T, s store.Store) {
 	wantMissing(t, s, "large/too")
 }
 
-func testClose(t *testing.T, s store.Store) {
+func testClose(t *testing.T, s store.Store, _ Options) {
 	ctx := t.Context()
 	put(t, s, "k", "v", 0)
 	if err := s.Close(); err != nil {
