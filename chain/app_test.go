@@ -520,6 +520,11 @@ func TestSameBlockRules(t *testing.T) {
 	if len(is.Keys) != 2 || is.Keys[0].ValidUntilHeight != w.height || is.Keys[1].ValidFromHeight != w.height+1 {
 		t.Fatalf("key history %+v", is.Keys)
 	}
+	doc := is.DIDDocument()
+	if len(doc.VerificationMethod) != 2 || len(doc.AssertionMethod) != 2 ||
+		len(doc.Authentication) != 1 || doc.Authentication[0] != KeyID(w.uniDID, 2) {
+		t.Fatalf("DID document after rotation: %+v", doc)
+	}
 }
 
 func TestQueries(t *testing.T) {

@@ -158,6 +158,8 @@ func (c *Client) appHashAfter(ctx context.Context, height int64) ([]byte, error)
 	}
 }
 
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
 // query reads path into out.
 func (c *Client) query(ctx context.Context, path string, out any) error {
 	raw, _, err := c.QueryRaw(ctx, path)

@@ -105,6 +105,18 @@ func TestEmbeddedNode(t *testing.T) {
 		t.Fatalf("issuer %+v, %v", is, err)
 	}
 
+	doc, md, err := proving.ResolveDID(ctx, did)
+	if err != nil {
+		t.Fatalf("ResolveDID: %v", err)
+	}
+	if doc.ID != did || len(doc.VerificationMethod) != 1 || doc.VerificationMethod[0].PublicKeyMultibase != pubOf(uni) ||
+		len(doc.Authentication) != 1 || md.Deactivated || md.Status != StatusActive {
+		t.Fatalf("DID document %+v, metadata %+v", doc, md)
+	}
+	if _, _, err := proving.ResolveDID(ctx, IssuerDID(testKey("nobody").Public().(ed25519.PublicKey))); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown DID: %v", err)
+	}
+
 	// A replayed tx is refused with its code, not a Go error of the transport.
 	replay := NewTx(&Anchor{Root: root("other"), LeafCount: 1}, KeyID(did, 1), 1)
 	if err := replay.Sign(n.ChainID(), uni); err != nil {
