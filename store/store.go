@@ -112,6 +112,7 @@ type Store interface {
 	// last key of a page as the next page's After; a page shorter than the
 	// limit is the last one. Entries written or deleted while a caller pages
 	// may or may not appear, but no key appears twice and none out of order.
+	// Values come with the keys: keep pages of large values small.
 	List(ctx context.Context, prefix string, opts ListOptions) ([]Entry, error)
 
 	// Apply performs ops in order, atomically: either all of them take

@@ -10,7 +10,10 @@
 //	                  for removing expired keys from <prefix>i
 //
 // Every write runs as one Lua script that updates the value and both sets,
-// so writes and batches are atomic and the index never misses a live key.
+// so writes and batches are atomic and the index never misses a live key. A
+// script checks every condition (a batch's creates) before its first write,
+// and Redis refuses a script's write for lack of memory only before the
+// script has written anything, so a batch is applied entirely or not at all.
 // Expiry itself is Redis's: an expired value is never returned. The index may
 // briefly keep an expired key; List checks each indexed key's value in the
 // same script and drops the stale ones, and each write also sweeps a few
@@ -370,7 +373,11 @@ func (s *Store) Incr(ctx context.Context, key string, delta int64) (int64, error
 	n, err := incrScript.Run(ctx, s.c, []string{s.idx, s.exp, s.data + key}, key, delta).Int64()
 	if err != nil {
 		if goredis.HasErrorPrefix(err, "NOTINT") {
-			err = &store.InvalidError{Field: "value", Reason: "stored value is not a decimal int64, or the result overflows"}
+			if strings.Contains(err.Error(), "overflow") {
+				err = &store.InvalidError{Field: "delta", Reason: "increment would overflow int64"}
+			} else {
+				err = &store.InvalidError{Field: "value", Reason: "stored value is not a decimal int64"}
+			}
 		}
 		return 0, s.fail(ctx, "incr", err)
 	}
@@ -389,7 +396,7 @@ func (s *Store) List(ctx context.Context, prefix string, opts store.ListOptions)
 	// ZRANGEBYLEX bounds. Keys are UTF-8, which never contains the byte
 	// 0xff, so every key starting with prefix sorts below prefix+"\xff".
 	lo := "[" + prefix
-	if opts.After >= prefix {
+	if opts.After != "" && opts.After >= prefix {
 		lo = "(" + opts.After
 	}
 	hi := "+"
