@@ -39,7 +39,7 @@ func TestBinaryServe(t *testing.T) {
 	addr := freeAddr(t)
 	data := filepath.Join(dir, "data")
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", addr, "--log-format", "json")
+	cmd := exec.Command(bin, "serve", "--data", data, "--addr", addr, "--log-format", "json", "--chain-listen", "tcp://"+freeAddr(t))
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.Env = append(os.Environ(), "TALENTCHAIN_ADDR=127.0.0.1:1") // the flag must win
 	if err := cmd.Start(); err != nil {
@@ -122,7 +122,7 @@ func TestBinaryServe(t *testing.T) {
 		msg, _ := line["msg"].(string)
 		msgs = append(msgs, msg)
 	}
-	for _, want := range []string{"talentchain serving", "http request", "shutting down", "stopped"} {
+	for _, want := range []string{"chain node started", "chain ready", "talentchain serving", "http request", "shutting down", "stopped"} {
 		if !strings.Contains(strings.Join(msgs, "\n"), want) {
 			t.Errorf("no %q log line; got %q", want, msgs)
 		}

@@ -36,6 +36,9 @@ func TestDispatch(t *testing.T) {
 		{"serve bad log format", []string{"serve", "--log-format", "xml"}, 2, "", "--log-format"},
 		{"serve bad log level", []string{"serve", "--log-level", "loud"}, 2, "", "log-level"},
 		{"serve tiny body limit", []string{"serve", "--max-body", "10"}, 2, "", "--max-body"},
+		{"serve chain-rpc not a URL", []string{"serve", "--chain-rpc", "node1:26657"}, 2, "", "--chain-rpc"},
+		{"serve chain-listen without tcp", []string{"serve", "--chain-listen", "127.0.0.1:26657"}, 2, "", "--chain-listen"},
+		{"serve block interval too short", []string{"serve", "--block-interval", "1ms"}, 2, "", "--block-interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,6 +73,13 @@ func TestParseServe(t *testing.T) {
 		{"flags win over environment", map[string]string{"TALENTCHAIN_DATA": "/srv/tc", "TALENTCHAIN_ADDR": "0.0.0.0:9000"}, []string{"--data", "d", "-addr", "[::1]:8081"}, func(c config) bool {
 			return c.dataDir == "d" && c.addr == "[::1]:8081"
 		}, ""},
+		{"chain defaults: embedded node, RPC on 26657", nil, nil, func(c config) bool {
+			return c.chain.remote == "" && c.chain.listen == "tcp://127.0.0.1:26657" && c.chain.blockInterval == 150*time.Millisecond
+		}, ""},
+		{"remote chain from the environment", map[string]string{"TALENTCHAIN_CHAIN_RPC": "http://10.0.0.5:26657", "TALENTCHAIN_BLOCK_INTERVAL": "1s"}, nil, func(c config) bool {
+			return c.chain.remote == "http://10.0.0.5:26657" && c.chain.blockInterval == time.Second
+		}, ""},
+		{"no embedded RPC listener", nil, []string{"--chain-listen", ""}, func(c config) bool { return c.chain.listen == "" }, ""},
 		{"bad environment value", map[string]string{"TALENTCHAIN_MAX_BODY": "lots"}, nil, nil, "TALENTCHAIN_MAX_BODY"},
 		{"empty data", nil, []string{"--data", ""}, nil, "--data"},
 		{"zero shutdown timeout", nil, []string{"--shutdown-timeout", "0s"}, nil, "--shutdown-timeout"},

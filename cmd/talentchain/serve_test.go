@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
 )
 
@@ -32,9 +33,19 @@ func (f fakeVerifier) VerifyPresentation(context.Context, []byte, credential.Ver
 	return f.result(), nil
 }
 
-func TestServeOnAndShutdown(t *testing.T) {
+// testConfig is the default config with the data folder in a temporary
+// directory and the embedded node's RPC not listening.
+func testConfig(t *testing.T) config {
+	t.Helper()
 	cfg := defaultConfig()
 	cfg.dataDir = filepath.Join(t.TempDir(), "data")
+	cfg.chain.listen = ""
+	cfg.chain.blockInterval = 50 * time.Millisecond
+	return cfg
+}
+
+func TestServeOnAndShutdown(t *testing.T) {
+	cfg := testConfig(t)
 	cfg.verifier = fakeVerifier{verified: true}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -47,6 +58,13 @@ func TestServeOnAndShutdown(t *testing.T) {
 	a, err := build(t.Context(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if a.node == nil {
+		t.Fatal("build started no embedded chain node")
+	}
+	govKey := filepath.Join(cfg.dataDir, "chain", "config", "governance_key.json")
+	if fi, err := os.Stat(govKey); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("governance key %s: %v (mode %v)", govKey, err, fi.Mode())
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,18 +96,61 @@ func TestServeOnAndShutdown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("serveOn did not return after cancel")
 	}
-	if a.ready.Load() {
+	if a.isReady() {
 		t.Error("still ready after shutdown")
+	}
+	// The node was stopped: its databases are unlocked, so it starts again.
+	b, err := build(t.Context(), cfg, log)
+	if err != nil {
+		t.Fatalf("restart after shutdown: %v", err)
+	}
+	if err := b.close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHealthzWaitsForChain: /healthz is 503 while the chain is not up, even
+// when the HTTP server is serving.
+func TestHealthzWaitsForChain(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.verifier = fakeVerifier{}
+	a, err := build(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	a.ready.Store(true)
+	a.chainUp.Store(false)
+	if a.isReady() {
+		t.Fatal("ready while the chain is down")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !a.chainUp.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the embedded chain did not come up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !a.isReady() {
+		t.Fatal("not ready with the chain up and serving")
 	}
 }
 
 func TestBuildClosesOnFailure(t *testing.T) {
-	cfg := defaultConfig()
+	cfg := testConfig(t)
 	cfg.verifier = fakeVerifier{}
 	cfg.ui.MaxBodyBytes = 1 // refused by ui.New
-	if _, err := build(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+	log := slog.New(slog.DiscardHandler)
+	if _, err := build(t.Context(), cfg, log); err == nil {
 		t.Fatal("build accepted an invalid web config")
 	}
+	// The chain node started before the failure was stopped again.
+	cfg.ui = defaultConfig().ui
+	a, err := build(t.Context(), cfg, log)
+	if err != nil {
+		t.Fatalf("build after a failed build: %v", err)
+	}
+	a.close()
 }
 
 func TestRunServeAddressInUse(t *testing.T) {
@@ -98,8 +159,7 @@ func TestRunServeAddressInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	cfg := defaultConfig()
-	cfg.dataDir = t.TempDir()
+	cfg := testConfig(t)
 	cfg.addr = ln.Addr().String()
 	cfg.verifier = fakeVerifier{}
 	err = runServe(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -128,5 +188,61 @@ func waitHealthy(t *testing.T, base string, within time.Duration) {
 			t.Fatalf("%s/healthz not ready within %s (last: %v)", base, within, err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// startChainNode starts an embedded node in a temporary folder with its RPC
+// on a free loopback port and returns it with the RPC URL.
+func startChainNode(t *testing.T) (*chain.Node, string) {
+	t.Helper()
+	rpc := "tcp://" + freeAddr(t)
+	n, err := chain.StartNode(t.Context(), chain.NodeConfig{
+		Home: t.TempDir(), ChainID: "talentchain-test", RPCAddress: rpc,
+		P2PAddress: "tcp://127.0.0.1:0", BlockInterval: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop() })
+	return n, "http://" + strings.TrimPrefix(rpc, "tcp://")
+}
+
+// TestBuildRemoteChain: with --chain-rpc serve starts no node of its own, and
+// is ready once the remote node answers with proved state; an unreachable
+// node keeps it unready.
+func TestBuildRemoteChain(t *testing.T) {
+	_, url := startChainNode(t)
+	tests := []struct {
+		name      string
+		remote    string
+		wantReady bool
+	}{
+		{"reachable node", url, true},
+		{"nobody listening", "http://" + freeAddr(t), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.verifier = fakeVerifier{}
+			cfg.chain.remote = tt.remote
+			a, err := build(t.Context(), cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.close()
+			if a.node != nil {
+				t.Error("started an embedded node although --chain-rpc is set")
+			}
+			if _, err := os.Stat(filepath.Join(cfg.dataDir, "chain")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("embedded chain folder exists: %v", err)
+			}
+			deadline := time.Now().Add(3 * time.Second)
+			for !a.chainUp.Load() && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if a.chainUp.Load() != tt.wantReady {
+				t.Errorf("chain up = %v, want %v", a.chainUp.Load(), tt.wantReady)
+			}
+		})
 	}
 }

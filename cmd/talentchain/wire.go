@@ -7,10 +7,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/ui"
 )
@@ -24,6 +30,7 @@ type config struct {
 	contextsDir     string
 	shutdownTimeout time.Duration
 	ui              ui.Config
+	chain           chainConfig
 
 	// verifier, when set, is used instead of the credential verifier build
 	// constructs. Tests set it; serve never does.
@@ -38,7 +45,53 @@ func defaultConfig() config {
 		logLevel:        slog.LevelInfo,
 		shutdownTimeout: 15 * time.Second,
 		ui:              ui.DefaultConfig(),
+		chain: chainConfig{
+			listen:        "tcp://127.0.0.1:26657",
+			p2p:           "tcp://127.0.0.1:0",
+			blockInterval: 150 * time.Millisecond,
+		},
 	}
+}
+
+// chainConfig says which chain node the services use: the embedded
+// single validator under <data>/chain (the default), or a remote node.
+type chainConfig struct {
+	// remote is the CometBFT RPC URL of a node to use instead of the
+	// embedded one (--chain-rpc); its answers are proof-checked.
+	remote string
+	// listen is where the embedded node's CometBFT RPC listens
+	// (--chain-listen), so that `talentchain gov` can reach it; empty: none.
+	listen string
+	// p2p is the embedded node's p2p listen address. A single validator has
+	// no peers, so it takes any free loopback port.
+	p2p string
+	// blockInterval is the embedded node's pause after each block.
+	blockInterval time.Duration
+}
+
+func (c chainConfig) validate() error {
+	if c.remote != "" {
+		u, err := url.Parse(c.remote)
+		if err != nil {
+			return fmt.Errorf("--chain-rpc %q: %w", c.remote, err)
+		}
+		if u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "tcp" || u.Host == "" {
+			return fmt.Errorf("--chain-rpc %q: want http://host:port (or https://, tcp://)", c.remote)
+		}
+	}
+	if c.listen != "" {
+		host, ok := strings.CutPrefix(c.listen, "tcp://")
+		if !ok {
+			return fmt.Errorf("--chain-listen %q: want tcp://host:port", c.listen)
+		}
+		if _, _, err := net.SplitHostPort(host); err != nil {
+			return fmt.Errorf("--chain-listen %q: %w", c.listen, err)
+		}
+	}
+	if c.blockInterval < 10*time.Millisecond || c.blockInterval > time.Minute {
+		return fmt.Errorf("--block-interval %s: must be between 10ms and 1m", c.blockInterval)
+	}
+	return nil
 }
 
 func (c config) validate() error {
@@ -57,16 +110,23 @@ func (c config) validate() error {
 	if err := c.ui.Validate(); err != nil {
 		return fmt.Errorf("--max-body: %w", err)
 	}
-	return nil
+	return c.chain.validate()
 }
 
 // app is the wired node: the HTTP handler, its readiness, and what must be
 // closed on shutdown.
 type app struct {
 	handler http.Handler
-	ready   atomic.Bool
+	ready   atomic.Bool    // the HTTP server is taking requests
+	chainUp atomic.Bool    // the chain node answers with initialised state
 	closers []func() error // closed in reverse order
+
+	chain *chain.Client // the services' view of the chain
+	node  *chain.Node   // the embedded node; nil with --chain-rpc
 }
+
+// isReady is what /healthz reports: serving, and the chain is up.
+func (a *app) isReady() bool { return a.ready.Load() && a.chainUp.Load() }
 
 // close closes the services, last built first.
 func (a *app) close() error {
@@ -82,14 +142,16 @@ func (a *app) close() error {
 // data folder exists when it runs; ctx bounds the start-up of services that
 // need one (the store, the chain node). On error, whatever was opened is closed.
 //
-// Still to come here, in this order:
-//   - the embedded store (store/, bbolt) opened under cfg.dataDir, closed last:
-//     open it first, append its Close to a.closers, and hand it to the services;
-//   - the embedded chain node (chain/) under cfg.dataDir, and a resolver of
-//     issuer DIDs from chain state to add to the verifier's resolvers.
+// Still to come here: the embedded store (store/, bbolt) opened under
+// cfg.dataDir, closed last: open it first, append its Close to a.closers,
+// and hand it to the services.
 func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a := &app{}
 	fail := func(err error) (*app, error) { return nil, errors.Join(err, a.close()) }
+
+	if err := a.openChain(ctx, cfg, log); err != nil {
+		return fail(err)
+	}
 
 	verifier := cfg.verifier
 	if verifier == nil {
@@ -100,7 +162,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		verifier = v
 	}
 
-	h, err := ui.New(cfg.ui, verifier, a.ready.Load, log)
+	h, err := ui.New(cfg.ui, verifier, a.isReady, log)
 	if err != nil {
 		return fail(fmt.Errorf("web layer: %w", err))
 	}
@@ -128,4 +190,68 @@ func newVerifier(cfg config) (*credential.Verifier, error) {
 		return nil, fmt.Errorf("credential verifier: %w", err)
 	}
 	return v, nil
+}
+
+// openChain connects the services to the chain: it starts the embedded
+// single-validator node under <data>/chain (on first start it writes the
+// genesis and a governance key, mode 0600, that the node holds locally), or
+// with --chain-rpc makes a proof-checking client of a remote node. Either
+// way a watcher marks the chain up once it answers with initialised state.
+func (a *app) openChain(ctx context.Context, cfg config, log *slog.Logger) error {
+	if cfg.chain.remote != "" {
+		rpc, err := rpchttp.New(cfg.chain.remote, "/websocket")
+		if err != nil {
+			return fmt.Errorf("chain rpc %s: %w", cfg.chain.remote, err)
+		}
+		a.chain = chain.NewClient(rpc, chain.ClientConfig{TrustNode: false})
+		log.Info("using a remote chain node", slog.String("rpc", cfg.chain.remote))
+	} else {
+		n, err := chain.StartNode(ctx, chain.NodeConfig{
+			Home:          filepath.Join(cfg.dataDir, "chain"),
+			RPCAddress:    cfg.chain.listen,
+			P2PAddress:    cfg.chain.p2p,
+			BlockInterval: cfg.chain.blockInterval,
+			Logger:        log.With(slog.String("component", "chain")),
+		})
+		if err != nil {
+			return fmt.Errorf("embedded chain node: %w", err)
+		}
+		a.closers = append(a.closers, n.Stop)
+		a.node, a.chain = n, n.Client()
+	}
+
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.watchChain(wctx, log)
+	}()
+	a.closers = append(a.closers, func() error { cancel(); <-done; return nil })
+	return nil
+}
+
+// watchChain marks the chain up once it answers a governance query: the
+// genesis state is committed (and, for a remote node, proved).
+func (a *app) watchChain(ctx context.Context, log *slog.Logger) {
+	warned := false
+	for {
+		_, err := a.chain.Governance(ctx)
+		if err == nil {
+			a.chainUp.Store(true)
+			log.Info("chain ready")
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if !warned && !errors.Is(err, chain.ErrNotFound) {
+			log.Warn("chain node not answering yet", slog.String("error", err.Error()))
+			warned = true
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
