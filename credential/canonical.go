@@ -67,6 +67,9 @@ func (c *Canonicalizer) Canonicalize(doc map[string]any) (out string, err error)
 	if err != nil {
 		return "", jsonLDError(err)
 	}
+	if dataset.Dropped > 0 {
+		return "", &InputError{Reason: fmt.Sprintf("%d statement(s) hold an identifier that is not a valid IRI (spaces or characters such as < > \" { } | ^ ` \\) and would be left out of the signature", dataset.Dropped)}
+	}
 	for _, quads := range dataset.Graphs {
 		for _, q := range quads {
 			for _, n := range []ld.Node{q.Subject, q.Predicate, q.Object, q.Graph} {

@@ -185,6 +185,7 @@ func samples(t testing.TB) []sample {
 		{name: "unknown-context", doc: edit(degree, func(d map[string]any) {
 			d["@context"] = []any{ContextV2, ContextTalentChainV1, "https://evil.example/contexts/v1"}
 		}), check: CheckJSONLD},
+		{name: "invalid-iri-identifier", doc: edit(degree, func(d map[string]any) { subject(d)["id"] = "https://uni.example/students/zhang san" }), check: CheckJSONLD},
 		{name: "keyword-like-member", doc: edit(degree, func(d map[string]any) { subject(d)["@grade"] = "A" }), check: CheckJSONLD},
 		{name: "control-character", doc: edit(degree, func(d map[string]any) { subject(d)["fullName"].(map[string]any)["en"] = "Zhang\u0000San" }), check: CheckJSONLD},
 		{name: "proof-set-one-forged", doc: edit(degree, func(d map[string]any) {

@@ -97,6 +97,11 @@ func (q *Quad) Valid() bool {
 type RDFDataset struct {
 	Graphs map[string][]*Quad
 
+	// Dropped counts the statements GraphToRDF left out as invalid
+	// (TalentChain patch: callers that sign must refuse such documents, since
+	// what is dropped is never signed).
+	Dropped int
+
 	context map[string]string
 }
 
@@ -282,6 +287,8 @@ func (ds *RDFDataset) GraphToRDF(graphName string, graph map[string]interface{},
 	for _, t := range triples {
 		if t.Valid() {
 			sanitisedTriples = append(sanitisedTriples, t)
+		} else {
+			ds.Dropped++
 		}
 	}
 	ds.Graphs[graphName] = sanitisedTriples
@@ -323,10 +330,18 @@ func InvalidNode(node Node) bool {
 }
 
 func validIRI(val string) bool {
-	if (strings.HasPrefix(val, "http://") || strings.HasPrefix(val, "https://")) && !IsURL(val) {
+	// TalentChain patch: the characters an N-Quads IRIREF may not hold, checked
+	// for every IRI, instead of a URL regular expression for http(s) IRIs only
+	// (that expression cost a quarter of a canonicalization).
+	if val == "" {
 		return false
 	}
-
+	for i := 0; i < len(val); i++ {
+		switch c := val[i]; {
+		case c <= 0x20, c == '<', c == '>', c == '"', c == '{', c == '}', c == '|', c == '^', c == '`', c == '\\':
+			return false
+		}
+	}
 	return true
 }
 
