@@ -155,7 +155,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 
 	verifier := cfg.verifier
 	if verifier == nil {
-		v, err := newVerifier(cfg)
+		v, err := newVerifier(cfg, chainResolver{a.chain})
 		if err != nil {
 			return fail(err)
 		}
@@ -171,9 +171,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 }
 
 // newVerifier constructs the credential verifier: the embedded JSON-LD contexts
-// plus the operator's, and did:key resolution. Issuer DIDs on chain join the
-// resolvers when the chain is wired.
-func newVerifier(cfg config) (*credential.Verifier, error) {
+// plus the operator's, did:key resolution, and issuer DIDs from chain state.
+func newVerifier(cfg config, issuers credential.Resolver) (*credential.Verifier, error) {
 	var extra []string
 	if cfg.contextsDir != "" {
 		extra = append(extra, cfg.contextsDir)
@@ -184,7 +183,7 @@ func newVerifier(cfg config) (*credential.Verifier, error) {
 	}
 	v, err := credential.NewVerifier(credential.VerifierConfig{
 		Loader:   loader,
-		Resolver: credential.Resolvers{credential.KeyResolver{}},
+		Resolver: credential.Resolvers{credential.KeyResolver{}, issuers},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("credential verifier: %w", err)
