@@ -18,11 +18,14 @@ import (
 // A Canonicalizer is safe for concurrent use.
 type Canonicalizer struct {
 	loader *Loader
+	// cache keeps the processed contexts: the loader's documents never change,
+	// and processing them again was most of the cost of a canonicalization.
+	cache *ld.ContextCache
 }
 
 // NewCanonicalizer returns a canonicalizer that resolves contexts with loader.
 func NewCanonicalizer(loader *Loader) *Canonicalizer {
-	return &Canonicalizer{loader: loader}
+	return &Canonicalizer{loader: loader, cache: ld.NewContextCache()}
 }
 
 // jsonLDKeywords are the keywords JSON-LD 1.1 defines. A member whose name looks
@@ -54,6 +57,7 @@ func (c *Canonicalizer) Canonicalize(doc map[string]any) (out string, err error)
 	opts.SafeMode = true
 	opts.Algorithm = ld.AlgorithmURDNA2015
 	opts.Format = "application/n-quads"
+	opts.ContextCache = c.cache
 
 	proc := ld.NewJsonLdProcessor()
 	expanded, err := proc.Expand(doc, opts)

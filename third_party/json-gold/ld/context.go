@@ -50,6 +50,12 @@ type Context struct {
 	protected       map[string]bool
 	previousContext *Context
 	fastCurieMap    map[string]interface{}
+
+	// TalentChain patch: a context built only from remote contexts, applied in
+	// order to an initial context, is identified by their URLs (cacheKey) and
+	// can be reused through JsonLdOptions.ContextCache.
+	cacheable bool
+	cacheKey  string
 }
 
 type Values struct {
@@ -134,6 +140,7 @@ func NewContext(values map[string]interface{}, options *JsonLdOptions) *Context 
 	}
 
 	context.values.base = options.Base
+	context.cacheable = values == nil
 
 	if values != nil {
 		if val, ok := values["@vocab"]; ok {
@@ -180,6 +187,8 @@ func CopyContext(ctx *Context) *Context {
 	for k, v := range ctx.protected {
 		context.protected[k] = v
 	}
+
+	context.cacheable, context.cacheKey = ctx.cacheable, ctx.cacheKey
 
 	// do not copy c.inverse, because it will be regenerated
 
@@ -285,17 +294,31 @@ func (c *Context) parse(localContext interface{}, remoteContexts []string, parsi
 			}
 
 			// 3.2.4
+			cache := c.options.ContextCache
+			key := ""
+			if cache != nil && result.cacheable && result.previousContext == nil {
+				key = fmt.Sprintf("%s\x00%s\x00%t", result.cacheKey, uri, overrideProtected)
+				if hit, ok := cache.m.Load(key); ok {
+					result = CopyContext(hit.(*Context))
+					continue
+				}
+			}
 			remoteContextsCpy := make([]string, 0, len(remoteContexts))
 			copy(remoteContextsCpy, remoteContexts)
 			resultRef, err := result.parse(context, remoteContextsCpy, true, true, false, overrideProtected)
 			if err != nil {
 				return nil, err
 			}
+			if key != "" && resultRef.previousContext == nil {
+				resultRef.cacheable, resultRef.cacheKey = true, key
+				cache.m.Store(key, CopyContext(resultRef))
+			}
 			result = resultRef
 			// 3.2.5
 			continue
 		case map[string]interface{}:
 			contextMap = ctx
+			result.cacheable = false
 		default:
 			// 3.3
 			return nil, NewJsonLdError(InvalidLocalContext, context)

@@ -14,6 +14,8 @@
 
 package ld
 
+import "sync"
+
 type Embed string
 
 const (
@@ -66,7 +68,18 @@ type JsonLdOptions struct { //nolint:stylecheck
 	UseNamespaces bool
 	OutputForm    string
 	SafeMode      bool
+
+	// ContextCache, when set, keeps processed remote contexts for reuse across
+	// calls (TalentChain patch). Use one cache per DocumentLoader whose documents
+	// never change; nil disables caching.
+	ContextCache *ContextCache
 }
+
+// ContextCache holds processed remote contexts; safe for concurrent use.
+type ContextCache struct{ m sync.Map }
+
+// NewContextCache returns an empty cache.
+func NewContextCache() *ContextCache { return &ContextCache{} }
 
 // NewJsonLdOptions creates and returns new instance of JsonLdOptions with the given base.
 func NewJsonLdOptions(base string) *JsonLdOptions { //nolint:stylecheck
@@ -116,5 +129,6 @@ func (opt *JsonLdOptions) Copy() *JsonLdOptions {
 		UseNamespaces:         opt.UseNamespaces,
 		OutputForm:            opt.OutputForm,
 		SafeMode:              opt.SafeMode,
+		ContextCache:          opt.ContextCache,
 	}
 }
