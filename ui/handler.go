@@ -39,11 +39,13 @@ type handler struct {
 	ready    Ready
 	log      *slog.Logger
 	validate *validator.Validate
+	dids     DIDResolver // nil: no DID resolution route
 }
 
 // New returns the HTTP handler of the web layer: the routes wrapped in the
 // request id, logging, panic recovery and security header middleware.
-func New(cfg Config, v Verifier, ready Ready, log *slog.Logger) (http.Handler, error) {
+// Options add the routes of optional services (WithDIDResolver).
+func New(cfg Config, v Verifier, ready Ready, log *slog.Logger, opts ...Option) (http.Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -56,12 +58,20 @@ func New(cfg Config, v Verifier, ready Ready, log *slog.Logger) (http.Handler, e
 		return nil, errors.New("ui: nil logger")
 	}
 	h := &handler{cfg: cfg, verifier: v, ready: ready, log: log, validate: newValidator()}
+	for _, o := range opts {
+		if err := o(h); err != nil {
+			return nil, err
+		}
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.landing)
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("POST /credentials/verify", h.verifyCredential)
 	mux.HandleFunc("POST /presentations/verify", h.verifyPresentation)
+	if h.dids != nil {
+		mux.HandleFunc("GET /1.0/identifiers/{did}", h.resolveDID)
+	}
 
 	return h.withRequestID(h.withLogging(h.withRecovery(withSecurityHeaders(mux)))), nil
 }

@@ -55,6 +55,12 @@ func problemFor(err error) Problem {
 	case errors.Is(err, credential.ErrMalformed), errors.Is(err, credential.ErrUnknownContext):
 		return Problem{Type: ProblemTypeBase + "invalid-document", Title: "Unusable document", Status: http.StatusBadRequest,
 			Detail: err.Error()}
+	case errors.Is(err, ErrInvalidDID):
+		return Problem{Type: ProblemTypeBase + "invalid-did", Title: "Invalid DID", Status: http.StatusBadRequest,
+			Detail: err.Error()}
+	case errors.Is(err, credential.ErrNotFound):
+		return Problem{Type: ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound,
+			Detail: "Nothing is known under this identifier here (or its DID method is not supported)."}
 	case errors.Is(err, errNotReady):
 		return Problem{Type: ProblemTypeBase + "unavailable", Title: "Not ready", Status: http.StatusServiceUnavailable,
 			Detail: "The node is starting; try again shortly."}

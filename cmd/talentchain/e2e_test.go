@@ -96,6 +96,23 @@ func TestBinaryServe(t *testing.T) {
 		}
 	})
 
+	t.Run("DID resolution", func(t *testing.T) {
+		for did, want := range map[string]int{
+			"did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK": 200,
+			"did:talent:CJRyGK7TVmCPuQPSdMnnJu":                        404, // not registered on this node's chain
+			"did:talent:0OIl":                                          400,
+		} {
+			resp, err := http.Get(base + "/1.0/identifiers/" + did)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("%s: status %d, want %d", did, resp.StatusCode, want)
+			}
+		}
+	})
+
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/ui"
 )
 
 // chainResolver resolves issuer DIDs (did:talent) from chain state for the
@@ -66,4 +67,33 @@ func controllerDocument(doc *chain.DIDDocument, md *chain.DIDDocumentMetadata) (
 		}
 	}
 	return out, nil
+}
+
+// didResolver answers GET /1.0/identifiers/{did}: did:talent from chain state
+// (the full key history, with validity windows in heights) and did:key from
+// the key itself. It translates errors to ui's contract.
+type didResolver struct{ chain *chain.Client }
+
+// ResolveDID implements ui.DIDResolver.
+func (r didResolver) ResolveDID(ctx context.Context, did string) (*ui.DIDResolution, error) {
+	switch {
+	case strings.HasPrefix(did, chain.DIDPrefix):
+		doc, md, err := r.chain.ResolveDID(ctx, did)
+		switch {
+		case errors.Is(err, chain.ErrInvalidDID):
+			return nil, fmt.Errorf("%w: %w", ui.ErrInvalidDID, err)
+		case errors.Is(err, chain.ErrNotFound):
+			return nil, fmt.Errorf("%w: %w", credential.ErrNotFound, err)
+		case err != nil:
+			return nil, fmt.Errorf("resolve %s on chain: %w", did, err)
+		}
+		return &ui.DIDResolution{Document: doc, DocumentMetadata: md}, nil
+	case strings.HasPrefix(did, "did:key:"):
+		doc, err := credential.KeyResolver{}.Resolve(ctx, did)
+		if err != nil {
+			return nil, err // wraps credential.ErrNotFound: not an Ed25519 did:key
+		}
+		return &ui.DIDResolution{Document: doc}, nil
+	}
+	return nil, fmt.Errorf("%w: the DID method of %s is not supported", credential.ErrNotFound, did)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,5 +245,96 @@ func TestChainResolverNotFound(t *testing.T) {
 		if _, err := r.Resolve(ctx, id); !errors.Is(err, credential.ErrNotFound) {
 			t.Errorf("Resolve(%s) = %v, want ErrNotFound", id, err)
 		}
+	}
+}
+
+// getJSON GETs url and decodes the body into out; it returns the status and
+// Content-Type.
+func getJSON(t *testing.T, url string, out any) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("GET %s: status %d, body not JSON: %v", url, resp.StatusCode, err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type")
+}
+
+// TestDIDEndpoint resolves DIDs through serve's wiring: an issuer on the
+// embedded chain with its key history after a rotation, a did:key, and the
+// problems for unknown and malformed DIDs.
+func TestDIDEndpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT node")
+	}
+	a, err := build(t.Context(), testConfig(t), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	srv := httptest.NewServer(a.handler)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	n := a.node
+	key1, key2 := seedKey("did-endpoint-1"), seedKey("did-endpoint-2")
+	did := registerIssuer(t, ctx, a.chain, n.ChainID(), key1, n.GovernanceKey())
+	rotated := submit(t, ctx, a.chain, n.ChainID(), &chain.RotateKey{NewPublicKey: chain.EncodePublicKey(pubOf(key2))},
+		chain.KeyID(did, 1), did, key1)
+
+	var res struct {
+		DIDDocument           chain.DIDDocument         `json:"didDocument"`
+		DIDResolutionMetadata map[string]string         `json:"didResolutionMetadata"`
+		DIDDocumentMetadata   chain.DIDDocumentMetadata `json:"didDocumentMetadata"`
+	}
+	status, ct := getJSON(t, srv.URL+"/1.0/identifiers/"+did, &res)
+	doc, md := res.DIDDocument, res.DIDDocumentMetadata
+	if status != 200 || !strings.HasPrefix(ct, "application/ld+json") || res.DIDResolutionMetadata["contentType"] != "application/did+ld+json" {
+		t.Fatalf("status %d, type %q, metadata %v", status, ct, res.DIDResolutionMetadata)
+	}
+	if doc.ID != did || len(doc.VerificationMethod) != 2 ||
+		doc.VerificationMethod[0].ValidUntilHeight != rotated.Height || doc.VerificationMethod[1].ValidFromHeight != rotated.Height+1 ||
+		doc.VerificationMethod[1].PublicKeyMultibase != chain.EncodePublicKey(pubOf(key2)) ||
+		!slices.Equal(doc.Authentication, []string{chain.KeyID(did, 2)}) {
+		t.Errorf("DID document %+v (rotated at %d)", doc, rotated.Height)
+	}
+	if md.Status != chain.StatusActive || md.Deactivated || md.Height < rotated.Height {
+		t.Errorf("DID document metadata %+v", md)
+	}
+
+	const didKey = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+	var keyRes struct {
+		DIDDocument credential.ControllerDocument `json:"didDocument"`
+	}
+	status, _ = getJSON(t, srv.URL+"/1.0/identifiers/"+didKey, &keyRes)
+	if kd := keyRes.DIDDocument; status != 200 || kd.ID != didKey || len(kd.VerificationMethod) != 1 ||
+		kd.VerificationMethod[0].PublicKeyMultibase != strings.TrimPrefix(didKey, "did:key:") {
+		t.Errorf("did:key: status %d, document %+v", status, kd)
+	}
+
+	problems := []struct {
+		name, did  string
+		wantStatus int
+	}{
+		{"unregistered issuer", chain.IssuerDID(pubOf(seedKey("nobody"))), 404},
+		{"unsupported method", "did:web:example.com", 404},
+		{"did:key of no Ed25519 key", "did:key:z6Mk", 404},
+		{"did:talent not base58 of 16 bytes", "did:talent:0OIl", 400},
+		{"not a DID", "talentchain", 400},
+	}
+	for _, p := range problems {
+		t.Run(p.name, func(t *testing.T) {
+			var prob struct {
+				Type   string `json:"type"`
+				Status int    `json:"status"`
+			}
+			status, ct := getJSON(t, srv.URL+"/1.0/identifiers/"+p.did, &prob)
+			if status != p.wantStatus || prob.Status != p.wantStatus || ct != "application/problem+json" {
+				t.Errorf("status %d (%+v, %s), want %d", status, prob, ct, p.wantStatus)
+			}
+		})
 	}
 }

@@ -162,7 +162,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		verifier = v
 	}
 
-	h, err := ui.New(cfg.ui, verifier, a.isReady, log)
+	h, err := ui.New(cfg.ui, verifier, a.isReady, log, ui.WithDIDResolver(didResolver{a.chain}))
 	if err != nil {
 		return fail(fmt.Errorf("web layer: %w", err))
 	}
