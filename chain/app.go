@@ -41,6 +41,7 @@ type App struct {
 
 	committed *snapshot // last committed state, what queries read
 	meta      meta      // last committed height, app hash, chain id, block time
+	initial   *snapshot // InitChain's state until the first Commit: what queries read then
 
 	deliver *overlay  // changes of the block being executed (and InitChain's)
 	genesis bool      // deliver holds InitChain's changes, not yet committed
@@ -111,6 +112,7 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	x.store(keyGovernance, Governance{Members: ug.Members, Threshold: ug.Threshold})
 	a.genesis = true
 	a.staged = a.committed.apply(a.deliver.writes)
+	a.initial = a.staged
 	a.check = newOverlay(a.staged)
 	a.meta.ChainID = req.ChainId
 	a.meta.Height = req.InitialHeight - 1
@@ -218,7 +220,7 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 		return nil, err
 	}
 	a.committed, a.meta = a.staged, a.next
-	a.deliver, a.staged, a.next = nil, nil, meta{}
+	a.deliver, a.staged, a.next, a.initial = nil, nil, meta{}, nil
 	a.check = newOverlay(a.committed)
 	return &abci.ResponseCommit{}, nil
 }

@@ -690,6 +690,32 @@ func TestDeterminism(t *testing.T) {
 	}
 }
 
+// TestQueryBeforeFirstCommit: between InitChain and the first Commit a
+// query answers InitChain's state, which the first header's AppHash (the
+// one InitChain returned) commits to, so a proving client can verify it.
+func TestQueryBeforeFirstCommit(t *testing.T) {
+	h := newHarness(t, nil)
+	if r := h.query(PathGovernance, true); r.Code != uint32(CodeOK) || r.Height != 0 {
+		t.Fatalf("governance before block 1: code %d height %d: %s", r.Code, r.Height, r.Log)
+	}
+	// Block 1 is finalized but not committed yet: still InitChain's state.
+	if _, err := h.app.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{
+		Txs: [][]byte{h.govTx(register(testKey("early"), KindUniversity), 0, 1)}, Height: 1, Time: genesisTime,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.query(PathIssuer+IssuerDID(testKey("early").Public().(ed25519.PublicKey)), true); r.Code != uint32(CodeNotFound) {
+		t.Fatalf("issuer of an uncommitted block: code %d", r.Code)
+	}
+	if _, err := h.app.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
+		t.Fatal(err)
+	}
+	h.height = 1
+	if r := h.query(PathGovernance, false); r.Code != uint32(CodeOK) || r.Height != 1 {
+		t.Fatalf("governance after block 1: code %d height %d", r.Code, r.Height)
+	}
+}
+
 func TestInitChainRefusesBadGenesis(t *testing.T) {
 	tests := map[string]string{
 		"empty":          ``,
