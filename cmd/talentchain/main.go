@@ -41,6 +41,7 @@ func (e *usageError) Error() string { return e.msg }
 func commands() []command {
 	return []command{
 		{name: "serve", summary: "run the node: web UI and APIs on one port, data on disk", run: serveCommand},
+		{name: "gov", summary: "gov register|accredit|withdraw|suspend|reinstate|remove|rotate-key: governance transactions to a chain node", run: govCommand},
 		{name: "key", summary: "key new: print a new Ed25519 key pair with its did:key", run: keyCommand},
 		{name: "vc", summary: "vc sign | vc verify: sign a credential, or verify one (exit 0 valid, 1 not, 2 unusable)", run: vcCommand},
 		{name: "help", summary: "list the commands, or show one command's flags", run: helpCommand},

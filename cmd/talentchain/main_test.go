@@ -27,6 +27,8 @@ func TestDispatch(t *testing.T) {
 		{"--help lists commands", []string{"--help"}, 0, "Commands:", ""},
 		{"help of serve", []string{"help", "serve"}, 0, "-addr", ""},
 		{"help of help", []string{"help", "help"}, 0, "Commands:", ""},
+		{"help of gov", []string{"help", "gov"}, 0, "rotate-key", ""},
+		{"gov action help", []string{"gov", "accredit", "-h"}, 0, "", "-gov-key"},
 		{"help of unknown", []string{"help", "mint"}, 2, "", `unknown command "mint"`},
 		{"serve -h", []string{"serve", "-h"}, 0, "", "TALENTCHAIN_DATA"},
 		{"unknown command", []string{"mint"}, 2, "", `unknown command "mint"`},

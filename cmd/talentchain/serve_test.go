@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,30 +110,45 @@ func TestServeOnAndShutdown(t *testing.T) {
 	}
 }
 
-// TestHealthzWaitsForChain: /healthz is 503 while the chain is not up, even
-// when the HTTP server is serving.
+// TestHealthzWaitsForChain: /healthz answers 200 only once the chain is up,
+// even when the HTTP server is serving: never with an unreachable node.
 func TestHealthzWaitsForChain(t *testing.T) {
-	cfg := testConfig(t)
-	cfg.verifier = fakeVerifier{}
-	a, err := build(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		remote string
+		want   int
+	}{
+		{"embedded node", "", http.StatusOK},
+		{"unreachable remote node", "http://" + freeAddr(t), http.StatusServiceUnavailable},
 	}
-	defer a.close()
-	a.ready.Store(true)
-	a.chainUp.Store(false)
-	if a.isReady() {
-		t.Fatal("ready while the chain is down")
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for !a.chainUp.Load() {
-		if time.Now().After(deadline) {
-			t.Fatal("the embedded chain did not come up")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !a.isReady() {
-		t.Fatal("not ready with the chain up and serving")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.verifier = fakeVerifier{}
+			cfg.chain.remote = tt.remote
+			a, err := build(t.Context(), cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.close()
+			a.ready.Store(true) // as serveOn does once it listens
+			srv := httptest.NewServer(a.handler)
+			defer srv.Close()
+			status := 0
+			for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				resp, err := http.Get(srv.URL + "/healthz")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if status = resp.StatusCode; status == http.StatusOK {
+					break
+				}
+			}
+			if status != tt.want {
+				t.Errorf("/healthz %d, want %d", status, tt.want)
+			}
+		})
 	}
 }
 
@@ -194,17 +210,23 @@ func waitHealthy(t *testing.T, base string, within time.Duration) {
 // startChainNode starts an embedded node in a temporary folder with its RPC
 // on a free loopback port and returns it with the RPC URL.
 func startChainNode(t *testing.T) (*chain.Node, string) {
+	n, url, _ := startChainNodeIn(t, t.TempDir())
+	return n, url
+}
+
+// startChainNodeIn is startChainNode in home, which it also returns.
+func startChainNodeIn(t *testing.T, home string) (*chain.Node, string, string) {
 	t.Helper()
 	rpc := "tcp://" + freeAddr(t)
 	n, err := chain.StartNode(t.Context(), chain.NodeConfig{
-		Home: t.TempDir(), ChainID: "talentchain-test", RPCAddress: rpc,
+		Home: home, ChainID: "talentchain-test", RPCAddress: rpc,
 		P2PAddress: "tcp://127.0.0.1:0", BlockInterval: 50 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Stop() })
-	return n, "http://" + strings.TrimPrefix(rpc, "tcp://")
+	return n, "http://" + strings.TrimPrefix(rpc, "tcp://"), home
 }
 
 // TestBuildRemoteChain: with --chain-rpc serve starts no node of its own, and
