@@ -1,0 +1,28 @@
+// Package issuer is the issuing side of TalentChain: issuer organisations
+// (their DIDs on chain, their signing keys sealed at rest, their API
+// tokens), credential templates with a JSON Schema per credential type,
+// single and batch issuance of W3C verifiable credentials, anchoring of
+// credential digests on chain in Merkle batches, and revocation, suspension
+// and reinstatement through the on-chain Bitstring Status Lists.
+//
+// The package owns its model (Org, Token, Record, Request), its rules and
+// its errors. It declares the few chain operations it needs (Chain) and how
+// governance transactions get signed (Governance); cmd/ hands it the chain
+// client. It knows nothing of HTTP: a web layer maps the sentinel errors
+// (ErrNotFound, ErrUnauthenticated, ErrForbidden, ErrInvalid,
+// ErrNotAccredited, ErrIssuerNotActive, ErrConflict) to statuses.
+//
+// Store layout, under the namespace the caller gives the service
+// (store.WithPrefix(s, "issuer/")):
+//
+//	org/{did}                 Org
+//	key/{keyID}               sealed Ed25519 seed (associated data: "issuer/key/{keyID}")
+//	token/{id}                tokenRecord (SHA-256 of the token, never the token)
+//	cred/{credID}             credRecord: the signed credential and its status
+//	receipt/{credID}          the credential's anchor receipt, once anchored
+//	pending/{did}/{credID}    digest waiting for an anchor
+//	batch/{did}/{root}        a batch being anchored (ids and digests, in order)
+//	idem/{did}/{key}          credential id of an idempotency key
+//	alloc/{did}               status list index counter
+//	audit/{did}/{time}-{rand} AuditEntry
+package issuer
