@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,16 @@ type NodeConfig struct {
 	P2PAddress string
 	// BlockInterval is timeout_commit, the pause after each block; default 150ms.
 	BlockInterval time.Duration
+	// TimeoutPropose is how long validators wait for a block proposal before
+	// moving to the next round (a proposer that is down costs this much);
+	// default CometBFT's 3s.
+	TimeoutPropose time.Duration
+	// PersistentPeers are the validators this node keeps connected to, as
+	// CometBFT addresses "nodeID@host:port"; none for a single validator.
+	PersistentPeers []string
+	// AllowDuplicateIP lets several peers share an IP address, as the
+	// validators of a loopback test network do.
+	AllowDuplicateIP bool
 	// Logger receives the application's and CometBFT's logs (CometBFT's info
 	// lines at debug level); nil discards them.
 	Logger *slog.Logger
@@ -58,10 +69,13 @@ type Node struct {
 	govKey  ed25519.PrivateKey
 }
 
-// StartNode starts a single-validator node in cfg.Home, creating the keys,
-// a governance key (members = that key, threshold 1) and the genesis on first
-// start. Empty blocks are not produced; blocks follow transactions within
-// BlockInterval. Stop it with Stop.
+// StartNode starts a node in cfg.Home. Without a genesis there, it is a
+// single validator: first start creates its keys, a governance key (members
+// = that key, threshold 1, kept in config/governance_key.json, mode 0600) and
+// the genesis. With a genesis (and validator and node keys) already in
+// config/, as a consortium's set-up writes them, it runs as one validator of
+// that network and connects to cfg.PersistentPeers. Empty blocks are not
+// produced; blocks follow transactions within BlockInterval. Stop it with Stop.
 func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 	if cfg.Home == "" {
 		return nil, errors.New("chain: node config: Home is required")
@@ -90,6 +104,12 @@ func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 	c.P2P.ListenAddress = cfg.P2PAddress
 	c.P2P.PexReactor = false
 	c.Consensus.TimeoutCommit = cfg.BlockInterval
+	if cfg.TimeoutPropose > 0 {
+		c.Consensus.TimeoutPropose = cfg.TimeoutPropose
+	}
+	c.P2P.PersistentPeers = strings.Join(cfg.PersistentPeers, ",")
+	c.P2P.AllowDuplicateIP = cfg.AllowDuplicateIP
+	c.P2P.AddrBookStrict = !cfg.AllowDuplicateIP // loopback peers are not routable
 	c.Consensus.CreateEmptyBlocks = false
 	c.Instrumentation.Prometheus = false
 	for _, d := range []string{filepath.Join(cfg.Home, "config"), filepath.Join(cfg.Home, "data")} {
@@ -103,12 +123,20 @@ func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chain: node key: %w", err)
 	}
-	govKey, err := loadOrGenGovernanceKey(filepath.Join(cfg.Home, "config", governanceKeyFile))
-	if err != nil {
-		return nil, err
-	}
+	// A node started without a genesis is a single validator whose
+	// governance key is held here; a consortium node's genesis is written
+	// by whoever set up the network, and its governance keys are elsewhere.
+	var govKey ed25519.PrivateKey
+	govKeyPath := filepath.Join(cfg.Home, "config", governanceKeyFile)
 	if _, err := os.Stat(c.GenesisFile()); errors.Is(err, os.ErrNotExist) {
+		if govKey, err = loadOrGenGovernanceKey(govKeyPath); err != nil {
+			return nil, err
+		}
 		if err := writeGenesis(c.GenesisFile(), cfg.ChainID, pv, govKey); err != nil {
+			return nil, err
+		}
+	} else if _, err := os.Stat(govKeyPath); err == nil {
+		if govKey, err = loadOrGenGovernanceKey(govKeyPath); err != nil {
 			return nil, err
 		}
 	}
@@ -154,7 +182,8 @@ func (n *Node) Client() *Client { return n.client }
 // ChainID returns the network's chain id, which transactions must sign.
 func (n *Node) ChainID() string { return n.chainID }
 
-// GovernanceKey returns the locally held governance key of the embedded node.
+// GovernanceKey returns the locally held governance key of the embedded
+// node, or nil for a node of a network set up elsewhere (see StartNode).
 func (n *Node) GovernanceKey() ed25519.PrivateKey { return n.govKey }
 
 // Stop stops the node and closes the application database.
