@@ -41,6 +41,8 @@ func (e *usageError) Error() string { return e.msg }
 func commands() []command {
 	return []command{
 		{name: "serve", summary: "run the node: web UI and APIs on one port, data on disk", run: serveCommand},
+		{name: "node", summary: "run one validator of a consortium network, from a home written by testnet", run: nodeCommand},
+		{name: "testnet", summary: "write the homes of an N-validator network on one host (keys, genesis, peers, ports)", run: testnetCommand},
 		{name: "gov", summary: "gov register|accredit|withdraw|suspend|reinstate|remove|rotate-key: governance transactions to a chain node", run: govCommand},
 		{name: "key", summary: "key new: print a new Ed25519 key pair with its did:key", run: keyCommand},
 		{name: "vc", summary: "vc sign | vc verify: sign a credential, or verify one (exit 0 valid, 1 not, 2 unusable)", run: vcCommand},

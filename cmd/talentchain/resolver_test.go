@@ -29,7 +29,7 @@ func pubOf(k ed25519.PrivateKey) ed25519.PublicKey { return k.Public().(ed25519.
 
 // submit signs p with the keys (the account's next sequence) and submits it,
 // failing the test unless it commits.
-func submit(t *testing.T, ctx context.Context, c *chain.Client, chainID string, p chain.Payload, signer, account string, keys ...ed25519.PrivateKey) chain.Receipt {
+func submit(t testing.TB, ctx context.Context, c *chain.Client, chainID string, p chain.Payload, signer, account string, keys ...ed25519.PrivateKey) chain.Receipt {
 	t.Helper()
 	seq, err := c.Sequence(ctx, account)
 	if err != nil {
@@ -54,7 +54,7 @@ func submit(t *testing.T, ctx context.Context, c *chain.Client, chainID string, 
 
 // registerIssuer registers and accredits a university issuer whose first
 // key is key, and returns its DID.
-func registerIssuer(t *testing.T, ctx context.Context, c *chain.Client, chainID string, key ed25519.PrivateKey, gov ...ed25519.PrivateKey) string {
+func registerIssuer(t testing.TB, ctx context.Context, c *chain.Client, chainID string, key ed25519.PrivateKey, gov ...ed25519.PrivateKey) string {
 	t.Helper()
 	did := chain.IssuerDID(pubOf(key))
 	submit(t, ctx, c, chainID, &chain.RegisterIssuer{
