@@ -291,7 +291,13 @@ type cometLogger struct{ l *slog.Logger }
 
 func (c cometLogger) Debug(msg string, kv ...any) { c.l.Debug(msg, kv...) }
 func (c cometLogger) Info(msg string, kv ...any)  { c.l.Debug(msg, kv...) }
-func (c cometLogger) Error(msg string, kv ...any) { c.l.Error(msg, kv...) }
+func (c cometLogger) Error(msg string, kv ...any) {
+	if msg == "Stopped accept routine, as transport is closed" {
+		c.l.Debug(msg, kv...) // every clean stop says so: not an error
+		return
+	}
+	c.l.Error(msg, kv...)
+}
 func (c cometLogger) With(kv ...any) cmtlog.Logger {
 	return cometLogger{c.l.With(kv...)}
 }
