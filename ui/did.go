@@ -83,7 +83,7 @@ func (h *handler) resolveDID(w http.ResponseWriter, r *http.Request) {
 		err = errors.New("resolver returned no document")
 	}
 	if err != nil {
-		h.fail(w, r, fmt.Errorf("resolve %s: %w", did, err))
+		h.fail(w, r, fmt.Errorf("resolving: %w", err))
 		return
 	}
 	md := res.DocumentMetadata

@@ -81,7 +81,7 @@ func (r didResolver) ResolveDID(ctx context.Context, did string) (*ui.DIDResolut
 		doc, md, err := r.chain.ResolveDID(ctx, did)
 		switch {
 		case errors.Is(err, chain.ErrInvalidDID):
-			return nil, fmt.Errorf("%w: %w", ui.ErrInvalidDID, err)
+			return nil, fmt.Errorf("%w: %s: a did:talent identifier is the base58btc encoding of 16 bytes", ui.ErrInvalidDID, did)
 		case errors.Is(err, chain.ErrNotFound):
 			return nil, fmt.Errorf("%w: %w", credential.ErrNotFound, err)
 		case err != nil:
