@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cometbft/cometbft/mempool"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	"github.com/cometbft/cometbft/types"
 )
 
 // ErrNotFound means a queried entry does not exist (with a verified absence
@@ -29,9 +31,18 @@ type ClientConfig struct {
 	PollInterval time.Duration
 	// TrustNode skips proof verification (the in-process node is trusted).
 	// With a remote node leave it false: every single-entry query is proved
-	// against the AppHash of the node's header at height+1. Checking that
-	// header's validator signatures is a light client's job (not done here).
+	// against the AppHash of the node's header at height+1.
 	TrustNode bool
+	// ChainID and TrustedValidators are the trust root for a remote node
+	// (see TrustFromGenesis): with TrustedValidators set, the header a proof
+	// is checked against must be of ChainID and signed by more than two
+	// thirds of their voting power, else the read fails with
+	// ErrUntrustedHeader. Without them (and TrustNode false) the header is
+	// the node's word: the proof only shows the node's answers agree with
+	// each other, which does not stop a malicious node from forging state.
+	// Services that rely on what they read must set them.
+	ChainID           string
+	TrustedValidators *types.ValidatorSet
 }
 
 // Client submits transactions to a CometBFT node and confirms their
@@ -41,14 +52,20 @@ type ClientConfig struct {
 type Client struct {
 	rpc rpcclient.Client
 	cfg ClientConfig
+
+	mu       sync.Mutex
+	verified map[int64][]byte // AppHash of headers whose signatures were checked, by height
 }
+
+// maxVerifiedHeaders bounds the cache of checked headers.
+const maxVerifiedHeaders = 256
 
 // NewClient returns a client over rpc.
 func NewClient(rpc rpcclient.Client, cfg ClientConfig) *Client {
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 50 * time.Millisecond
 	}
-	return &Client{rpc: rpc, cfg: cfg}
+	return &Client{rpc: rpc, cfg: cfg, verified: make(map[int64][]byte)}
 }
 
 // Receipt says where a transaction committed.
@@ -144,13 +161,39 @@ func (c *Client) QueryRaw(ctx context.Context, path string) ([]byte, int64, erro
 }
 
 // appHashAfter returns the AppHash committed by the header at height+1, the
-// hash of the state after block height.
+// hash of the state after block height. With trusted validators configured,
+// the header's commit must carry their signatures (checked once per height).
 func (c *Client) appHashAfter(ctx context.Context, height int64) ([]byte, error) {
 	next := height + 1
+	vals := c.cfg.TrustedValidators
+	if vals != nil {
+		c.mu.Lock()
+		h, ok := c.verified[next]
+		c.mu.Unlock()
+		if ok {
+			return h, nil
+		}
+	}
 	for {
 		res, err := c.rpc.Commit(ctx, &next)
 		if err == nil && res.SignedHeader.Header != nil {
-			return bytes.Clone(res.SignedHeader.Header.AppHash), nil
+			if vals == nil {
+				if res.SignedHeader.Height != next {
+					return nil, fmt.Errorf("%w: asked for header %d, node served %d", ErrProof, next, res.SignedHeader.Height)
+				}
+				return bytes.Clone(res.SignedHeader.AppHash), nil
+			}
+			if err := VerifySignedHeader(c.cfg.ChainID, vals, next, &res.SignedHeader); err != nil {
+				return nil, err
+			}
+			h := bytes.Clone(res.SignedHeader.AppHash)
+			c.mu.Lock()
+			if len(c.verified) >= maxVerifiedHeaders {
+				clear(c.verified)
+			}
+			c.verified[next] = h
+			c.mu.Unlock()
+			return h, nil
 		}
 		if err := sleep(ctx, c.cfg.PollInterval); err != nil {
 			return nil, fmt.Errorf("waiting for header %d: %w", next, err)
