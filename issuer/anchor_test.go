@@ -50,9 +50,12 @@ func TestRecoverAfterCrash(t *testing.T) {
 				crashing := &crashingChain{Client: n.Client(), mode: mode}
 				first := e.service(t, crashing, Config{})
 				reqs := []*Request{training(), training(), training()}
-				_, err := first.IssueBatch(ctx, o.DID, reqs)
-				if !errors.Is(err, errCrash) {
+				recs, err := first.IssueBatch(ctx, o.DID, reqs)
+				if !errors.Is(err, errCrash) || !errors.Is(err, ErrAnchorPending) {
 					t.Fatalf("IssueBatch through a crashing chain: %v", err)
+				}
+				if len(recs) != 3 || recs[0].Receipt != nil || recs[0].Credential == nil {
+					t.Fatalf("records of a pending batch: %+v", recs)
 				}
 				if crashing.calls.Load() != 1 {
 					t.Fatalf("%d anchor submissions, want 1", crashing.calls.Load())

@@ -227,9 +227,14 @@ func (s *Service) issue(ctx context.Context, org string, reqs []*Request, wait b
 		}
 		fresh = append(fresh, it)
 	}
+	var pendingErr error
 	if len(fresh) > 0 {
 		if err := s.signAndStore(ctx, st, o, fresh, wait); err != nil {
-			return nil, err
+			if !errors.Is(err, ErrAnchorPending) {
+				return nil, err
+			}
+			// Stored and signed, not anchored yet: return the records.
+			pendingErr = err
 		}
 	}
 	out := make([]*Record, len(items))
@@ -249,7 +254,7 @@ func (s *Service) issue(ctx context.Context, org string, reqs []*Request, wait b
 			}
 		}
 	}
-	return out, nil
+	return out, pendingErr
 }
 
 // checkChain refuses issuance when the organisation is not active on chain
@@ -390,7 +395,7 @@ func (s *Service) signAndStore(ctx context.Context, st *orgState, o *Org, items 
 		select {
 		case r := <-ai.done:
 			if r.err != nil {
-				return fmt.Errorf("issue: anchor: %w", r.err)
+				return fmt.Errorf("issue: %w: %w", ErrAnchorPending, r.err)
 			}
 			items[i].rec.Receipt = r.receipt
 		case <-ctx.Done():
