@@ -78,9 +78,15 @@ func TestParseServe(t *testing.T) {
 		{"chain defaults: embedded node, RPC on 26657", nil, nil, func(c config) bool {
 			return c.chain.remote == "" && c.chain.listen == "tcp://127.0.0.1:26657" && c.chain.blockInterval == 150*time.Millisecond
 		}, ""},
-		{"remote chain from the environment", map[string]string{"TALENTCHAIN_CHAIN_RPC": "http://10.0.0.5:26657", "TALENTCHAIN_BLOCK_INTERVAL": "1s"}, nil, func(c config) bool {
-			return c.chain.remote == "http://10.0.0.5:26657" && c.chain.blockInterval == time.Second
+		{"remote chain from the environment", map[string]string{"TALENTCHAIN_CHAIN_RPC": "http://10.0.0.5:26657", "TALENTCHAIN_CHAIN_GENESIS": "/etc/tc/genesis.json", "TALENTCHAIN_BLOCK_INTERVAL": "1s"}, nil, func(c config) bool {
+			return c.chain.remote == "http://10.0.0.5:26657" && c.chain.genesis == "/etc/tc/genesis.json" && !c.chain.trustNode && c.chain.blockInterval == time.Second
 		}, ""},
+		{"remote chain, node trusted explicitly", nil, []string{"--chain-rpc", "http://10.0.0.5:26657", "--chain-trust-node"}, func(c config) bool {
+			return c.chain.remote == "http://10.0.0.5:26657" && c.chain.trustNode && c.chain.genesis == ""
+		}, ""},
+		{"remote chain without a trust root", nil, []string{"--chain-rpc", "http://10.0.0.5:26657"}, nil, "--chain-genesis"},
+		{"remote chain with both trust roots", nil, []string{"--chain-rpc", "http://10.0.0.5:26657", "--chain-genesis", "g.json", "--chain-trust-node"}, nil, "choose one"},
+		{"genesis without a remote chain", map[string]string{"TALENTCHAIN_CHAIN_GENESIS": "g.json"}, nil, nil, "--chain-rpc"},
 		{"no embedded RPC listener", nil, []string{"--chain-listen", ""}, func(c config) bool { return c.chain.listen == "" }, ""},
 		{"bad environment value", map[string]string{"TALENTCHAIN_MAX_BODY": "lots"}, nil, nil, "TALENTCHAIN_MAX_BODY"},
 		{"empty data", nil, []string{"--data", ""}, nil, "--data"},

@@ -25,6 +25,7 @@ var serveEnv = map[string]string{
 	"max-body":         "TALENTCHAIN_MAX_BODY",
 	"shutdown-timeout": "TALENTCHAIN_SHUTDOWN_TIMEOUT",
 	"chain-rpc":        "TALENTCHAIN_CHAIN_RPC",
+	"chain-genesis":    "TALENTCHAIN_CHAIN_GENESIS",
 	"chain-listen":     "TALENTCHAIN_CHAIN_LISTEN",
 	"block-interval":   "TALENTCHAIN_BLOCK_INTERVAL",
 }
@@ -56,7 +57,9 @@ func parseServe(e *env, args []string) (config, error) {
 	fs.StringVar(&cfg.contextsDir, "contexts", cfg.contextsDir, "`folder` of extra JSON-LD context files to trust, besides the embedded ones (env TALENTCHAIN_CONTEXTS)")
 	fs.Int64Var(&cfg.ui.MaxBodyBytes, "max-body", cfg.ui.MaxBodyBytes, "largest request body in `bytes` (env TALENTCHAIN_MAX_BODY)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", cfg.shutdownTimeout, "how long to let requests finish on SIGINT/SIGTERM (env TALENTCHAIN_SHUTDOWN_TIMEOUT)")
-	fs.StringVar(&cfg.chain.remote, "chain-rpc", cfg.chain.remote, "CometBFT RPC `URL` of a chain node to use instead of the embedded one, e.g. http://10.0.0.5:26657; its answers are proof-checked (env TALENTCHAIN_CHAIN_RPC)")
+	fs.StringVar(&cfg.chain.remote, "chain-rpc", cfg.chain.remote, "CometBFT RPC `URL` of a chain node to use instead of the embedded one, e.g. http://10.0.0.5:26657; needs --chain-genesis or --chain-trust-node (env TALENTCHAIN_CHAIN_RPC)")
+	fs.StringVar(&cfg.chain.genesis, "chain-genesis", cfg.chain.genesis, "the chain's genesis `file`: with --chain-rpc, the node's answers must be signed by its validators (env TALENTCHAIN_CHAIN_GENESIS)")
+	fs.BoolVar(&cfg.chain.trustNode, "chain-trust-node", cfg.chain.trustNode, "with --chain-rpc, trust the node's headers without checking signatures (a node you run)")
 	fs.StringVar(&cfg.chain.listen, "chain-listen", cfg.chain.listen, "`tcp://host:port` for the embedded node's CometBFT RPC, used by 'talentchain gov'; empty for none (env TALENTCHAIN_CHAIN_LISTEN)")
 	fs.DurationVar(&cfg.chain.blockInterval, "block-interval", cfg.chain.blockInterval, "embedded node: pause after each block; blocks are made only for transactions (env TALENTCHAIN_BLOCK_INTERVAL)")
 	if err := parseFlags(fs, e, serveEnv, args); err != nil {

@@ -126,6 +126,7 @@ func TestHealthzWaitsForChain(t *testing.T) {
 			cfg := testConfig(t)
 			cfg.verifier = fakeVerifier{}
 			cfg.chain.remote = tt.remote
+			cfg.chain.trustNode = tt.remote != ""
 			a, err := build(t.Context(), cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
@@ -230,23 +231,32 @@ func startChainNodeIn(t *testing.T, home string) (*chain.Node, string, string) {
 }
 
 // TestBuildRemoteChain: with --chain-rpc serve starts no node of its own, and
-// is ready once the remote node answers with proved state; an unreachable
-// node keeps it unready.
+// is ready once the remote node answers with state proved against headers
+// signed by the genesis validators; an unreachable node, or one whose headers
+// are not signed by the trusted genesis's validators, keeps it unready.
 func TestBuildRemoteChain(t *testing.T) {
-	_, url := startChainNode(t)
+	_, url, home := startChainNodeIn(t, t.TempDir())
+	genesis := filepath.Join(home, "config", "genesis.json")
+	other := filepath.Join(t.TempDir(), "genesis.json")
+	if err := os.WriteFile(other, []byte(`{"chain_id":"talentchain-test","validators":[{"pub_key":{"type":"tendermint/PubKeyEd25519","value":"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="},"power":"10"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name      string
 		remote    string
+		genesis   string
 		wantReady bool
 	}{
-		{"reachable node", url, true},
-		{"nobody listening", "http://" + freeAddr(t), false},
+		{"reachable node", url, genesis, true},
+		{"nobody listening", "http://" + freeAddr(t), genesis, false},
+		{"signed by other validators", url, other, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig(t)
 			cfg.verifier = fakeVerifier{}
 			cfg.chain.remote = tt.remote
+			cfg.chain.genesis = tt.genesis
 			a, err := build(t.Context(), cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)

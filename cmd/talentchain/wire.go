@@ -59,6 +59,13 @@ type chainConfig struct {
 	// remote is the CometBFT RPC URL of a node to use instead of the
 	// embedded one (--chain-rpc); its answers are proof-checked.
 	remote string
+	// genesis is the network's genesis file (--chain-genesis): its chain id
+	// and validators are the trust root the remote node's headers are
+	// checked against. Required with remote unless trustNode.
+	genesis string
+	// trustNode takes the remote node's headers on its word
+	// (--chain-trust-node): only for a node the operator runs.
+	trustNode bool
 	// listen is where the embedded node's CometBFT RPC listens
 	// (--chain-listen), so that `talentchain gov` can reach it; empty: none.
 	listen string
@@ -69,15 +76,55 @@ type chainConfig struct {
 	blockInterval time.Duration
 }
 
-func (c chainConfig) validate() error {
-	if c.remote != "" {
-		u, err := url.Parse(c.remote)
+// validateRemote checks --chain-rpc and how its answers are trusted.
+func (c chainConfig) validateRemote() error {
+	if c.remote == "" {
+		if c.genesis != "" || c.trustNode {
+			return errors.New("--chain-genesis and --chain-trust-node are for a remote node: set --chain-rpc")
+		}
+		return nil
+	}
+	u, err := url.Parse(c.remote)
+	if err != nil {
+		return fmt.Errorf("--chain-rpc %q: %w", c.remote, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "tcp" || u.Host == "" {
+		return fmt.Errorf("--chain-rpc %q: want http://host:port (or https://, tcp://)", c.remote)
+	}
+	switch {
+	case c.genesis == "" && !c.trustNode:
+		return errors.New("--chain-rpc needs --chain-genesis FILE (the network's genesis.json, whose validators must sign the node's answers), or --chain-trust-node for a node you run")
+	case c.genesis != "" && c.trustNode:
+		return errors.New("--chain-genesis and --chain-trust-node: choose one")
+	}
+	return nil
+}
+
+// remoteClient returns a client of the remote node: its answers are proved
+// against headers signed by the genesis validators, or, with trustNode,
+// taken on the node's word.
+func (c chainConfig) remoteClient() (*chain.Client, error) {
+	cc := chain.ClientConfig{TrustNode: c.trustNode}
+	switch {
+	case c.genesis != "":
+		id, vals, err := chain.TrustFromGenesis(c.genesis)
 		if err != nil {
-			return fmt.Errorf("--chain-rpc %q: %w", c.remote, err)
+			return nil, fmt.Errorf("--chain-genesis: %w", err)
 		}
-		if u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "tcp" || u.Host == "" {
-			return fmt.Errorf("--chain-rpc %q: want http://host:port (or https://, tcp://)", c.remote)
-		}
+		cc.ChainID, cc.TrustedValidators = id, vals
+	case !c.trustNode:
+		return nil, errors.New("chain rpc: no trust root: set --chain-genesis or --chain-trust-node")
+	}
+	rpc, err := rpchttp.New(c.remote, "/websocket")
+	if err != nil {
+		return nil, fmt.Errorf("chain rpc %s: %w", c.remote, err)
+	}
+	return chain.NewClient(rpc, cc), nil
+}
+
+func (c chainConfig) validate() error {
+	if err := c.validateRemote(); err != nil {
+		return err
 	}
 	if c.listen != "" {
 		host, ok := strings.CutPrefix(c.listen, "tcp://")
@@ -194,16 +241,17 @@ func newVerifier(cfg config, issuers credential.Resolver) (*credential.Verifier,
 // openChain connects the services to the chain: it starts the embedded
 // single-validator node under <data>/chain (on first start it writes the
 // genesis and a governance key, mode 0600, that the node holds locally), or
-// with --chain-rpc makes a proof-checking client of a remote node. Either
+// with --chain-rpc makes a client of a remote node whose proofs are checked
+// against headers signed by the --chain-genesis validators. Either
 // way a watcher marks the chain up once it answers with initialised state.
 func (a *app) openChain(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.chain.remote != "" {
-		rpc, err := rpchttp.New(cfg.chain.remote, "/websocket")
+		c, err := cfg.chain.remoteClient()
 		if err != nil {
-			return fmt.Errorf("chain rpc %s: %w", cfg.chain.remote, err)
+			return err
 		}
-		a.chain = chain.NewClient(rpc, chain.ClientConfig{TrustNode: false})
-		log.Info("using a remote chain node", slog.String("rpc", cfg.chain.remote))
+		a.chain = c
+		log.Info("using a remote chain node", slog.String("rpc", cfg.chain.remote), slog.String("genesis", cfg.chain.genesis), slog.Bool("trustNode", cfg.chain.trustNode))
 	} else {
 		n, err := chain.StartNode(ctx, chain.NodeConfig{
 			Home:          filepath.Join(cfg.dataDir, "chain"),
