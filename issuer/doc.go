@@ -18,6 +18,7 @@
 //	org/{did}                 Org
 //	key/{keyID}               sealed Ed25519 seed (associated data: "issuer/key/{keyID}")
 //	token/{id}                tokenRecord (SHA-256 of the token, never the token)
+//	staff/{did}/{username}    staffRecord (argon2id hash of the password)
 //	cred/{credID}             credRecord: the signed credential and its status
 //	receipt/{credID}          the credential's anchor receipt, once anchored
 //	pending/{did}/{credID}    digest waiting for an anchor

@@ -59,8 +59,17 @@ type NewToken struct {
 // Principal is who presented a valid token.
 type Principal struct {
 	Org     string
-	TokenID string
+	TokenID string // set when a token authenticated
+	Staff   string // set when a staff member logged in
 	Scopes  []Scope
+}
+
+// Actor names the principal for audit entries.
+func (p *Principal) Actor() string {
+	if p.Staff != "" {
+		return "staff:" + p.Staff
+	}
+	return "token:" + p.TokenID
 }
 
 // Can reports whether the principal holds the scope.
