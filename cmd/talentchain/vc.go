@@ -57,7 +57,7 @@ func vcCommand(ctx context.Context, e *env, args []string) error {
 	case "verify":
 		return vcVerify(ctx, e, args[1:])
 	case "-h", "-help", "--help":
-		fmt.Fprintln(e.stderr, "Usage:\n  talentchain vc sign --key FILE < unsigned.json > signed.json\n  talentchain vc verify [--challenge C --domain D] < credential-or-presentation.json")
+		fmt.Fprintln(e.stderr, "Usage:\n  talentchain vc sign --key FILE < unsigned.json > signed.json\n  talentchain vc verify [--challenge C --domain D] [--chain-rpc URL --chain-genesis FILE] < credential-or-presentation.json")
 		return nil
 	}
 	return &usageError{msg: fmt.Sprintf("unknown vc command %q: want sign or verify", args[0])}
@@ -117,21 +117,49 @@ func vcSign(_ context.Context, e *env, args []string) error {
 	return err
 }
 
+// vcVerifyEnv maps vc verify's chain flags to the environment variables
+// that set them (the same as serve's).
+var vcVerifyEnv = map[string]string{
+	"chain-rpc":     "TALENTCHAIN_CHAIN_RPC",
+	"chain-genesis": "TALENTCHAIN_CHAIN_GENESIS",
+}
+
 // vcVerify prints the checks and exits 0 if valid, 1 if not, 2 on unusable input.
+// did:key issuers resolve offline; did:talent issuers through --chain-rpc,
+// whose answers are proved against headers signed by the --chain-genesis
+// validators.
 func vcVerify(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "vc verify", "[--challenge C] [--domain D] < document.json")
+	fs := newFlagSet(e, "vc verify", "[--challenge C] [--domain D] [--chain-rpc URL --chain-genesis FILE] < document.json")
 	challenge := fs.String("challenge", "", "challenge a presentation must answer")
 	domain := fs.String("domain", "", "domain a presentation must be made for")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	contexts := fs.String("contexts", "", "folder of extra JSON-LD context files")
-	if err := parseFlags(fs, e, nil, args); err != nil {
+	var cc chainConfig
+	fs.StringVar(&cc.remote, "chain-rpc", "", "CometBFT RPC `URL` of a chain node, to resolve did:talent issuers (env TALENTCHAIN_CHAIN_RPC)")
+	fs.StringVar(&cc.genesis, "chain-genesis", "", "the chain's genesis `file`, whose validators must sign the node's answers (env TALENTCHAIN_CHAIN_GENESIS)")
+	fs.BoolVar(&cc.trustNode, "chain-trust-node", false, "trust the --chain-rpc node's answers without checking signatures (a node you run)")
+	if err := parseFlags(fs, e, vcVerifyEnv, args); err != nil {
 		return err
+	}
+	if err := cc.validateRemote(); err != nil {
+		return &usageError{msg: "vc verify: " + err.Error()}
+	}
+	resolvers := credential.Resolvers{credential.KeyResolver{}}
+	if cc.remote != "" {
+		c, err := cc.remoteClient()
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		resolvers = append(resolvers, chainResolver{c})
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Minute) // a node that stalls must not hang the check
+		defer cancel()
 	}
 	loader, err := loaderFor(*contexts)
 	if err != nil {
 		return err
 	}
-	v, err := credential.NewVerifier(credential.VerifierConfig{Loader: loader, Resolver: credential.Resolvers{credential.KeyResolver{}}})
+	v, err := credential.NewVerifier(credential.VerifierConfig{Loader: loader, Resolver: resolvers})
 	if err != nil {
 		return err
 	}

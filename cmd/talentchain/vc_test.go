@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/talentchain/talentchain/chain"
 )
 
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -55,6 +58,51 @@ func TestKeyAndVC(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			code, out, stderr := runCLI(t, c.stdin, c.args...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, c.code, out, stderr)
+			}
+			if !strings.Contains(out, c.out) {
+				t.Fatalf("stdout lacks %q:\n%s", c.out, out)
+			}
+		})
+	}
+}
+
+// TestVCVerifyChainIssuer: vc verify resolves a did:talent issuer through
+// --chain-rpc, trusting only headers signed by the --chain-genesis validators.
+func TestVCVerifyChainIssuer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT node")
+	}
+	n, url, home := startChainNodeIn(t, t.TempDir())
+	genesis := filepath.Join(home, "config", "genesis.json")
+	other := filepath.Join(t.TempDir(), "genesis.json")
+	if err := os.WriteFile(other, []byte(`{"chain_id":"talentchain-test","validators":[{"pub_key":{"type":"tendermint/PubKeyEd25519","value":"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="},"power":"10"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	key := seedKey("vc-verify-chain")
+	did := registerIssuer(t, ctx, n.Client(), n.ChainID(), key, n.GovernanceKey())
+	vc := string(signCredential(t, did, chain.KeyID(did, 1), key))
+
+	cases := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"proved against the genesis validators", []string{"--chain-rpc", url, "--chain-genesis", genesis}, 0, "VERIFIED"},
+		{"node trusted explicitly", []string{"--chain-rpc", url, "--chain-trust-node"}, 0, "VERIFIED"},
+		{"no chain: did:talent unresolved", nil, 1, "NOT VERIFIED"},
+		{"headers not signed by the trusted validators", []string{"--chain-rpc", url, "--chain-genesis", other}, 1, "header not signed by the trusted validators"},
+		{"chain-rpc without a trust root", []string{"--chain-rpc", url}, 2, ""},
+		{"genesis without chain-rpc", []string{"--chain-genesis", genesis}, 2, ""},
+		{"unreadable genesis", []string{"--chain-rpc", url, "--chain-genesis", filepath.Join(t.TempDir(), "none.json")}, 2, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, stderr := runCLI(t, vc, append([]string{"vc", "verify"}, c.args...)...)
 			if code != c.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, c.code, out, stderr)
 			}
