@@ -93,18 +93,43 @@ func (s *Service) runBatcher(st *orgState, b *batcher) {
 	var buf []*anchorItem
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	// Batches the chain did not take are retried with back-off (same items,
+	// same order: the same root), until they anchor or the service stops;
+	// their waiters got the error already.
+	var failed [][]*anchorItem
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	backoff := time.Second
+	anchorAll := func(batches [][]*anchorItem) error {
+		var errs []error
+		for _, items := range batches {
+			if err := s.anchorBatch(s.bgCtx, st, items); err != nil {
+				errs = append(errs, err)
+				again := make([]*anchorItem, len(items))
+				for i, it := range items {
+					again[i] = &anchorItem{id: it.id, typ: it.typ, digest: it.digest}
+				}
+				failed = append(failed, again)
+			}
+		}
+		if len(failed) > 0 {
+			retry.Reset(backoff)
+			backoff = min(backoff*2, 5*time.Minute)
+		} else {
+			backoff = time.Second
+		}
+		return errors.Join(errs...)
+	}
 	anchor := func() error {
 		timer.Stop()
-		var err error
+		var batches [][]*anchorItem
 		for len(buf) > 0 {
 			n := min(len(buf), s.cfg.BatchSize)
-			if e := s.anchorBatch(s.bgCtx, st, buf[:n]); e != nil {
-				err = e
-			}
+			batches = append(batches, buf[:n])
 			buf = buf[n:]
 		}
 		buf = nil
-		return err
+		return anchorAll(batches)
 	}
 	drain := func() {
 		for {
@@ -129,9 +154,16 @@ func (s *Service) runBatcher(st *orgState, b *batcher) {
 		case <-timer.C:
 			drain()
 			_ = anchor()
+		case <-retry.C:
+			again := failed
+			failed = nil
+			_ = anchorAll(again)
 		case ack := <-b.flush:
 			drain()
-			ack <- anchor()
+			again := failed
+			failed = nil
+			err := anchorAll(again)
+			ack <- errors.Join(err, anchor())
 		case <-s.stop:
 			drain()
 			_ = anchor()

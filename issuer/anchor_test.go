@@ -15,7 +15,7 @@ import (
 // before the service learns it.
 type crashingChain struct {
 	*chain.Client
-	mode  string // "before" or "after"
+	mode  string // "before", "after", or "once" (before, then pass)
 	calls atomic.Int32
 }
 
@@ -26,7 +26,9 @@ func (c *crashingChain) Submit(ctx context.Context, tx []byte) (chain.Receipt, e
 	if err != nil || t.Type != chain.TypeAnchor {
 		return c.Client.Submit(ctx, tx)
 	}
-	c.calls.Add(1)
+	if c.calls.Add(1) > 1 && c.mode == "once" {
+		return c.Client.Submit(ctx, tx)
+	}
 	if c.mode == "after" {
 		if _, err := c.Client.Submit(ctx, tx); err != nil {
 			return chain.Receipt{}, err
@@ -133,5 +135,40 @@ func TestConcurrentIssuesShareAnchors(t *testing.T) {
 	}
 	if len(roots) > 2 {
 		t.Fatalf("%d concurrent issuances used %d anchors", count, len(roots))
+	}
+}
+
+// TestAnchorRetried: a batch the chain did not take is retried by the
+// running service, without a restart.
+func TestAnchorRetried(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain node")
+	}
+	n := startNode(t)
+	e := newEnv(t, stores[0].open, n, Config{})
+	o := e.org(t, "Retry", TypeTraining)
+	flaky := &crashingChain{Client: n.Client(), mode: "once"}
+	svc := e.service(t, flaky, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rec, err := svc.Issue(ctx, o.DID, training())
+	if !errors.Is(err, ErrAnchorPending) || rec == nil {
+		t.Fatalf("first anchor fails: %v", err)
+	}
+	for {
+		got, err := svc.Credential(ctx, o.DID, rec.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Receipt != nil {
+			verify(t, ctx, n.Client(), got)
+			break
+		}
+		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+			t.Fatal("not retried: ", err)
+		}
+	}
+	if flaky.calls.Load() != 2 {
+		t.Fatalf("%d anchor submissions, want 2", flaky.calls.Load())
 	}
 }
