@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/talentchain/talentchain/credential/merkle"
 )
 
 // The state tree is an RFC 6962 (Certificate Transparency) Merkle tree over
@@ -60,53 +61,21 @@ func hashValue(v []byte) []byte {
 	return h[:]
 }
 
-func hashNode(l, r []byte) [32]byte {
-	var buf [65]byte
-	buf[0] = 1
-	copy(buf[1:], l)
-	copy(buf[33:], r)
-	return sha256.Sum256(buf[:])
-}
+func hashNode(l, r []byte) [32]byte { return merkle.HashChildren(l, r) }
 
-// tree holds every level of the Merkle tree, leaves first; an odd last node
-// is carried up unchanged, which yields exactly the RFC 6962 tree.
-type tree struct {
-	levels [][][32]byte
-}
+// tree is the RFC 6962 tree of credential/merkle, with paths as byte slices
+// for the proof encoding.
+type tree struct{ *merkle.Tree }
 
-func buildTree(leaves [][32]byte) *tree {
-	t := &tree{levels: [][][32]byte{leaves}}
-	for level := leaves; len(level) > 1; {
-		next := make([][32]byte, (len(level)+1)/2)
-		for i := 0; i+1 < len(level); i += 2 {
-			next[i/2] = hashNode(level[i][:], level[i+1][:])
-		}
-		if len(level)%2 == 1 {
-			next[len(next)-1] = level[len(level)-1]
-		}
-		t.levels = append(t.levels, next)
-		level = next
-	}
-	return t
-}
+func buildTree(leaves [][32]byte) *tree { return &tree{merkle.Build(leaves)} }
 
-func (t *tree) size() uint64 { return uint64(len(t.levels[0])) }
-
-func (t *tree) root() [32]byte {
-	if t.size() == 0 {
-		return sha256.Sum256(nil)
-	}
-	return t.levels[len(t.levels)-1][0]
-}
+func (t *tree) size() uint64   { return t.Size() }
+func (t *tree) root() [32]byte { return t.Root() }
 
 func (t *tree) path(index uint64) [][]byte {
 	var p [][]byte
-	for _, level := range t.levels[:len(t.levels)-1] {
-		if sib := index ^ 1; sib < uint64(len(level)) {
-			h := level[sib]
-			p = append(p, h[:])
-		}
-		index >>= 1
+	for _, h := range t.Path(index) {
+		p = append(p, bytes.Clone(h[:]))
 	}
 	return p
 }
@@ -114,31 +83,16 @@ func (t *tree) path(index uint64) [][]byte {
 // rootFromPath recomputes the root from a leaf hash and its inclusion path
 // (RFC 9162, section 2.1.3.2).
 func rootFromPath(index, size uint64, leaf [32]byte, path [][]byte) ([32]byte, error) {
-	if index >= size {
-		return [32]byte{}, fmt.Errorf("%w: index %d beyond size %d", ErrProof, index, size)
-	}
-	fn, sn, r := index, size-1, leaf
-	for _, p := range path {
+	hashes := make([][32]byte, len(path))
+	for i, p := range path {
 		if len(p) != 32 {
 			return [32]byte{}, fmt.Errorf("%w: path hash of %d bytes", ErrProof, len(p))
 		}
-		if sn == 0 {
-			return [32]byte{}, fmt.Errorf("%w: path too long", ErrProof)
-		}
-		if fn&1 == 1 || fn == sn {
-			r = hashNode(p, r[:])
-			for fn&1 == 0 && fn != 0 {
-				fn >>= 1
-				sn >>= 1
-			}
-		} else {
-			r = hashNode(r[:], p)
-		}
-		fn >>= 1
-		sn >>= 1
+		hashes[i] = [32]byte(p)
 	}
-	if sn != 0 {
-		return [32]byte{}, fmt.Errorf("%w: path too short", ErrProof)
+	r, err := merkle.RootFromPath(index, size, leaf, hashes)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("%w: %w", ErrProof, err)
 	}
 	return r, nil
 }
