@@ -121,6 +121,12 @@ func TestIssueVerifyRevoke(t *testing.T) {
 				})
 			}
 
+			_, err = e.svc.Issue(ctx, uni.DID, bad)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Fields[0].Field != "/credentialSubject/graduationDate" {
+				t.Fatalf("schema violation: %v", err)
+			}
+
 			// Another organisation cannot see or change the credential.
 			if _, err := e.svc.Credential(ctx, other.DID, rec.ID); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("other org reads: %v", err)
