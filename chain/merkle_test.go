@@ -2,52 +2,9 @@ package chain
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
 	"testing"
 )
-
-// mth is the RFC 6962 Merkle Tree Hash, written from the definition.
-func mth(leaves [][32]byte) [32]byte {
-	switch n := len(leaves); n {
-	case 0:
-		return sha256.Sum256(nil)
-	case 1:
-		return leaves[0]
-	default:
-		k := 1
-		for k*2 < n {
-			k *= 2
-		}
-		l, r := mth(leaves[:k]), mth(leaves[k:])
-		return hashNode(l[:], r[:])
-	}
-}
-
-func TestTreeMatchesRFC6962AndPathsVerify(t *testing.T) {
-	for n := 0; n <= 33; n++ {
-		var leaves [][32]byte
-		for i := range n {
-			leaves = append(leaves, hashLeaf([]byte(fmt.Sprint(i)), hashValue(nil)))
-		}
-		tr := buildTree(leaves)
-		if got, want := tr.root(), mth(leaves); got != want {
-			t.Fatalf("n=%d: root %x, want %x", n, got, want)
-		}
-		root := tr.root()
-		for i := range n {
-			got, err := rootFromPath(uint64(i), uint64(n), leaves[i], tr.path(uint64(i)))
-			if err != nil || got != root {
-				t.Fatalf("n=%d i=%d: path does not verify: %v", n, i, err)
-			}
-			if n > 1 {
-				if got, err := rootFromPath(uint64((i+1)%n), uint64(n), leaves[i], tr.path(uint64(i))); err == nil && got == root {
-					t.Fatalf("n=%d i=%d: path verifies at the wrong index", n, i)
-				}
-			}
-		}
-	}
-}
 
 func TestSnapshotProofs(t *testing.T) {
 	writes := map[string][]byte{"b": []byte("1"), "d": []byte("2"), "f": []byte("3")}
