@@ -75,18 +75,7 @@ func (s *Service) recordResult(ctx context.Context, ref Ref, learner string, r R
 }
 
 func (s *Service) result(ctx context.Context, ref Ref, learner string, n int64) (*Result, error) {
-	raw, err := s.st.Get(ctx, resultKey(ref, learner, n))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var r Result
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, fmt.Errorf("decoding result: %w", err)
-	}
-	return &r, nil
+	return getOptional[Result](ctx, s.st, resultKey(ref, learner, n), "result")
 }
 
 // CertificateRequest asks the issuer for the credential of one completed

@@ -251,18 +251,23 @@ func (s *Service) active(ctx context.Context, ref Ref, learner string) (int64, b
 
 // final returns the row that ended attempt n, or nil.
 func (s *Service) final(ctx context.Context, ref Ref, learner string, n int64) (*finalRow, error) {
-	raw, err := s.st.Get(ctx, finalKey(ref, learner, n))
+	return getOptional[finalRow](ctx, s.st, finalKey(ref, learner, n), "enrolment state")
+}
+
+// getOptional reads the JSON row at key: nil, nil when there is none.
+func getOptional[T any](ctx context.Context, st store.Store, key, what string) (*T, error) {
+	raw, err := st.Get(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	var f finalRow
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, fmt.Errorf("decoding enrolment state: %w", err)
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", what, err)
 	}
-	return &f, nil
+	return &v, nil
 }
 
 // hasCompleted reports whether learner completed ref (its certificate may
