@@ -141,6 +141,20 @@ func (a *Accreditation) At(t time.Time) (*Grant, bool) {
 	return nil, false
 }
 
+// AtHeight returns the grant in force in the state after block h, if any:
+// the one with GrantedHeight <= h < WithdrawnHeight (or not withdrawn).
+// Heights are exact where block times may repeat, so a verifier asking "was
+// the issuer accredited when it anchored at height h" should use this.
+func (a *Accreditation) AtHeight(h int64) (*Grant, bool) {
+	for i := len(a.Grants) - 1; i >= 0; i-- {
+		g := &a.Grants[i]
+		if g.GrantedHeight <= h && (g.WithdrawnHeight == 0 || h < g.WithdrawnHeight) {
+			return g, true
+		}
+	}
+	return nil, false
+}
+
 // AnchorRecord is a Merkle root anchored by an issuer.
 type AnchorRecord struct {
 	Root            string    `json:"root"`
