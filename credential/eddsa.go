@@ -26,6 +26,8 @@ type ProofOptions struct {
 	Purpose string
 	// Created is the proof's creation time (UTC, whole seconds); zero means now.
 	Created time.Time
+	// Expires, when set, is when the proof stops being valid (whole seconds).
+	Expires time.Time
 	// Challenge and Domain bind a presentation proof to one verifier request.
 	Challenge string
 	Domain    string
@@ -66,6 +68,9 @@ func (s *EdDSA) Sign(doc map[string]any, key ed25519.PrivateKey, opts ProofOptio
 		"created":            created.UTC().Truncate(time.Second).Format(proofTimeLayout),
 		"verificationMethod": opts.VerificationMethod,
 		"proofPurpose":       purpose,
+	}
+	if !opts.Expires.IsZero() {
+		proof["expires"] = opts.Expires.UTC().Truncate(time.Second).Format(proofTimeLayout)
 	}
 	if opts.Challenge != "" {
 		proof["challenge"] = opts.Challenge

@@ -21,6 +21,7 @@ const (
 	ContextDataIntegrity  = "https://w3id.org/security/data-integrity/v2"
 	ContextMultikey       = "https://w3id.org/security/multikey/v1"
 	ContextEd25519_2020   = "https://w3id.org/security/suites/ed25519-2020/v1"
+	ContextEd25519_2018   = "https://w3id.org/security/suites/ed25519-2018/v1"
 	ContextDID            = "https://www.w3.org/ns/did/v1"
 	ContextStatusList     = "https://www.w3.org/ns/credentials/status/v1"
 	ContextExamplesV1     = "https://www.w3.org/2018/credentials/examples/v1"
@@ -40,6 +41,7 @@ var embeddedFiles = map[string]string{
 	ContextDataIntegrity: "data-integrity-v2.jsonld",
 	ContextMultikey:      "multikey-v1.jsonld",
 	ContextEd25519_2020:  "ed25519-signature-2020-v1.jsonld",
+	ContextEd25519_2018:  "ed25519-signature-2018-v1.jsonld",
 	ContextDID:           "did-v1.jsonld",
 	ContextStatusList:    "bitstring-status-list-v1.jsonld",
 	ContextExamplesV1:    "credentials-examples-v1.jsonld",

@@ -19,11 +19,17 @@ const (
 
 // VerificationMethod is a public key in a controller document (a DID document or
 // the document of an issuer identified by a URL).
+//
+// The key is given by exactly one of publicKeyMultibase, publicKeyBase58 or
+// publicKeyJwk, or, for documents built in Go, by PublicKey (Ed25519); Key
+// returns it.
 type VerificationMethod struct {
 	ID                 string            `json:"id"`
 	Type               string            `json:"type"`
 	Controller         string            `json:"controller"`
 	PublicKeyMultibase string            `json:"publicKeyMultibase,omitempty"`
+	PublicKeyBase58    string            `json:"publicKeyBase58,omitempty"`
+	PublicKeyJwk       map[string]any    `json:"publicKeyJwk,omitempty"`
 	PublicKey          ed25519.PublicKey `json:"-"`
 }
 
@@ -74,31 +80,34 @@ func DIDKey(pub ed25519.PublicKey) (did, vm string) {
 	return fingerprint.CreateDIDKey(pub)
 }
 
-// KeyResolver resolves did:key identifiers of Ed25519 keys to DID documents in
-// the Multikey form.
+// KeyResolver resolves did:key identifiers of Ed25519, P-256 and P-384 keys to
+// DID documents in the Multikey form.
 type KeyResolver struct{}
 
 // Resolve implements Resolver for did:key.
 func (KeyResolver) Resolve(_ context.Context, id string) (*ControllerDocument, error) {
-	if !strings.HasPrefix(id, "did:key:") {
+	fp, ok := strings.CutPrefix(id, "did:key:")
+	if !ok {
 		return nil, fmt.Errorf("%w: %s is not a did:key", ErrNotFound, id)
 	}
-	raw, err := fingerprint.PubKeyFromDIDKey(id)
+	key, err := DecodeMultikey(fp)
 	if err != nil {
 		return nil, fmt.Errorf("%w: did:key %s: %v", ErrNotFound, id, err)
 	}
-	fp := strings.TrimPrefix(id, "did:key:")
-	pub, err := DecodePublicKey(fp)
-	if err != nil || !pub.Equal(ed25519.PublicKey(raw)) {
-		return nil, fmt.Errorf("%w: did:key %s is not an Ed25519 key", ErrNotFound, id)
+	vm := VerificationMethod{ID: id + "#" + fp, Type: "Multikey", Controller: id, PublicKeyMultibase: fp}
+	if pub, ok := key.(ed25519.PublicKey); ok {
+		raw, err := fingerprint.PubKeyFromDIDKey(id)
+		if err != nil || !pub.Equal(ed25519.PublicKey(raw)) {
+			return nil, fmt.Errorf("%w: did:key %s is not an Ed25519 key", ErrNotFound, id)
+		}
+		vm.PublicKey = pub
 	}
-	vm := id + "#" + fp
 	return &ControllerDocument{
 		Context:            []string{ContextDID, ContextMultikey},
 		ID:                 id,
-		VerificationMethod: []VerificationMethod{{ID: vm, Type: "Multikey", Controller: id, PublicKeyMultibase: fp, PublicKey: pub}},
-		AssertionMethod:    []string{vm},
-		Authentication:     []string{vm},
+		VerificationMethod: []VerificationMethod{vm},
+		AssertionMethod:    []string{vm.ID},
+		Authentication:     []string{vm.ID},
 	}, nil
 }
 

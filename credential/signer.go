@@ -7,13 +7,18 @@ import (
 	"time"
 )
 
-// Signer signs credentials and presentations with one key, using the Data
-// Integrity eddsa-rdfc-2022 cryptosuite (or Ed25519Signature2020 for VC Data
-// Model 1.1 documents when asked).
+// Signer signs credentials and presentations with one key: an Ed25519 key
+// with the Data Integrity eddsa-rdfc-2022 cryptosuite (or Ed25519Signature2020
+// for VC Data Model 1.1 documents when asked), or a P-256 or P-384 key with
+// ecdsa-rdfc-2019.
 type Signer struct {
-	key    *KeyPair
+	key    *KeyPair   // the Ed25519 key, or nil
+	ec     *ECKeyPair // the P-256 or P-384 key, or nil
+	id     string     // the key's verification method id
+	ctrl   string     // the key's controller
 	loader *Loader
 	suite  *EdDSA
+	ecdsa  *ECDSA
 }
 
 // NewSigner returns a signer for key, resolving contexts with loader.
@@ -24,11 +29,31 @@ func NewSigner(loader *Loader, key *KeyPair) (*Signer, error) {
 	if key.ID == "" || key.Controller == "" {
 		return nil, fmt.Errorf("signer: the key needs an id and a controller")
 	}
-	return &Signer{key: key, loader: loader, suite: NewEdDSA(NewCanonicalizer(loader))}, nil
+	return &Signer{key: key, id: key.ID, ctrl: key.Controller, loader: loader, suite: NewEdDSA(NewCanonicalizer(loader))}, nil
 }
 
-// Key returns the signer's key pair.
+// NewECSigner returns a signer for a P-256 or P-384 key, which signs with the
+// ecdsa-rdfc-2019 cryptosuite whatever the data model version (a VC Data Model
+// 1.1 document must then list the data-integrity/v2 context).
+func NewECSigner(loader *Loader, key *ECKeyPair) (*Signer, error) {
+	if key == nil || key.Private == nil {
+		return nil, fmt.Errorf("signer: a key pair with its secret key is required")
+	}
+	if _, err := suiteHash(key.Private.Curve); err != nil {
+		return nil, fmt.Errorf("signer: %w", err)
+	}
+	if key.ID == "" || key.Controller == "" {
+		return nil, fmt.Errorf("signer: the key needs an id and a controller")
+	}
+	return &Signer{ec: key, id: key.ID, ctrl: key.Controller, loader: loader, ecdsa: NewECDSA(NewCanonicalizer(loader))}, nil
+}
+
+// Key returns the signer's Ed25519 key pair, or nil for a signer made by
+// NewECSigner.
 func (s *Signer) Key() *KeyPair { return s.key }
+
+// VerificationMethod returns the id of the signer's key.
+func (s *Signer) VerificationMethod() string { return s.id }
 
 // SignCredential returns doc signed as an assertion of the key's controller. A
 // document without an issuer gets the controller as issuer; a document naming
@@ -42,16 +67,16 @@ func (s *Signer) SignCredential(doc map[string]any, created time.Time) (map[stri
 	}
 	doc = maps.Clone(doc)
 	if _, ok := doc["issuer"]; !ok {
-		doc["issuer"] = s.key.Controller
+		doc["issuer"] = s.ctrl
 	}
 	issuer, err := idOf(doc["issuer"])
 	if err != nil {
 		return nil, &InputError{Field: "issuer", Reason: err.Error()}
 	}
-	if issuer != s.key.Controller {
-		return nil, &InputError{Field: "issuer", Reason: fmt.Sprintf("is %s, but the key belongs to %s", issuer, s.key.Controller)}
+	if issuer != s.ctrl {
+		return nil, &InputError{Field: "issuer", Reason: fmt.Sprintf("is %s, but the key belongs to %s", issuer, s.ctrl)}
 	}
-	return s.sign(doc, ProofOptions{VerificationMethod: s.key.ID, Purpose: RelAssertionMethod, Created: created})
+	return s.sign(doc, ProofOptions{VerificationMethod: s.id, Purpose: RelAssertionMethod, Created: created})
 }
 
 // SignPresentation returns the presentation doc signed by the holder for the
@@ -66,9 +91,9 @@ func (s *Signer) SignPresentation(doc map[string]any, challenge, domain string, 
 	}
 	doc = maps.Clone(doc)
 	if _, ok := doc["holder"]; !ok {
-		doc["holder"] = s.key.Controller
+		doc["holder"] = s.ctrl
 	}
-	return s.sign(doc, ProofOptions{VerificationMethod: s.key.ID, Purpose: RelAuthentication, Created: created, Challenge: challenge, Domain: domain})
+	return s.sign(doc, ProofOptions{VerificationMethod: s.id, Purpose: RelAuthentication, Created: created, Challenge: challenge, Domain: domain})
 }
 
 func (s *Signer) sign(doc map[string]any, opts ProofOptions) (map[string]any, error) {
@@ -81,6 +106,9 @@ func (s *Signer) sign(doc map[string]any, opts ProofOptions) (map[string]any, er
 	version, err := dataModel(doc)
 	if err != nil {
 		return nil, &InputError{Field: "@context", Reason: err.Error()}
+	}
+	if s.ec != nil {
+		return s.ecdsa.Sign(doc, s.ec.Private, opts)
 	}
 	if version == "1.1" {
 		return SignEd25519Signature2020(s.loader, doc, s.key.Private, opts)

@@ -2,6 +2,8 @@ package credential
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/subtle"
 	"errors"
@@ -45,7 +47,9 @@ type Verifier struct {
 	loader   *Loader
 	canon    *Canonicalizer
 	eddsa    *EdDSA
+	ecdsa    *ECDSA
 	ed2020   *ed25519Signature2020
+	ed2018   *ed25519Signature2018
 	resolver Resolver
 	skew     time.Duration
 	now      func() time.Time
@@ -73,7 +77,9 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		loader:   cfg.Loader,
 		canon:    canon,
 		eddsa:    NewEdDSA(canon),
+		ecdsa:    NewECDSA(canon),
 		ed2020:   newEd25519Signature2020(cfg.Loader),
+		ed2018:   &ed25519Signature2018{canon: canon},
 		resolver: cfg.Resolver,
 		skew:     cfg.ClockSkew,
 		now:      cfg.Now,
@@ -273,12 +279,12 @@ func (v *Verifier) verifyProof(ctx context.Context, r *Result, doc map[string]an
 	switch typ {
 	case ProofDataIntegrity:
 		cs, _ := p["cryptosuite"].(string)
-		if cs != SuiteEdDSARDFC2022 {
+		if cs != SuiteEdDSARDFC2022 && cs != SuiteECDSARDFC2019 {
 			r.fail(name, "the Data Integrity cryptosuite %q is not supported", cs)
 			return
 		}
 		suite = cs
-	case ProofEd25519_2020:
+	case ProofEd25519_2020, ProofEd25519_2018:
 	default:
 		r.fail(name, "the proof type %q is not supported", typ)
 		return
@@ -296,7 +302,7 @@ func (v *Verifier) verifyProof(ctx context.Context, r *Result, doc map[string]an
 		r.fail(name, "the proof names no verificationMethod")
 		return
 	}
-	pub, err := v.resolveKey(ctx, vmID, exp)
+	key, err := v.resolveKey(ctx, vmID, exp, suite)
 	if err != nil {
 		r.fail(keyName, "%v", err)
 		r.fail(name, "not checked: the signing key is not the %s's", exp.role)
@@ -304,13 +310,18 @@ func (v *Verifier) verifyProof(ctx context.Context, r *Result, doc map[string]an
 	}
 	r.pass(keyName, "%s belongs to the %s and is listed under %s", vmID, exp.role, exp.purpose)
 
-	switch typ {
-	case ProofDataIntegrity:
-		err = v.eddsa.verifyProof(canonDoc, p, doc["@context"], pub)
+	// resolveKey has checked that the key's type fits the suite.
+	switch suite {
+	case SuiteEdDSARDFC2022:
+		err = v.eddsa.verifyProof(canonDoc, p, doc["@context"], key.(ed25519.PublicKey))
+	case SuiteECDSARDFC2019:
+		err = v.ecdsa.verifyProof(canonDoc, p, doc["@context"], key.(*ecdsa.PublicKey))
 	case ProofEd25519_2020:
 		if err = v.strictProofConfig(p, doc["@context"]); err == nil {
-			err = v.ed2020.verify(doc, p, pub)
+			err = v.ed2020.verify(doc, p, key.(ed25519.PublicKey))
 		}
+	case ProofEd25519_2018:
+		err = v.ed2018.verifyProof(canonDoc, p, doc["@context"], key.(ed25519.PublicKey))
 	}
 	if err != nil {
 		r.fail(name, "%s signature invalid: %v", suite, err)
@@ -330,8 +341,9 @@ func (v *Verifier) strictProofConfig(p map[string]any, docContext any) error {
 }
 
 // resolveKey returns the public key of vmID after checking that it belongs to the
-// expected controller and is listed under the expected relationship.
-func (v *Verifier) resolveKey(ctx context.Context, vmID string, exp proofExpectation) (ed25519.PublicKey, error) {
+// expected controller, is listed under the expected relationship, and is of the
+// type the suite signs with.
+func (v *Verifier) resolveKey(ctx context.Context, vmID string, exp proofExpectation, suite string) (crypto.PublicKey, error) {
 	ctrl := controllerOf(vmID)
 	if exp.controller != "" && ctrl != exp.controller {
 		return nil, fmt.Errorf("the proof was made with %s, a key of %s, not of the %s %s", vmID, ctrl, exp.role, exp.controller)
@@ -356,10 +368,33 @@ func (v *Verifier) resolveKey(ctx context.Context, vmID string, exp proofExpecta
 	if !doc.Allows(exp.purpose, vmID) {
 		return nil, fmt.Errorf("%s is not listed under %s of %s", vmID, exp.purpose, ctrl)
 	}
-	if len(vm.PublicKey) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("%s is not an Ed25519 key", vmID)
+	key, err := vm.Key()
+	if err != nil {
+		return nil, err
 	}
-	return vm.PublicKey, nil
+	if err := keyFitsSuite(key, suite); err != nil {
+		return nil, fmt.Errorf("%s is %s, but %w", vmID, keyName(key), err)
+	}
+	return key, nil
+}
+
+// keyFitsSuite checks that a suite can verify with key: ecdsa-rdfc-2019 with
+// P-256 and P-384 keys, every other suite with Ed25519 keys.
+func keyFitsSuite(key crypto.PublicKey, suite string) error {
+	switch k := key.(type) {
+	case *ecdsa.PublicKey:
+		if suite == SuiteECDSARDFC2019 && curveName(k.Curve) != "" {
+			return nil
+		}
+	case ed25519.PublicKey:
+		if suite != SuiteECDSARDFC2019 && len(k) == ed25519.PublicKeySize {
+			return nil
+		}
+	}
+	if suite == SuiteECDSARDFC2019 {
+		return fmt.Errorf("%s proofs need a P-256 or P-384 key", suite)
+	}
+	return fmt.Errorf("%s proofs need an Ed25519 key", suite)
 }
 
 func (v *Verifier) checkProofTimes(p map[string]any, now time.Time) error {
