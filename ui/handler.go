@@ -39,7 +39,9 @@ type handler struct {
 	ready    Ready
 	log      *slog.Logger
 	validate *validator.Validate
-	dids     DIDResolver // nil: no DID resolution route
+	dids     DIDResolver  // nil: no DID resolution route
+	issuer   Issuing      // nil: no issuing routes
+	admin    *adminRoutes // nil: no operator routes
 }
 
 // New returns the HTTP handler of the web layer: the routes wrapped in the
@@ -71,6 +73,12 @@ func New(cfg Config, v Verifier, ready Ready, log *slog.Logger, opts ...Option) 
 	mux.HandleFunc("POST /presentations/verify", h.verifyPresentation)
 	if h.dids != nil {
 		mux.HandleFunc("GET /1.0/identifiers/{did}", h.resolveDID)
+	}
+	if h.issuer != nil {
+		h.issuerRoutes(mux)
+	}
+	if h.admin != nil {
+		h.adminRoutes(mux)
 	}
 
 	return h.withRequestID(h.withLogging(h.withRecovery(withSecurityHeaders(mux)))), nil

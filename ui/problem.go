@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/issuer"
 )
 
 // ProblemTypeBase prefixes the type URI of every problem; docs/api.md has a
@@ -26,6 +28,8 @@ type Problem struct {
 	Detail string `json:"detail,omitempty"`
 	// Errors lists the fields at fault, for validation problems.
 	Errors []FieldError `json:"errors,omitempty"`
+	// challenge, when set, is sent as WWW-Authenticate (401 answers).
+	challenge string
 }
 
 // problemFor is the one place where an error becomes an HTTP status. Messages of
@@ -33,13 +37,56 @@ type Problem struct {
 // logs the error.
 func problemFor(err error) Problem {
 	var (
-		ve *validationError
-		ie *credential.InputError
+		ve  *validationError
+		ie  *credential.InputError
+		ive *issuer.ValidationError
+		ibe *issuer.BatchError
+		ce  *chain.CodeError
 	)
 	switch {
 	case errors.As(err, &ve):
 		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest,
 			Detail: "Some fields of the request are missing or invalid.", Errors: ve.Fields}
+	case errors.As(err, &ive):
+		fields := make([]FieldError, len(ive.Fields))
+		for i, f := range ive.Fields {
+			fields[i] = FieldError{Field: f.Field, Reason: f.Reason}
+		}
+		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid credential request", Status: http.StatusUnprocessableEntity,
+			Detail: "The credential does not fit its template: fix the fields listed and send it again.", Errors: fields}
+	case errors.As(err, &ibe):
+		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid credential requests", Status: http.StatusUnprocessableEntity,
+			Detail: err.Error()}
+	case errors.Is(err, errUnauthenticated), errors.Is(err, issuer.ErrUnauthenticated):
+		return Problem{Type: ProblemTypeBase + "unauthenticated", Title: "Authentication required", Status: http.StatusUnauthorized,
+			Detail:    "Send a valid, unexpired API token as Authorization: Bearer <token>; an administrator of your organisation can create one.",
+			challenge: `Bearer realm="talentchain"`}
+	case errors.Is(err, issuer.ErrForbidden):
+		return Problem{Type: ProblemTypeBase + "forbidden", Title: "Not allowed", Status: http.StatusForbidden,
+			Detail: "This token may not do this: it lacks the scope, or belongs to another organisation."}
+	case errors.Is(err, issuer.ErrNotAccredited):
+		return Problem{Type: ProblemTypeBase + "not-accredited", Title: "Not accredited", Status: http.StatusForbidden,
+			Detail: "Your organisation is not accredited on chain for this credential type (or level); ask the talent-policy office to accredit it."}
+	case errors.Is(err, issuer.ErrIssuerNotActive):
+		return Problem{Type: ProblemTypeBase + "issuer-not-active", Title: "Issuer not active", Status: http.StatusForbidden,
+			Detail: "Your organisation is suspended or not registered on chain; contact the talent-policy office."}
+	case errors.Is(err, issuer.ErrConflict):
+		return Problem{Type: ProblemTypeBase + "conflict", Title: "Conflict", Status: http.StatusConflict,
+			Detail: err.Error()}
+	case errors.Is(err, issuer.ErrInvalid):
+		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest,
+			Detail: err.Error()}
+	case errors.Is(err, issuer.ErrNotFound):
+		return Problem{Type: ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound,
+			Detail: "Nothing is known under this identifier for your organisation."}
+	case errors.Is(err, errNoGovernance):
+		return Problem{Type: ProblemTypeBase + "no-governance", Title: "Not available on this node", Status: http.StatusNotImplemented,
+			Detail: "This node holds no governance key: accreditation and suspension are voted by the consortium's governance members (talentchain gov)."}
+	case errors.As(err, &ce):
+		return chainProblem(ce)
+	case errors.Is(err, issuer.ErrClosed):
+		return Problem{Type: ProblemTypeBase + "unavailable", Title: "Shutting down", Status: http.StatusServiceUnavailable,
+			Detail: "The node is shutting down; try again shortly."}
 	case errors.Is(err, errMalformedRequest):
 		return Problem{Type: ProblemTypeBase + "malformed-request", Title: "Malformed request", Status: http.StatusBadRequest,
 			Detail: err.Error()}
@@ -76,6 +123,24 @@ func problemFor(err error) Problem {
 	}
 }
 
+// chainProblem answers a transaction the chain refused.
+func chainProblem(ce *chain.CodeError) Problem {
+	p := Problem{Type: ProblemTypeBase + "chain-refused", Title: "Refused by the chain", Detail: ce.Error()}
+	switch ce.Code {
+	case chain.CodeUnknownIssuer, chain.CodeNotFound:
+		p.Status = http.StatusNotFound
+	case chain.CodeConflict, chain.CodeIssuerNotActive, chain.CodeKeyNotCurrent, chain.CodeBadSequence:
+		p.Status = http.StatusConflict
+	case chain.CodeInvalidPayload, chain.CodeMalformed, chain.CodeTooLarge, chain.CodeBadQuery:
+		p.Status = http.StatusBadRequest
+	case chain.CodeNotAccredited, chain.CodeWrongSigner, chain.CodeNotMember, chain.CodeInsufficientSignatures:
+		p.Status = http.StatusForbidden
+	default:
+		p.Status = http.StatusBadGateway
+	}
+	return p
+}
+
 // fail answers r with the problem for err, logging server errors in full.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemFor(err)
@@ -88,6 +153,9 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		slog.Int("status", p.Status),
 		slog.String("error", err.Error()))
 	body, _ := json.Marshal(p) // a Problem of strings and ints always marshals
+	if p.challenge != "" {
+		w.Header().Set("WWW-Authenticate", p.challenge)
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)

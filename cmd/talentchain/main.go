@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	_ "time/tzdata" // --timezone works on machines without a zoneinfo database
 )
 
 // command is one subcommand. run parses its own flags from args.

@@ -28,6 +28,11 @@ var serveEnv = map[string]string{
 	"chain-genesis":    "TALENTCHAIN_CHAIN_GENESIS",
 	"chain-listen":     "TALENTCHAIN_CHAIN_LISTEN",
 	"block-interval":   "TALENTCHAIN_BLOCK_INTERVAL",
+	"redis":            "TALENTCHAIN_REDIS",
+	"public-url":       "TALENTCHAIN_PUBLIC_URL",
+	"batch-delay":      "TALENTCHAIN_BATCH_DELAY",
+	"timezone":         "TALENTCHAIN_TIMEZONE",
+	"chain-id":         "TALENTCHAIN_CHAIN_ID",
 }
 
 // serveCommand runs the node until SIGINT or SIGTERM.
@@ -62,6 +67,19 @@ func parseServe(e *env, args []string) (config, error) {
 	fs.BoolVar(&cfg.chain.trustNode, "chain-trust-node", cfg.chain.trustNode, "with --chain-rpc, trust the node's headers without checking signatures (a node you run)")
 	fs.StringVar(&cfg.chain.listen, "chain-listen", cfg.chain.listen, "`tcp://host:port` for the embedded node's CometBFT RPC, used by 'talentchain gov'; empty for none (env TALENTCHAIN_CHAIN_LISTEN)")
 	fs.DurationVar(&cfg.chain.blockInterval, "block-interval", cfg.chain.blockInterval, "embedded node: pause after each block; blocks are made only for transactions (env TALENTCHAIN_BLOCK_INTERVAL)")
+	fs.StringVar(&cfg.chain.chainID, "chain-id", cfg.chain.chainID, "with --chain-rpc, the network's chain `id`; by default read from --chain-genesis or from the node (env TALENTCHAIN_CHAIN_ID)")
+	fs.StringVar(&cfg.redisURL, "redis", cfg.redisURL, "keep records in Redis at `redis://[user:password@]host:port[/db][?prefix=p]` instead of the embedded store, so that several replicas share them (env TALENTCHAIN_REDIS)")
+	fs.StringVar(&cfg.publicURL, "public-url", cfg.publicURL, "the node's public `origin` as holders and verifiers reach it, e.g. https://talent.example.edu.cn; default http://<addr> (env TALENTCHAIN_PUBLIC_URL)")
+	fs.DurationVar(&cfg.batchDelay, "batch-delay", cfg.batchDelay, "how long the issuer waits to fill an anchoring batch before writing it on chain (env TALENTCHAIN_BATCH_DELAY)")
+	fs.Func("timezone", "time `zone` of calendar dates such as course completions, e.g. Asia/Shanghai; default UTC (env TALENTCHAIN_TIMEZONE)", func(v string) error {
+		loc, err := time.LoadLocation(v)
+		if err != nil {
+			return fmt.Errorf("unknown time zone %q", v)
+		}
+		cfg.location = loc
+		return nil
+	})
+	fs.BoolVar(&cfg.demo, "demo", cfg.demo, "on an empty data folder, create a demo: a talent-policy office, an accredited university and science park with courses and issued credentials; logins in <data>/demo.json")
 	if err := parseFlags(fs, e, serveEnv, args); err != nil {
 		return config{}, err
 	}

@@ -127,6 +127,9 @@ func TestHealthzWaitsForChain(t *testing.T) {
 			cfg.verifier = fakeVerifier{}
 			cfg.chain.remote = tt.remote
 			cfg.chain.trustNode = tt.remote != ""
+			if cfg.chain.trustNode {
+				cfg.chain.chainID = "talentchain-test"
+			}
 			a, err := build(t.Context(), cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,7 +18,10 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
 	"github.com/talentchain/talentchain/chain"
+	"github.com/talentchain/talentchain/courses"
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/issuer"
+	"github.com/talentchain/talentchain/store"
 	"github.com/talentchain/talentchain/ui"
 )
 
@@ -31,6 +35,18 @@ type config struct {
 	shutdownTimeout time.Duration
 	ui              ui.Config
 	chain           chainConfig
+	// redisURL, when set, keeps the services' records in Redis instead of
+	// the embedded store (--redis).
+	redisURL string
+	// publicURL is the node's URL as holders and verifiers reach it: status
+	// lists and offers name it (--public-url; default http://<addr>).
+	publicURL string
+	// batchDelay is how long the issuer waits to fill an anchoring batch.
+	batchDelay time.Duration
+	// location is the time zone of calendar dates (course completions).
+	location *time.Location
+	// demo seeds an empty data folder with a living example (--demo).
+	demo bool
 
 	// verifier, when set, is used instead of the credential verifier build
 	// constructs. Tests set it; serve never does.
@@ -45,6 +61,8 @@ func defaultConfig() config {
 		logLevel:        slog.LevelInfo,
 		shutdownTimeout: 15 * time.Second,
 		ui:              ui.DefaultConfig(),
+		batchDelay:      200 * time.Millisecond,
+		location:        time.UTC,
 		chain: chainConfig{
 			listen:        "tcp://127.0.0.1:26657",
 			p2p:           "tcp://127.0.0.1:0",
@@ -74,6 +92,9 @@ type chainConfig struct {
 	p2p string
 	// blockInterval is the embedded node's pause after each block.
 	blockInterval time.Duration
+	// chainID names the remote network (--chain-id); by default it comes
+	// from the genesis file, or with trustNode from the node at start.
+	chainID string
 }
 
 // validateRemote checks --chain-rpc and how its answers are trusted.
@@ -122,6 +143,29 @@ func (c chainConfig) remoteClient() (*chain.Client, error) {
 	return chain.NewClient(rpc, cc), nil
 }
 
+// remoteChainID is the remote network's chain id: the genesis file's, or
+// with trustNode the one the node reports.
+func (c chainConfig) remoteChainID(ctx context.Context) (string, error) {
+	if c.chainID != "" {
+		return c.chainID, nil
+	}
+	if c.genesis != "" {
+		id, _, err := chain.TrustFromGenesis(c.genesis)
+		return id, err
+	}
+	rpc, err := rpchttp.New(c.remote, "/websocket")
+	if err != nil {
+		return "", fmt.Errorf("chain rpc %s: %w", c.remote, err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := rpc.Status(sctx)
+	if err != nil {
+		return "", fmt.Errorf("chain rpc %s: reading the chain id: %w (is the node running? --chain-id names the network without asking it)", c.remote, err)
+	}
+	return st.NodeInfo.Network, nil
+}
+
 func (c chainConfig) validate() error {
 	if err := c.validateRemote(); err != nil {
 		return err
@@ -154,6 +198,20 @@ func (c config) validate() error {
 	if c.shutdownTimeout <= 0 {
 		return fmt.Errorf("--shutdown-timeout %s: must be positive", c.shutdownTimeout)
 	}
+	if c.publicURL != "" {
+		u, err := url.Parse(c.publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("--public-url %q: want the node's origin, e.g. https://talent.example.edu.cn", c.publicURL)
+		}
+	}
+	if c.redisURL != "" {
+		if _, err := redisConfig(c.redisURL); err != nil {
+			return err
+		}
+	}
+	if c.batchDelay < time.Millisecond || c.batchDelay > 10*time.Second {
+		return fmt.Errorf("--batch-delay %s: must be between 1ms and 10s", c.batchDelay)
+	}
 	if err := c.ui.Validate(); err != nil {
 		return fmt.Errorf("--max-body: %w", err)
 	}
@@ -168,8 +226,15 @@ type app struct {
 	chainUp atomic.Bool    // the chain node answers with initialised state
 	closers []func() error // closed in reverse order
 
-	chain *chain.Client // the services' view of the chain
-	node  *chain.Node   // the embedded node; nil with --chain-rpc
+	chain   *chain.Client // the services' view of the chain
+	chainID string
+	node    *chain.Node // the embedded node; nil with --chain-rpc
+
+	store     store.Store
+	gov       issuer.Governance // nil with --chain-rpc
+	issuer    *issuer.Service
+	courses   *courses.Service
+	recovered atomic.Bool // the issuer finished recovering the previous run
 }
 
 // isReady is what /healthz reports: serving, and the chain is up.
@@ -188,28 +253,63 @@ func (a *app) close() error {
 // HTTP handler over them. It is the one place where services are wired; the
 // data folder exists when it runs; ctx bounds the start-up of services that
 // need one (the store, the chain node). On error, whatever was opened is closed.
-//
-// Still to come here: the embedded store (store/, bbolt) opened under
-// cfg.dataDir, closed last: open it first, append its Close to a.closers,
-// and hand it to the services.
+// The store is opened first and closed last.
 func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a := &app{}
 	fail := func(err error) (*app, error) { return nil, errors.Join(err, a.close()) }
+	if cfg.publicURL == "" {
+		cfg.publicURL = "http://" + cfg.addr
+	}
+	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return fail(fmt.Errorf("data folder: %w", err))
+	}
+
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return fail(err)
+	}
+	a.store = st
+	a.closers = append(a.closers, st.Close)
 
 	if err := a.openChain(ctx, cfg, log); err != nil {
 		return fail(err)
 	}
+	loader, err := newLoader(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	if err := a.openServices(cfg, st, loader, log); err != nil {
+		return fail(err)
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.recoverServices(rctx, log)
+	}()
+	a.closers = append(a.closers, func() error { cancel(); <-done; return nil })
 
 	verifier := cfg.verifier
 	if verifier == nil {
-		v, err := newVerifier(cfg, chainResolver{a.chain})
+		v, err := newVerifier(loader, chainResolver{a.chain})
 		if err != nil {
 			return fail(err)
 		}
 		verifier = v
 	}
 
-	h, err := ui.New(cfg.ui, verifier, a.isReady, log, ui.WithDIDResolver(didResolver{a.chain}))
+	adminToken, err := loadAdminToken(cfg.dataDir, os.Getenv("TALENTCHAIN_ADMIN_TOKEN"))
+	if err != nil {
+		return fail(err)
+	}
+	var gov ui.Governance
+	if a.gov != nil {
+		gov = a.gov
+	}
+	h, err := ui.New(cfg.ui, verifier, a.isReady, log,
+		ui.WithDIDResolver(didResolver{a.chain}),
+		ui.WithIssuer(a.issuer),
+		ui.WithAdmin(adminToken, a.issuer, gov))
 	if err != nil {
 		return fail(fmt.Errorf("web layer: %w", err))
 	}
@@ -217,9 +317,9 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
-// newVerifier constructs the credential verifier: the embedded JSON-LD contexts
-// plus the operator's, did:key resolution, and issuer DIDs from chain state.
-func newVerifier(cfg config, issuers credential.Resolver) (*credential.Verifier, error) {
+// newLoader returns the JSON-LD contexts the node trusts: the embedded ones
+// plus the operator's (--contexts).
+func newLoader(cfg config) (*credential.Loader, error) {
 	var extra []string
 	if cfg.contextsDir != "" {
 		extra = append(extra, cfg.contextsDir)
@@ -228,6 +328,12 @@ func newVerifier(cfg config, issuers credential.Resolver) (*credential.Verifier,
 	if err != nil {
 		return nil, fmt.Errorf("JSON-LD contexts: %w", err)
 	}
+	return loader, nil
+}
+
+// newVerifier constructs the credential verifier: the given contexts, did:key
+// resolution, and issuer DIDs from chain state.
+func newVerifier(loader *credential.Loader, issuers credential.Resolver) (*credential.Verifier, error) {
 	v, err := credential.NewVerifier(credential.VerifierConfig{
 		Loader:   loader,
 		Resolver: credential.Resolvers{credential.KeyResolver{}, issuers},
@@ -251,6 +357,9 @@ func (a *app) openChain(ctx context.Context, cfg config, log *slog.Logger) error
 			return err
 		}
 		a.chain = c
+		if a.chainID, err = cfg.chain.remoteChainID(ctx); err != nil {
+			return err
+		}
 		log.Info("using a remote chain node", slog.String("rpc", cfg.chain.remote), slog.String("genesis", cfg.chain.genesis), slog.Bool("trustNode", cfg.chain.trustNode))
 	} else {
 		n, err := chain.StartNode(ctx, chain.NodeConfig{
@@ -264,7 +373,7 @@ func (a *app) openChain(ctx context.Context, cfg config, log *slog.Logger) error
 			return fmt.Errorf("embedded chain node: %w", err)
 		}
 		a.closers = append(a.closers, n.Stop)
-		a.node, a.chain = n, n.Client()
+		a.node, a.chain, a.chainID = n, n.Client(), n.ChainID()
 	}
 
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
