@@ -156,3 +156,50 @@ func TestDIDJWKRefused(t *testing.T) {
 		t.Fatalf("signed by an encryption key:\n%s", dump(res))
 	}
 }
+
+// TestResolversStopAtInvalidDID: a malformed did:jwk is not looked up
+// elsewhere, and its reason reaches the caller.
+func TestResolversStopAtInvalidDID(t *testing.T) {
+	leaky := didJWKOf(map[string]any{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "d": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"})
+	static := &StaticResolver{}
+	static.Add(&ControllerDocument{ID: leaky})
+	_, err := Resolvers{DIDJWKResolver{}, static}.Resolve(context.Background(), leaky)
+	if !errors.Is(err, ErrInvalidDID) || !strings.Contains(err.Error(), `private member "d"`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// FuzzDIDJWK: resolving any string never panics; a document is only returned
+// for a public Ed25519, P-256 or P-384 JWK, whose key round-trips.
+func FuzzDIDJWK(f *testing.F) {
+	f.Add(specDIDJWK)
+	f.Add("did:jwk:eyJrdHkiOiJPS1AiLCJjcnYiOiJYMjU1MTkiLCJ1c2UiOiJlbmMiLCJ4IjoiM3A3YmZYdDl3YlRUVzJIQzdPUTFOei1EUThoYmVHZE5yZngtRkctSUswOCJ9")
+	if did, _, err := DIDJWK(issuerKey.Public); err == nil {
+		f.Add(did)
+	}
+	f.Add("did:jwk:e30")
+	f.Fuzz(func(t *testing.T, id string) {
+		doc, err := DIDJWKResolver{}.Resolve(context.Background(), id)
+		if err != nil {
+			if !errors.Is(err, ErrNotFound) {
+				t.Fatalf("err = %v does not wrap ErrNotFound", err)
+			}
+			return
+		}
+		if len(doc.VerificationMethod) != 1 || doc.VerificationMethod[0].ID != id+"#0" {
+			t.Fatalf("document %+v", doc)
+		}
+		key, err := doc.VerificationMethod[0].Key()
+		if err != nil {
+			t.Fatalf("resolved a key that does not parse: %v", err)
+		}
+		for _, m := range jwkPrivateMembers {
+			if _, ok := doc.VerificationMethod[0].PublicKeyJwk[m]; ok {
+				t.Fatalf("accepted private member %s", m)
+			}
+		}
+		if _, _, err := DIDJWK(key); err != nil {
+			t.Fatalf("key does not re-encode: %v", err)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/hex"
@@ -397,3 +398,37 @@ func bytesOf(v byte, n int) []byte {
 }
 
 func base58Of(b []byte) string { return encodeBase58btc(b)[1:] }
+
+// FuzzDecodeMultikey: did:key values from outside never panic the decoder or
+// the resolver, and a decoded key encodes back to the same value.
+func FuzzDecodeMultikey(f *testing.F) {
+	for _, k := range []*ECKeyPair{ecIssuerKey, p384IssuerKey} {
+		f.Add(strings.TrimPrefix(k.Controller, "did:key:"))
+	}
+	f.Add(EncodePublicKey(issuerKey.Public))
+	f.Add("zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169")
+	f.Add("z")
+	f.Fuzz(func(t *testing.T, s string) {
+		key, err := DecodeMultikey(s)
+		if _, rerr := (KeyResolver{}).Resolve(context.Background(), "did:key:"+s); (err == nil) != (rerr == nil) {
+			t.Fatalf("decode %v, resolve %v", err, rerr)
+		}
+		if err != nil {
+			return
+		}
+		var back string
+		switch k := key.(type) {
+		case ed25519.PublicKey:
+			back = EncodePublicKey(k)
+		case *ecdsa.PublicKey:
+			if back, err = EncodeECPublicKey(k); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			t.Fatalf("decoded %T", key)
+		}
+		if back != s {
+			t.Fatalf("%s decodes to a key that encodes as %s", s, back)
+		}
+	})
+}

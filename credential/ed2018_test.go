@@ -156,3 +156,20 @@ func sign2018Unchecked(t testing.TB, k *KeyPair, doc map[string]any) map[string]
 	out["proof"] = signed["proof"]
 	return out
 }
+
+// FuzzDetachedJWS: the jws parser never panics and accepts only a detached
+// EdDSA, b64=false header with a 64-byte signature.
+func FuzzDetachedJWS(f *testing.F) {
+	f.Add(jws2018Header + ".." + base64.RawURLEncoding.EncodeToString(make([]byte, 64)))
+	f.Add("eyJhbGciOiJFZERTQSJ9..AA")
+	f.Add("..")
+	f.Fuzz(func(t *testing.T, jws string) {
+		header, sig, err := parseDetachedJWS(jws)
+		if err != nil {
+			return
+		}
+		if len(sig) != 64 || !strings.HasPrefix(jws, header+"..") {
+			t.Fatalf("accepted %q: header %q, %d-byte signature", jws, header, len(sig))
+		}
+	})
+}

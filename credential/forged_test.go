@@ -3,7 +3,9 @@ package credential
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"maps"
@@ -33,6 +35,30 @@ var (
 		k.Controller, k.ID = urlIssuer, urlIssuer+"#"+EncodePublicKey(k.Public)
 		return k
 	}()
+	// P-256 and P-384 did:key identities, did:jwk issuers, and an issuer
+	// identified by a URL with one Ed25519 and one P-256 key.
+	ecIssuerKey   = testECKey(nil, elliptic.P256(), "ec-issuer")
+	ecHolderKey   = testECKey(nil, elliptic.P256(), "ec-holder")
+	ecAttackerKey = testECKey(nil, elliptic.P256(), "ec-attacker")
+	p384IssuerKey = testECKey(nil, elliptic.P384(), "p384-issuer")
+	jwkECKey      = asDIDJWK(testECKey(nil, elliptic.P256(), "jwk-issuer"))
+	jwkEdKey      = func() *KeyPair {
+		k := testKey("jwk-issuer")
+		k.Controller, k.ID, _ = DIDJWK(k.Public)
+		return k
+	}()
+	jwkAttackerKey = asDIDJWK(testECKey(nil, elliptic.P256(), "jwk-attacker"))
+	mixedIssuer    = "https://uni.example/issuers/mixed"
+	mixedEdKey     = func() *KeyPair {
+		k := testKey("mixed-issuer")
+		k.Controller, k.ID = mixedIssuer, mixedIssuer+"#ed25519"
+		return k
+	}()
+	mixedECKey = func() *ECKeyPair {
+		k := testECKey(nil, elliptic.P256(), "mixed-issuer")
+		k.Controller, k.ID = mixedIssuer, mixedIssuer+"#p256"
+		return k
+	}()
 	sampleNow       = time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
 	sampleCreated   = time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
 	sampleChallenge = "c-7f3a9d2e"
@@ -47,7 +73,26 @@ func testResolver() Resolver {
 		VerificationMethod: []VerificationMethod{{ID: urlIssuerKey.ID, Type: "Multikey", Controller: urlIssuer, PublicKeyMultibase: mb, PublicKey: urlIssuerKey.Public}},
 		Authentication:     []string{urlIssuerKey.ID},
 	})
-	return Resolvers{KeyResolver{}, r}
+	ecMB, _ := EncodeECPublicKey(mixedECKey.Public)
+	r.Add(&ControllerDocument{
+		ID: mixedIssuer,
+		VerificationMethod: []VerificationMethod{
+			{ID: mixedEdKey.ID, Type: "Multikey", Controller: mixedIssuer, PublicKeyMultibase: EncodePublicKey(mixedEdKey.Public)},
+			{ID: mixedECKey.ID, Type: "Multikey", Controller: mixedIssuer, PublicKeyMultibase: ecMB},
+		},
+		AssertionMethod: []string{mixedEdKey.ID, mixedECKey.ID},
+	})
+	return Resolvers{KeyResolver{}, DIDJWKResolver{}, r}
+}
+
+// asDIDJWK identifies an EC key pair by its did:jwk instead of its did:key.
+func asDIDJWK(k *ECKeyPair) *ECKeyPair {
+	did, vm, err := DIDJWK(k.Public)
+	if err != nil {
+		panic(err)
+	}
+	k.Controller, k.ID = did, vm
+	return k
 }
 
 func degreeCredential(issuer string) map[string]any {
@@ -141,6 +186,36 @@ func samples(t testing.TB) []sample {
 	vpSign := func(k *KeyPair, doc map[string]any, challenge, domain string) map[string]any {
 		return signWith(k, doc, ProofOptions{Purpose: RelAuthentication, Challenge: challenge, Domain: domain})
 	}
+	ecWith := func(k *ECKeyPair, doc map[string]any, o ProofOptions) map[string]any {
+		t.Helper()
+		o.VerificationMethod = k.ID
+		if o.Purpose == "" {
+			o.Purpose = RelAssertionMethod
+		}
+		if o.Created.IsZero() {
+			o.Created = sampleCreated
+		}
+		s, err := NewECSigner(l, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.sign(doc, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	ecSign := func(k *ECKeyPair, doc map[string]any) map[string]any { return ecWith(k, doc, ProofOptions{}) }
+	ecVP := func(k *ECKeyPair, doc map[string]any, challenge, domain string) map[string]any {
+		return ecWith(k, doc, ProofOptions{Purpose: RelAuthentication, Challenge: challenge, Domain: domain})
+	}
+	with2018 := func(k *KeyPair, doc map[string]any, o ProofOptions) map[string]any {
+		t.Helper()
+		if o.Purpose == "" {
+			o.Purpose = RelAssertionMethod
+		}
+		return sign2018(t, k, doc, o)
+	}
 	edit := func(doc map[string]any, f func(map[string]any)) map[string]any {
 		c := deepCopy(doc)
 		f(c)
@@ -160,6 +235,19 @@ func samples(t testing.TB) []sample {
 		subject(d)["degree"].(map[string]any)["level"] = "doctor"
 	})
 	second := signWith(issuerKey, withoutProof(degree), ProofOptions{Purpose: RelAssertionMethod, Created: sampleCreated.Add(time.Hour)})["proof"]
+
+	ecDegree := ecSign(ecIssuerKey, degreeCredential(ecIssuerKey.Controller))
+	ecForged := edit(ecDegree, func(d map[string]any) { subject(d)["degree"].(map[string]any)["level"] = "doctor" })
+	mixed := ecSign(mixedECKey, signWith(mixedEdKey, degreeCredential(mixedIssuer), ProofOptions{Purpose: RelAssertionMethod}))
+	mixedForgedEC := ecSign(mixedECKey, withoutProof(edit(degreeCredential(mixedIssuer), func(d map[string]any) {
+		subject(d)["degree"].(map[string]any)["level"] = "doctor"
+	})))["proof"].(map[string]any)["proofValue"]
+	training2018 := with2018(issuerKey, trainingV1For2018(issuerKey.Controller), ProofOptions{})
+	presentation2018 := func(challenge string) map[string]any {
+		vp := presentation(training2018)
+		vp["@context"] = []any{ContextV1}
+		return with2018(holderKey, vp, ProofOptions{Purpose: RelAuthentication, Challenge: challenge, Domain: sampleDomain})
+	}
 
 	return []sample{
 		{name: "valid-degree-v2", doc: degree},
@@ -200,7 +288,7 @@ func samples(t testing.TB) []sample {
 			other := signWith(attackerKey, withoutProof(degree), ProofOptions{Purpose: RelAssertionMethod})["proof"]
 			d["proof"] = []any{d["proof"], other}
 		}), check: CheckIssuerKey + "[1]"},
-		{name: "unsupported-cryptosuite", doc: edit(degree, func(d map[string]any) { firstProof(d)["cryptosuite"] = "ecdsa-rdfc-2019" }), check: CheckProof},
+		{name: "unsupported-cryptosuite", doc: edit(degree, func(d map[string]any) { firstProof(d)["cryptosuite"] = "bbs-2023" }), check: CheckProof},
 		{name: "authentication-purpose-on-credential", doc: signWith(issuerKey, degreeCredential(issuerKey.Controller), ProofOptions{Purpose: RelAuthentication}), check: CheckProof},
 		{name: "expired", doc: sign(issuerKey, edit(degreeCredential(issuerKey.Controller), func(d map[string]any) { d["validUntil"] = "2026-08-01T00:00:00Z" })), check: CheckValidity},
 		{name: "not-yet-valid", doc: sign(issuerKey, edit(degreeCredential(issuerKey.Controller), func(d map[string]any) { d["validFrom"] = "2027-01-01T00:00:00Z" })), check: CheckValidity},
@@ -224,6 +312,66 @@ func samples(t testing.TB) []sample {
 			d["verifiableCredential"] = []any{degree, degree}
 		}), check: CheckProof},
 		{name: "presentation-v1-other-challenge", vp: true, doc: vpSign(holderKey, presentationV1(degreeV1), "an-older-challenge", sampleDomain), check: CheckChallenge},
+
+		// ecdsa-rdfc-2019, Ed25519Signature2018 and did:jwk: the same rules.
+		{name: "valid-degree-v2-ecdsa-p256", doc: ecDegree},
+		{name: "valid-degree-v2-ecdsa-p384", doc: ecSign(p384IssuerKey, degreeCredential(p384IssuerKey.Controller))},
+		{name: "valid-presentation-v2-ecdsa", vp: true, doc: ecVP(ecHolderKey, presentationOf(ecHolderKey.Controller, ecDegree), sampleChallenge, sampleDomain)},
+		{name: "valid-proof-set-eddsa-and-ecdsa", doc: mixed},
+		{name: "valid-degree-v2-did-jwk-p256", doc: ecSign(jwkECKey, degreeCredential(jwkECKey.Controller))},
+		{name: "valid-degree-v2-did-jwk-ed25519", doc: sign(jwkEdKey, degreeCredential(jwkEdKey.Controller))},
+		{name: "valid-training-v1-ed25519-2018", doc: training2018},
+		{name: "valid-presentation-v1-ed25519-2018", vp: true, doc: presentation2018(sampleChallenge)},
+
+		{name: "ecdsa-no-proof", doc: withoutProof(ecDegree), check: CheckProof},
+		{name: "ecdsa-claim-altered", doc: ecForged, check: CheckProof},
+		{name: "ecdsa-proof-date-altered", doc: edit(ecDegree, func(d map[string]any) { firstProof(d)["created"] = "2026-07-02T08:00:00Z" }), check: CheckProof},
+		{name: "ecdsa-signed-by-another-key", doc: ecSign(ecAttackerKey, edit(degreeCredential(ecAttackerKey.Controller), func(d map[string]any) {
+			d["issuer"] = ecIssuerKey.Controller
+		})), check: CheckIssuerKey},
+		{name: "ecdsa-issuer-swapped-after-signing", doc: edit(ecSign(ecAttackerKey, degreeCredential(ecAttackerKey.Controller)), func(d map[string]any) {
+			d["issuer"] = map[string]any{"id": ecIssuerKey.Controller}
+		}), check: CheckIssuerKey},
+		{name: "ecdsa-proof-set-one-forged", doc: edit(mixed, func(d map[string]any) { d["proof"].([]any)[1].(map[string]any)["proofValue"] = mixedForgedEC }), check: CheckProof + "[1]"},
+		{name: "ecdsa-proof-set-foreign-key", doc: ecSign(ecAttackerKey, ecDegree), check: CheckIssuerKey + "[1]"},
+		{name: "ecdsa-suite-on-ed25519-key", doc: edit(degree, func(d map[string]any) { firstProof(d)["cryptosuite"] = SuiteECDSARDFC2019 }), check: CheckIssuerKey},
+		{name: "eddsa-suite-on-p256-key", doc: edit(ecDegree, func(d map[string]any) { firstProof(d)["cryptosuite"] = SuiteEdDSARDFC2022 }), check: CheckIssuerKey},
+		{name: "ecdsa-proof-expired", doc: ecWith(ecIssuerKey, degreeCredential(ecIssuerKey.Controller), ProofOptions{Expires: sampleNow.Add(-24 * time.Hour)}), check: CheckProof},
+		{name: "ecdsa-proof-created-in-future", doc: ecWith(ecIssuerKey, degreeCredential(ecIssuerKey.Controller), ProofOptions{Created: sampleNow.Add(48 * time.Hour)}), check: CheckProof},
+		{name: "ecdsa-expired", doc: ecSign(ecIssuerKey, edit(degreeCredential(ecIssuerKey.Controller), func(d map[string]any) { d["validUntil"] = "2026-08-01T00:00:00Z" })), check: CheckValidity},
+		{name: "ecdsa-undefined-term-added", doc: edit(ecDegree, func(d map[string]any) { subject(d)["nationalIdNumber"] = "110101199001011234" }), check: CheckJSONLD},
+		{name: "ecdsa-authentication-purpose-on-credential", doc: ecWith(ecIssuerKey, degreeCredential(ecIssuerKey.Controller), ProofOptions{Purpose: RelAuthentication}), check: CheckProof},
+		{name: "ecdsa-presentation-other-challenge", vp: true, doc: ecVP(ecHolderKey, presentationOf(ecHolderKey.Controller, ecDegree), "an-older-challenge", sampleDomain), check: CheckChallenge},
+		{name: "ecdsa-presentation-other-domain", vp: true, doc: ecVP(ecHolderKey, presentationOf(ecHolderKey.Controller, ecDegree), sampleChallenge, "other-verifier.example"), check: CheckDomain},
+		{name: "ecdsa-presentation-not-by-holder", vp: true, doc: ecVP(ecAttackerKey, presentationOf(ecHolderKey.Controller, ecDegree), sampleChallenge, sampleDomain), check: CheckHolderKey},
+		{name: "ecdsa-presentation-forged-credential", vp: true, doc: ecVP(ecHolderKey, presentationOf(ecHolderKey.Controller, ecForged), sampleChallenge, sampleDomain), check: "credential[0]." + CheckProof},
+		{name: "ecdsa-presentation-credential-without-proof", vp: true, doc: ecVP(ecHolderKey, presentationOf(ecHolderKey.Controller, withoutProof(ecDegree)), sampleChallenge, sampleDomain), check: "credential[0]." + CheckProof},
+		{name: "ecdsa-presentation-altered-after-signing", vp: true, doc: edit(ecVP(ecHolderKey, presentationOf(ecHolderKey.Controller, ecDegree), sampleChallenge, sampleDomain), func(d map[string]any) {
+			d["verifiableCredential"] = []any{ecDegree, ecDegree}
+		}), check: CheckProof},
+
+		{name: "ed2018-no-proof", doc: withoutProof(training2018), check: CheckProof},
+		{name: "ed2018-claim-altered", doc: edit(training2018, func(d map[string]any) { subject(d)["result"] = "distinction" }), check: CheckProof},
+		{name: "ed2018-signed-by-another-key", doc: with2018(attackerKey, edit(trainingV1For2018(attackerKey.Controller), func(d map[string]any) {
+			d["issuer"] = issuerKey.Controller
+		}), ProofOptions{}), check: CheckIssuerKey},
+		{name: "ed2018-proof-set-foreign-key", doc: with2018(attackerKey, training2018, ProofOptions{}), check: CheckIssuerKey + "[1]"},
+		{name: "ed2018-authentication-purpose-on-credential", doc: with2018(issuerKey, trainingV1For2018(issuerKey.Controller), ProofOptions{Purpose: RelAuthentication}), check: CheckProof},
+		{name: "ed2018-proof-expired", doc: with2018(issuerKey, trainingV1For2018(issuerKey.Controller), ProofOptions{Expires: sampleNow.Add(-24 * time.Hour)}), check: CheckProof},
+		{name: "ed2018-presentation-other-challenge", vp: true, doc: presentation2018("an-older-challenge"), check: CheckChallenge},
+
+		{name: "did-jwk-signed-by-another-key", doc: ecSign(jwkAttackerKey, edit(degreeCredential(jwkAttackerKey.Controller), func(d map[string]any) {
+			d["issuer"] = jwkECKey.Controller
+		})), check: CheckIssuerKey},
+		{name: "did-jwk-with-private-key", doc: func() map[string]any {
+			k := testECKey(nil, elliptic.P256(), "jwk-leaky")
+			jwk, _ := PublicJWK(k.Public)
+			dBytes, _ := k.Private.Bytes()
+			jwk["d"] = base64.RawURLEncoding.EncodeToString(dBytes)
+			leaky := didJWKOf(jwk)
+			k.Controller, k.ID = leaky, leaky+"#0"
+			return ecSign(k, degreeCredential(leaky))
+		}(), check: CheckIssuerKey},
 	}
 }
 

@@ -37,7 +37,8 @@ func FuzzParseDocument(f *testing.F) {
 // nothing but the committed valid samples is ever reported as verified unless
 // it is byte-identical to one of them or differs only in JSON layout.
 func FuzzVerifyCredential(f *testing.F) {
-	addSeeds(f, "testdata/forged/valid-degree-v2.json", "testdata/forged/claim-altered.json", "testdata/forged/undefined-type.json")
+	addSeeds(f, "testdata/forged/valid-degree-v2.json", "testdata/forged/claim-altered.json", "testdata/forged/undefined-type.json",
+		"testdata/forged/valid-degree-v2-ecdsa-p256.json", "testdata/forged/valid-training-v1-ed25519-2018.json", "testdata/forged/valid-degree-v2-did-jwk-p256.json")
 	v, err := NewVerifier(VerifierConfig{Loader: MustLoader(), Resolver: testResolver(), Now: func() time.Time { return sampleNow }})
 	if err != nil {
 		f.Fatal(err)
@@ -55,7 +56,8 @@ func FuzzVerifyCredential(f *testing.F) {
 
 // FuzzVerifyPresentation: the same for presentations.
 func FuzzVerifyPresentation(f *testing.F) {
-	addSeeds(f, "testdata/forged/valid-presentation-v2.json", "testdata/forged/presentation-forged-credential.json")
+	addSeeds(f, "testdata/forged/valid-presentation-v2.json", "testdata/forged/presentation-forged-credential.json",
+		"testdata/forged/valid-presentation-v2-ecdsa.json", "testdata/forged/valid-presentation-v1-ed25519-2018.json")
 	v, err := NewVerifier(VerifierConfig{Loader: MustLoader(), Resolver: testResolver(), Now: func() time.Time { return sampleNow }})
 	if err != nil {
 		f.Fatal(err)

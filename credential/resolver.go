@@ -3,6 +3,7 @@ package credential
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -161,6 +162,8 @@ func (r *StaticResolver) Resolve(_ context.Context, id string) (*ControllerDocum
 }
 
 // Resolvers tries each resolver in turn and returns the first document found.
+// A resolver that answers ErrInvalidDID (the identifier breaks its method's
+// rules) ends the search with that error, so its reason is not lost.
 type Resolvers []Resolver
 
 // Resolve implements Resolver.
@@ -170,7 +173,7 @@ func (rs Resolvers) Resolve(ctx context.Context, id string) (*ControllerDocument
 		if err == nil {
 			return d, nil
 		}
-		if !isNotFound(err) {
+		if !isNotFound(err) || errors.Is(err, ErrInvalidDID) {
 			return nil, err
 		}
 	}
