@@ -1,0 +1,348 @@
+package wallet
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/talentchain/talentchain/store"
+)
+
+// Share link limits.
+const (
+	// MaxShareTTL is the longest a share link lives.
+	MaxShareTTL = 90 * 24 * time.Hour
+	// DefaultShareTTL is a share link's life when none is asked.
+	DefaultShareTTL = 7 * 24 * time.Hour
+	// shareKeep is how long a share link's record and access log stay
+	// after it expired, for the holder to look back.
+	shareKeep = 30 * 24 * time.Hour
+	// maxAccessLog bounds the access entries kept per link; later
+	// openings are only counted.
+	maxAccessLog = 1000
+	// shareTokenLen is the length of a share token: base64url of 32 bytes.
+	shareTokenLen = 43
+)
+
+// NewShare asks for a share link to one presentation of chosen
+// credentials.
+type NewShare struct {
+	CredentialIDs []string `json:"credentialIds" validate:"required,min=1,max=50,unique,dive,credid"`
+	// TTL is the link's life: 0 means DefaultShareTTL; at most MaxShareTTL.
+	TTL time.Duration `json:"ttl,omitempty" validate:"gte=0"`
+	// Label is the holder's note ("for the HR of ACME").
+	Label string `json:"label,omitempty" validate:"max=200"`
+}
+
+// Share is a share link. URL (with its secret token) is set only when the
+// link is created: only the token's hash is stored.
+type Share struct {
+	ID            string    `json:"id"`
+	URL           string    `json:"url,omitempty"`
+	Label         string    `json:"label,omitempty"`
+	CredentialIDs []string  `json:"credentialIds"`
+	Created       time.Time `json:"created"`
+	Expires       time.Time `json:"expires"`
+	Revoked       time.Time `json:"revoked,omitzero"`
+	// Restored marks the metadata of a link restored from a backup: its
+	// token did not travel, so it cannot be opened.
+	Restored bool `json:"restored,omitempty"`
+	// Opened counts the openings.
+	Opened int64 `json:"opened"`
+}
+
+// shareRecord is the stored form: the link, its token hash and the
+// presentation made for it (dropped on revocation).
+type shareRecord struct {
+	Share
+	Hash         []byte        `json:"hash,omitempty"`
+	Presentation *Presentation `json:"presentation,omitempty"`
+	Holder       string        `json:"holder"`
+}
+
+// shareToken is the token index entry.
+type shareToken struct {
+	Account string `json:"account"`
+	Share   string `json:"share"`
+	Hash    []byte `json:"hash"`
+}
+
+// Access is one opening of a share link, kept with little personal data:
+// the address truncated (IPv4 /24, IPv6 /48) and a salted hash of the full
+// address (to tell repeat visits apart), the user agent trimmed.
+type Access struct {
+	Time      time.Time `json:"time"`
+	Network   string    `json:"network,omitempty"`
+	Visitor   string    `json:"visitor,omitempty"`
+	UserAgent string    `json:"userAgent,omitempty"`
+}
+
+// Visitor is who opens a share link, as the web layer sees them.
+type Visitor struct {
+	IP        string
+	UserAgent string
+}
+
+// Shared is what an opened share link shows.
+type Shared struct {
+	Label   string    `json:"label,omitempty"`
+	Holder  string    `json:"holder"`
+	Expires time.Time `json:"expires"`
+	Presentation
+}
+
+// CreateShare makes a share link: a presentation of the chosen credentials
+// signed now (challenge "share:<link id>", domain BaseURL), reachable at
+// BaseURL + "/share/" + token until it expires or is revoked. The token
+// (256 bits) is returned once, in URL; only its hash is stored.
+func (s *Service) CreateShare(ctx context.Context, account string, req NewShare) (*Share, error) {
+	if err := check(req); err != nil {
+		return nil, fmt.Errorf("create share: %w", err)
+	}
+	if req.TTL > MaxShareTTL {
+		return nil, fmt.Errorf("create share: %w", invalid("/ttl", "at most 90 days"))
+	}
+	if req.TTL == 0 {
+		req.TTL = DefaultShareTTL
+	}
+	acct, err := s.account(ctx, account)
+	if err != nil {
+		return nil, fmt.Errorf("create share: %w", err)
+	}
+	recs, err := s.loadAll(ctx, account, req.CredentialIDs)
+	if err != nil {
+		return nil, fmt.Errorf("create share: %w", err)
+	}
+	id, err := randomHex(12)
+	if err != nil {
+		return nil, fmt.Errorf("create share: %w", err)
+	}
+	p, err := s.present(ctx, acct, recs, "share:"+id, s.cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("create share: %w", err)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("create share: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(secret)
+	hash := sha256.Sum256([]byte(token))
+	now := s.cfg.Now().UTC()
+	rec := shareRecord{
+		Share: Share{
+			ID: id, Label: trimText(req.Label, 200), CredentialIDs: slices.Clone(req.CredentialIDs),
+			Created: now, Expires: now.Add(req.TTL),
+		},
+		Hash: hash[:], Presentation: p, Holder: acct.DID,
+	}
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("create share: %w", err)
+	}
+	tok, err := json.Marshal(shareToken{Account: account, Share: id, Hash: hash[:]})
+	if err != nil {
+		return nil, fmt.Errorf("create share: %w", err)
+	}
+	keep := req.TTL + shareKeep
+	if err := s.st.Apply(ctx,
+		store.OpCreate("share/"+account+"/"+id, raw, keep),
+		store.OpCreate("sharetok/"+hex.EncodeToString(hash[:16]), tok, keep),
+	); err != nil {
+		return nil, fmt.Errorf("create share: %w", err)
+	}
+	s.log.InfoContext(ctx, "wallet: share link created", "account", account, "share", id, "credentials", len(recs), "expires", rec.Expires)
+	out := rec.Share
+	out.URL = s.cfg.BaseURL + "/share/" + token
+	return &out, nil
+}
+
+// OpenShare opens a share link anonymously and records the access. An
+// unknown token is ErrNotFound, an expired link ErrExpired, a revoked one
+// ErrRevoked.
+func (s *Service) OpenShare(ctx context.Context, token string, v Visitor) (*Shared, error) {
+	if len(token) != shareTokenLen {
+		return nil, fmt.Errorf("open share: %w", ErrNotFound)
+	}
+	if _, err := base64.RawURLEncoding.DecodeString(token); err != nil {
+		return nil, fmt.Errorf("open share: %w", ErrNotFound)
+	}
+	hash := sha256.Sum256([]byte(token))
+	raw, err := s.st.Get(ctx, "sharetok/"+hex.EncodeToString(hash[:16]))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("open share: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open share: %w", err)
+	}
+	var tok shareToken
+	if err := json.Unmarshal(raw, &tok); err != nil {
+		return nil, fmt.Errorf("open share: decode: %w", err)
+	}
+	if subtle.ConstantTimeCompare(tok.Hash, hash[:]) != 1 {
+		return nil, fmt.Errorf("open share: %w", ErrNotFound)
+	}
+	rec, err := s.loadShare(ctx, tok.Account, tok.Share)
+	if err != nil {
+		return nil, fmt.Errorf("open share: %w", err)
+	}
+	now := s.cfg.Now().UTC()
+	switch {
+	case !rec.Revoked.IsZero():
+		return nil, fmt.Errorf("open share: %w", ErrRevoked)
+	case !now.Before(rec.Expires):
+		return nil, fmt.Errorf("open share: %w", ErrExpired)
+	case rec.Presentation == nil:
+		return nil, fmt.Errorf("open share: %w", ErrRevoked)
+	}
+	if err := s.logAccess(ctx, tok.Account, rec, v, now); err != nil {
+		// Showing the presentation without logging the access would hide
+		// it from the holder: refuse instead.
+		return nil, fmt.Errorf("open share: access log: %w", err)
+	}
+	return &Shared{Label: rec.Label, Holder: rec.Holder, Expires: rec.Expires, Presentation: *rec.Presentation}, nil
+}
+
+func (s *Service) logAccess(ctx context.Context, account string, rec *shareRecord, v Visitor, now time.Time) error {
+	base := "share/" + account + "/" + rec.ID
+	keep := rec.Expires.Sub(now) + shareKeep
+	cnt := "sharecnt/" + account + "/" + rec.ID
+	if err := s.st.Create(ctx, cnt, []byte("0"), keep); err != nil && !errors.Is(err, store.ErrExists) {
+		return err
+	}
+	n, err := s.st.Incr(ctx, cnt, 1)
+	if err != nil {
+		return err
+	}
+	if n > maxAccessLog {
+		return nil
+	}
+	a := Access{Time: now, UserAgent: trimText(v.UserAgent, 200)}
+	if ip, err := netip.ParseAddr(v.IP); err == nil {
+		ip = ip.Unmap()
+		bits := 24
+		if ip.Is6() {
+			bits = 48
+		}
+		p, _ := ip.Prefix(bits)
+		a.Network = p.String()
+		h := sha256.Sum256([]byte("talentchain/wallet/visitor\n" + base + "\n" + ip.String()))
+		a.Visitor = hex.EncodeToString(h[:8])
+	}
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	suffix, err := randomHex(4)
+	if err != nil {
+		return err
+	}
+	return s.st.Put(ctx, "sharelog/"+account+"/"+rec.ID+"/"+now.Format("20060102T150405.000000000Z")+"-"+suffix, raw, keep)
+}
+
+func (s *Service) loadShare(ctx context.Context, account, id string) (*shareRecord, error) {
+	if !widRE.MatchString(id) || !acctRE.MatchString(account) {
+		return nil, fmt.Errorf("share %s: %w", id, ErrNotFound)
+	}
+	raw, err := s.st.Get(ctx, "share/"+account+"/"+id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("share %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("share %s: %w", id, err)
+	}
+	var rec shareRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("share %s: decode: %w", id, err)
+	}
+	return &rec, nil
+}
+
+// Shares lists the holder's share links (revoked and recently expired ones
+// included), newest first.
+func (s *Service) Shares(ctx context.Context, account string) ([]*Share, error) {
+	if _, err := s.account(ctx, account); err != nil {
+		return nil, fmt.Errorf("shares: %w", err)
+	}
+	entries, err := s.listAll(ctx, "share/"+account+"/")
+	if err != nil {
+		return nil, fmt.Errorf("shares: %w", err)
+	}
+	out := make([]*Share, 0, len(entries))
+	for _, e := range entries {
+		var rec shareRecord
+		if err := json.Unmarshal(e.Value, &rec); err != nil {
+			return nil, fmt.Errorf("shares: decode: %w", err)
+		}
+		sh := rec.Share
+		sh.Opened = s.opened(ctx, account, sh.ID)
+		out = append(out, &sh)
+	}
+	slices.SortFunc(out, func(a, b *Share) int { return b.Created.Compare(a.Created) })
+	return out, nil
+}
+
+func (s *Service) opened(ctx context.Context, account, id string) int64 {
+	raw, err := s.st.Get(ctx, "sharecnt/"+account+"/"+id)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	fmt.Sscan(string(raw), &n)
+	return n
+}
+
+// ShareLog returns the accesses of one of the holder's share links, oldest
+// first (at most the first 1000; Share.Opened counts them all).
+func (s *Service) ShareLog(ctx context.Context, account, id string) ([]*Access, error) {
+	if _, err := s.loadShare(ctx, account, id); err != nil {
+		return nil, fmt.Errorf("share log: %w", err)
+	}
+	entries, err := s.listAll(ctx, "sharelog/"+account+"/"+id+"/")
+	if err != nil {
+		return nil, fmt.Errorf("share log: %w", err)
+	}
+	out := make([]*Access, 0, len(entries))
+	for _, e := range entries {
+		var a Access
+		if err := json.Unmarshal(e.Value, &a); err != nil {
+			return nil, fmt.Errorf("share log: decode: %w", err)
+		}
+		out = append(out, &a)
+	}
+	return out, nil
+}
+
+// RevokeShare revokes one of the holder's share links at once: opening it
+// is ErrRevoked from then on, and its presentation is deleted. Revoking a
+// revoked link is not an error.
+func (s *Service) RevokeShare(ctx context.Context, account, id string) error {
+	rec, err := s.loadShare(ctx, account, id)
+	if err != nil {
+		return fmt.Errorf("revoke share: %w", err)
+	}
+	now := s.cfg.Now().UTC()
+	if rec.Revoked.IsZero() {
+		rec.Revoked = now
+	}
+	rec.Presentation = nil
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("revoke share: %w", err)
+	}
+	// The token index stays (until it expires), so that opening the link
+	// says it was revoked rather than that it never existed.
+	if err := s.st.Put(ctx, "share/"+account+"/"+id, raw, max(rec.Expires.Sub(now), 0)+shareKeep); err != nil {
+		return fmt.Errorf("revoke share: %w", err)
+	}
+	s.log.InfoContext(ctx, "wallet: share link revoked", "account", account, "share", id)
+	return nil
+}
