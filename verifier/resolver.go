@@ -1,0 +1,57 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/talentchain/talentchain/chain"
+	"github.com/talentchain/talentchain/credential"
+)
+
+// historyResolver resolves did:talent issuers from (cached) chain state for
+// the credential core, listing every key the issuer ever held as an
+// assertion method. That is only safe together with the pipeline's key step,
+// which accepts a key only if the credential's anchor height lies within the
+// key's validity window (or, without an anchor, only the current key): the
+// core checks that the signature is by one of the issuer's keys, the key
+// step checks that it was the right one at the time.
+//
+// Only the current key authenticates (presentations are signed now), and a
+// removed issuer's none.
+type historyResolver struct{ view *chainView }
+
+// Resolve implements credential.Resolver.
+func (r historyResolver) Resolve(ctx context.Context, id string) (*credential.ControllerDocument, error) {
+	if !strings.HasPrefix(id, chain.DIDPrefix) || !chain.ValidIssuerDID(id) {
+		return nil, fmt.Errorf("%w: %s is not a did:talent DID", credential.ErrNotFound, id)
+	}
+	is, err := r.view.issuer(ctx, id, false)
+	if errors.Is(err, chain.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s is not registered on TalentChain", credential.ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s from chain: %w", id, err)
+	}
+	doc := &credential.ControllerDocument{
+		Context:         []string{credential.ContextDID, credential.ContextMultikey},
+		ID:              is.DID,
+		AssertionMethod: make([]string, 0, len(is.Keys)),
+		Authentication:  []string{},
+	}
+	for _, k := range is.Keys {
+		pub, err := chain.DecodePublicKey(k.PublicKeyMultibase)
+		if err != nil {
+			return nil, fmt.Errorf("key %s of %s on chain: %w", k.ID, id, err)
+		}
+		doc.VerificationMethod = append(doc.VerificationMethod, credential.VerificationMethod{
+			ID: k.ID, Type: "Multikey", Controller: is.DID, PublicKeyMultibase: k.PublicKeyMultibase, PublicKey: pub,
+		})
+		doc.AssertionMethod = append(doc.AssertionMethod, k.ID)
+		if k.ValidUntilHeight == 0 && is.Status != chain.StatusRemoved {
+			doc.Authentication = append(doc.Authentication, k.ID)
+		}
+	}
+	return doc, nil
+}
