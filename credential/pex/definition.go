@@ -293,7 +293,7 @@ var (
 	descriptorShape = &shape{
 		members: map[string]*shape{"id": nil, "name": nil, "purpose": nil, "group": nil,
 			"format": formatsShape, "constraints": constraintsShape},
-		leaves: map[string]leaf{"id": leafString, "name": leafString, "purpose": leafString, "group": leafStrings},
+		leaves:      map[string]leaf{"id": leafString, "name": leafString, "purpose": leafString, "group": leafStrings},
 		unsupported: map[string]string{"schema": "the PE v1 schema member (v2 uses constraints.fields)"},
 	}
 	requirementShape = &shape{

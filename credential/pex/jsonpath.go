@@ -137,6 +137,23 @@ func NormalizedPath(loc []any) string {
 	return sb.String()
 }
 
+// JSONPointer renders a location as an RFC 6901 JSON Pointer, such as
+// /credentialSubject/degree/level: the form the SD-JWT layer
+// (credential/sdjwt.Present) takes to choose the disclosures.
+func JSONPointer(loc []any) string {
+	var sb strings.Builder
+	for _, e := range loc {
+		sb.WriteByte('/')
+		switch v := e.(type) {
+		case int:
+			sb.WriteString(strconv.Itoa(v))
+		case string:
+			sb.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(v))
+		}
+	}
+	return sb.String()
+}
+
 // Find evaluates the path against a decoded JSON document (objects as
 // map[string]any, arrays as []any) and returns the selected nodes in order.
 // It fails only with ErrPathLimit.

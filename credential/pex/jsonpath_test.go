@@ -193,6 +193,12 @@ func TestNormalizedPathEscapes(t *testing.T) {
 	if got != want {
 		t.Fatalf("NormalizedPath = %s, want %s", got, want)
 	}
+	if ptr := JSONPointer(loc); ptr != "/a'b/c\\d/e\nf\x01/3" {
+		t.Errorf("JSONPointer = %q", ptr)
+	}
+	if ptr := JSONPointer([]any{"a/b", "c~d", 0}); ptr != "/a~1b/c~0d/0" {
+		t.Errorf("JSONPointer = %q", ptr)
+	}
 	p, err := ParsePath(got)
 	if err != nil {
 		t.Fatal(err)

@@ -133,12 +133,13 @@ func (n *reqNode) met(submitted func(int) bool) (bool, string) {
 	if ok {
 		return true, ""
 	}
-	why := fmt.Sprintf("%s of the %d %s, but %d submitted", n.rule(), n.size(), n.what(), k)
-	if n.nested != nil {
-		why = fmt.Sprintf("%s of the %d %s, but %d met", n.rule(), n.size(), n.what(), k)
-		if sr.Rule == RuleAll || k < n.size() && len(unmet) > 0 && (sr.Count != nil && k < *sr.Count || sr.Min != nil && k < *sr.Min) {
-			why += " (" + strings.Join(unmet, "; ") + ")"
-		}
+	if n.nested == nil {
+		return false, fmt.Sprintf("%s of the %d %s, but %d submitted", n.rule(), n.size(), n.what(), k)
+	}
+	why := fmt.Sprintf("%s of the %d %s, but %d met", n.rule(), n.size(), n.what(), k)
+	tooFew := sr.Rule == RuleAll || sr.Count != nil && k < *sr.Count || sr.Min != nil && k < *sr.Min
+	if tooFew && len(unmet) > 0 {
+		why += " (" + strings.Join(unmet, "; ") + ")"
 	}
 	return false, why
 }
