@@ -42,6 +42,7 @@ type handler struct {
 	dids     DIDResolver  // nil: no DID resolution route
 	issuer   Issuing      // nil: no issuing routes
 	admin    *adminRoutes // nil: no operator routes
+	courses  Courses      // nil: no course routes
 }
 
 // New returns the HTTP handler of the web layer: the routes wrapped in the
@@ -79,6 +80,12 @@ func New(cfg Config, v Verifier, ready Ready, log *slog.Logger, opts ...Option) 
 	}
 	if h.admin != nil {
 		h.adminRoutes(mux)
+	}
+	if h.courses != nil {
+		if h.issuer == nil {
+			return nil, errors.New("ui: WithCourses needs WithIssuer (the providers' tokens)")
+		}
+		h.courseRoutes(mux)
 	}
 
 	return h.withRequestID(h.withLogging(h.withRecovery(withSecurityHeaders(mux)))), nil

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/talentchain/talentchain/chain"
+	"github.com/talentchain/talentchain/courses"
 	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/issuer"
 )
@@ -42,6 +43,8 @@ func problemFor(err error) Problem {
 		ive *issuer.ValidationError
 		ibe *issuer.BatchError
 		ce  *chain.CodeError
+		cve *courses.ValidationError
+		cpe *courses.PrerequisiteError
 	)
 	switch {
 	case errors.As(err, &ve):
@@ -79,6 +82,30 @@ func problemFor(err error) Problem {
 	case errors.Is(err, issuer.ErrNotFound):
 		return Problem{Type: ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound,
 			Detail: "Nothing is known under this identifier for your organisation."}
+	case errors.As(err, &cve):
+		fields := make([]FieldError, len(cve.Fields))
+		for i, f := range cve.Fields {
+			fields[i] = FieldError{Field: f.Field, Reason: f.Reason}
+		}
+		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid " + cve.What, Status: http.StatusBadRequest,
+			Detail: "Some fields are missing or invalid: fix the fields listed and send it again.", Errors: fields}
+	case errors.As(err, &cpe):
+		return Problem{Type: ProblemTypeBase + "course-state", Title: "Prerequisites missing", Status: http.StatusConflict,
+			Detail: err.Error() + "; the learner must complete them first."}
+	case errors.Is(err, courses.ErrNotFound):
+		return Problem{Type: ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound,
+			Detail: "No such course or enrolment; check the provider DID, the course code and the learner DID."}
+	case errors.Is(err, courses.ErrInvitation):
+		return Problem{Type: ProblemTypeBase + "invitation", Title: "Invitation not valid", Status: http.StatusGone,
+			Detail: "The invitation code is unknown, used or expired; ask the course provider for a new one."}
+	case errors.Is(err, courses.ErrExists), errors.Is(err, courses.ErrNotOpen), errors.Is(err, courses.ErrFull),
+		errors.Is(err, courses.ErrAlreadyEnrolled), errors.Is(err, courses.ErrNotEnrolled), errors.Is(err, courses.ErrCompleted),
+		errors.Is(err, courses.ErrNotPassed), errors.Is(err, courses.ErrInProgress):
+		return Problem{Type: ProblemTypeBase + "course-state", Title: "Not possible now", Status: http.StatusConflict,
+			Detail: err.Error()}
+	case errors.Is(err, courses.ErrInvalid):
+		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest,
+			Detail: err.Error()}
 	case errors.Is(err, errNoGovernance):
 		return Problem{Type: ProblemTypeBase + "no-governance", Title: "Not available on this node", Status: http.StatusNotImplemented,
 			Detail: "This node holds no governance key: accreditation and suspension are voted by the consortium's governance members (talentchain gov)."}

@@ -100,6 +100,28 @@ func (h *handler) decode(w http.ResponseWriter, r *http.Request, dst any) error 
 	return h.decodeBody(body, dst)
 }
 
+// decodeLoose is decode without the validator/v10 pass: for request types
+// owned by a service that validates them itself (their tags are its own).
+func (h *handler) decodeLoose(w http.ResponseWriter, r *http.Request, dst any) error {
+	if err := checkMediaType(r.Header.Get("Content-Type")); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return fmt.Errorf("%w: the limit is %d bytes", errTooLarge, h.cfg.MaxBodyBytes)
+		}
+		return fmt.Errorf("%w: reading the body: %v", errMalformedRequest, err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fmt.Errorf("%w: the body is empty", errMalformedRequest)
+	}
+	if !utf8.Valid(body) {
+		return fmt.Errorf("%w: the body is not valid UTF-8", errMalformedRequest)
+	}
+	return decodeStrict(body, dst)
+}
+
 // decodeBody is decode after the transport checks: JSON, shape and validation.
 func (h *handler) decodeBody(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {

@@ -397,3 +397,100 @@ func TestIssueOverHTTP(t *testing.T) {
 		}
 	})
 }
+
+// TestCourseCompletionOverHTTP: a science park runs a course; a learner is
+// enrolled, passes, and completion issues a training certificate through the
+// issuer that verifies; completing again returns the same credential.
+func TestCourseCompletionOverHTTP(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.batchDelay = 20 * time.Millisecond
+	n := startNode(t, cfg)
+	did, tok := n.newOrg(t, "中关村", map[string]any{"credentialType": "TrainingCertificateCredential"})
+	_, otherTok := n.newOrg(t, "海淀", map[string]any{"credentialType": "TrainingCertificateCredential"})
+	learner := "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+
+	course := map[string]any{
+		"code": "BC-101", "title": map[string]string{"zh": "区块链基础", "en": "Blockchain Foundations"},
+		"providerName": map[string]string{"zh": "中关村科技园", "en": "Zhongguancun Science Park"},
+		"hours":        40, "credits": 2, "skills": []string{"solidity", "consensus"}, "sector": "blockchain",
+		"status": "open", "certificate": "TrainingCertificateCredential",
+	}
+	if st := n.call(t, "POST", "/courses", tok, course, nil); st != http.StatusCreated {
+		t.Fatalf("create course: %d", st)
+	}
+	var p problemAnswer
+	if st := n.call(t, "POST", "/courses", tok, map[string]any{"code": "bad code!", "hours": 0, "status": "open", "certificate": "X"}, &p); st != 400 || len(p.Errors) == 0 {
+		t.Fatalf("invalid course: %d %+v", st, p)
+	}
+	var page struct {
+		Courses []struct {
+			Code string `json:"code"`
+		} `json:"courses"`
+	}
+	if st := n.call(t, "GET", "/courses?q=blockchain", "", nil, &page); st != 200 || len(page.Courses) != 1 || page.Courses[0].Code != "BC-101" {
+		t.Fatalf("search: %d %+v", st, page)
+	}
+	base := "/courses/" + did + "/BC-101"
+	if st := n.call(t, "POST", base+"/enrolments", otherTok, map[string]string{"learner": learner}, nil); st != http.StatusForbidden {
+		t.Fatalf("another organisation enrols: %d, want 403", st)
+	}
+	if st := n.call(t, "POST", base+"/enrolments", tok, map[string]string{"learner": learner}, nil); st != http.StatusCreated {
+		t.Fatalf("enrol: %d", st)
+	}
+	if st := n.call(t, "POST", base+"/enrolments/"+learner+"/completion", tok, nil, nil); st != http.StatusConflict {
+		t.Fatalf("complete without a result: %d, want 409", st)
+	}
+	if st := n.call(t, "POST", base+"/enrolments/"+learner+"/result", tok, map[string]any{"outcome": "pass", "score": 92}, nil); st != 200 {
+		t.Fatalf("result: %d", st)
+	}
+	var e struct {
+		Status       string `json:"status"`
+		CredentialID string `json:"credentialId"`
+	}
+	if st := n.call(t, "POST", base+"/enrolments/"+learner+"/completion", tok, nil, &e); st != 200 || e.Status != "completed" || e.CredentialID == "" {
+		t.Fatalf("complete: %d %+v", st, e)
+	}
+	var again struct {
+		CredentialID string `json:"credentialId"`
+	}
+	if st := n.call(t, "POST", base+"/enrolments/"+learner+"/completion", tok, nil, &again); st != 200 && st != http.StatusConflict {
+		t.Fatalf("complete again: %d", st)
+	} else if st == 200 && again.CredentialID != e.CredentialID {
+		t.Fatalf("second completion issued %s, first %s", again.CredentialID, e.CredentialID)
+	}
+
+	// The certificate is the issuer's record, anchored and verifiable.
+	var cert issueAnswer
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if st := n.call(t, "GET", "/credentials/"+url.PathEscape(e.CredentialID), tok, nil, &cert); st != 200 {
+			t.Fatalf("read certificate: %d", st)
+		}
+		if cert.AnchorReceipt != nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if cert.AnchorReceipt == nil {
+		t.Fatal("certificate not anchored within 10s")
+	}
+	var res credential.Result
+	if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{"verifiableCredential": cert.VerifiableCredential}, &res); st != 200 || !res.Verified {
+		t.Fatalf("verify certificate: %d %+v", st, res)
+	}
+	var vc struct {
+		Type              []string `json:"type"`
+		CredentialSubject struct {
+			ID     string `json:"id"`
+			Course struct {
+				Hours int `json:"hours"`
+			} `json:"course"`
+		} `json:"credentialSubject"`
+	}
+	if err := json.Unmarshal(cert.VerifiableCredential, &vc); err != nil {
+		t.Fatal(err)
+	}
+	if vc.CredentialSubject.ID != learner || vc.CredentialSubject.Course.Hours != 40 || vc.Type[len(vc.Type)-1] != "TrainingCertificateCredential" {
+		t.Fatalf("certificate %s", cert.VerifiableCredential)
+	}
+}

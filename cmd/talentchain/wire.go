@@ -309,6 +309,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	h, err := ui.New(cfg.ui, verifier, a.isReady, log,
 		ui.WithDIDResolver(didResolver{a.chain}),
 		ui.WithIssuer(a.issuer),
+		ui.WithCourses(a.courses),
 		ui.WithAdmin(adminToken, a.issuer, gov))
 	if err != nil {
 		return fail(fmt.Errorf("web layer: %w", err))
