@@ -392,3 +392,13 @@ func checkMessages(t testing.TB, r *verifier.Report) {
 		checkMessages(t, c)
 	}
 }
+
+func newEnvStore(t testing.TB) store.Store {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "seen.db"), bolt.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
