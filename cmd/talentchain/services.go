@@ -123,12 +123,13 @@ func (a *app) openServices(cfg config, st store.Store, loader *credential.Loader
 }
 
 // recoverServices finishes what a previous run left: anchoring batches and
-// pending credentials. It runs once the chain answers.
-func (a *app) recoverServices(ctx context.Context, log *slog.Logger) {
+// pending credentials. It runs once the chain answers, and reports whether
+// it finished (false: ctx ended first).
+func (a *app) recoverServices(ctx context.Context, log *slog.Logger) bool {
 	for !a.chainUp.Load() {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -139,15 +140,15 @@ func (a *app) recoverServices(ctx context.Context, log *slog.Logger) {
 				log.Info("recovered unanchored credentials", slog.Int("credentials", n))
 			}
 			a.recovered.Store(true)
-			return
+			return true
 		}
 		if ctx.Err() != nil {
-			return
+			return false
 		}
 		log.Warn("recovery failed; retrying", slog.String("error", err.Error()), slog.Int("attempt", attempt))
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-time.After(min(time.Duration(attempt+1)*time.Second, 30*time.Second)):
 		}
 	}

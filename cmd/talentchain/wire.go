@@ -234,7 +234,8 @@ type app struct {
 	gov       issuer.Governance // nil with --chain-rpc
 	issuer    *issuer.Service
 	courses   *courses.Service
-	recovered atomic.Bool // the issuer finished recovering the previous run
+	holders   HolderAccounts // the wallet's accounts, for the demo; nil: none
+	recovered atomic.Bool    // the issuer finished recovering the previous run
 }
 
 // isReady is what /healthz reports: serving, and the chain is up.
@@ -285,7 +286,13 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.recoverServices(rctx, log)
+		if a.recoverServices(rctx, log) && cfg.demo {
+			sctx, scancel := context.WithTimeout(rctx, 2*time.Minute)
+			defer scancel()
+			if err := a.seedDemo(sctx, cfg, log); err != nil {
+				log.Error("demo seed failed", slog.String("error", err.Error()))
+			}
+		}
 	}()
 	a.closers = append(a.closers, func() error { cancel(); <-done; return nil })
 
