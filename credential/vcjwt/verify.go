@@ -338,7 +338,14 @@ func (v *Verifier) presentation(ctx context.Context, r *result, j *jose.JWS, opt
 	if holder == "" {
 		r.warn(credential.CheckFormat, "the presentation names no holder: it is bound only to the key that signed it")
 	}
-	if !v.checkJSONLD(r, doc, f == FormatVPJWT) || !v.checkSignature(ctx, r, j, holder, f, credential.RelAuthentication) {
+	// Credentials given as compact tokens (VCDM 1.1 style) are not JSON-LD;
+	// each is checked on its own below.
+	ldDoc := doc
+	if slices.ContainsFunc(creds, func(c any) bool { _, isToken := c.(string); return isToken }) {
+		ldDoc = maps.Clone(doc)
+		ldDoc["verifiableCredential"] = slices.DeleteFunc(slices.Clone(creds), func(c any) bool { _, isToken := c.(string); return isToken })
+	}
+	if !v.checkJSONLD(r, ldDoc, f == FormatVPJWT) || !v.checkSignature(ctx, r, j, holder, f, credential.RelAuthentication) {
 		return doc, f
 	}
 	v.checkBinding(r, claims, opts)
