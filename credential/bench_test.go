@@ -53,3 +53,61 @@ func BenchmarkCanonicalize(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSignDegreeECDSA signs the same degree credential with
+// ecdsa-rdfc-2019 and a P-256 key (RFC 6979 deterministic signatures).
+func BenchmarkSignDegreeECDSA(b *testing.B) {
+	for _, k := range []*ECKeyPair{ecIssuerKey, p384IssuerKey} {
+		b.Run(curveName(k.Public.Curve), func(b *testing.B) {
+			s, err := NewECSigner(MustLoader(), k)
+			if err != nil {
+				b.Fatal(err)
+			}
+			doc := degreeCredential(k.Controller)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.SignCredential(doc, sampleCreated); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkVerifyDegreeECDSA verifies it (parse, strict JSON-LD, did:key
+// resolution with point decompression, signature, validity).
+func BenchmarkVerifyDegreeECDSA(b *testing.B) {
+	for _, k := range []*ECKeyPair{ecIssuerKey, p384IssuerKey} {
+		b.Run(curveName(k.Public.Curve), func(b *testing.B) {
+			s, _ := NewECSigner(MustLoader(), k)
+			signed, err := s.SignCredential(degreeCredential(k.Controller), sampleCreated)
+			if err != nil {
+				b.Fatal(err)
+			}
+			raw, _ := json.Marshal(signed)
+			v, _ := NewVerifier(VerifierConfig{Loader: MustLoader(), Resolver: KeyResolver{}, Now: func() time.Time { return sampleNow }})
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := v.VerifyCredential(context.Background(), raw, VerifyOptions{})
+				if err != nil || !res.Verified {
+					b.Fatalf("%v %v", err, res)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkVerifyTrainingEd2018 verifies a VC Data Model 1.1 credential with an
+// Ed25519Signature2018 proof.
+func BenchmarkVerifyTrainingEd2018(b *testing.B) {
+	signed := sign2018(b, issuerKey, trainingV1For2018(issuerKey.Controller), ProofOptions{})
+	raw, _ := json.Marshal(signed)
+	v, _ := NewVerifier(VerifierConfig{Loader: MustLoader(), Resolver: KeyResolver{}, Now: func() time.Time { return sampleNow }})
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := v.VerifyCredential(context.Background(), raw, VerifyOptions{})
+		if err != nil || !res.Verified {
+			b.Fatalf("%v %v", err, res)
+		}
+	}
+}
