@@ -361,6 +361,10 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 	if n > 0 {
 		s.log.Info("recovered pending anchors", slog.Int("credentials", n))
 	}
+	// CSV jobs whose process died resume from their last unfinished chunk.
+	if _, err := s.ResumeJobs(ctx); err != nil {
+		return n, fmt.Errorf("recover: %w", err)
+	}
 	return n, nil
 }
 

@@ -173,6 +173,7 @@ type Service struct {
 	wg      sync.WaitGroup
 	bgCtx   context.Context
 	bgClose context.CancelFunc
+	jobs    jobRunner // CSV batch jobs (job.go)
 }
 
 // Option sets an optional dependency.
