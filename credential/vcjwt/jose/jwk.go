@@ -5,19 +5,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"encoding/json"
 	"fmt"
-	"strings"
-
-	"github.com/mr-tron/base58"
 
 	"github.com/talentchain/talentchain/credential"
-)
-
-// Multicodec prefixes (varint) of Multikey public keys.
-var (
-	multicodecEd25519 = []byte{0xed, 0x01}
-	multicodecP256    = []byte{0x80, 0x24}
 )
 
 // PublicJWK returns the public JWK (RFC 7517) of an Ed25519 or P-256 key:
@@ -120,47 +110,13 @@ func EncodeMultikey(pub crypto.PublicKey) (string, error) {
 		if k.Curve != elliptic.P256() {
 			return "", fmt.Errorf("%w: ECDSA key not on P-256", ErrKey)
 		}
-		b, err := k.Bytes()
+		mk, err := credential.EncodeECPublicKey(k)
 		if err != nil {
 			return "", fmt.Errorf("%w: %v", ErrKey, err)
 		}
-		c := make([]byte, 0, 35)
-		c = append(c, multicodecP256...)
-		c = append(c, 2|b[64]&1)
-		c = append(c, b[1:33]...)
-		return "z" + base58.Encode(c), nil
+		return mk, nil
 	}
 	return "", fmt.Errorf("%w: %T (only Ed25519 and P-256)", ErrKey, pub)
-}
-
-// DecodeMultikey parses an Ed25519 or P-256 Multikey publicKeyMultibase.
-func DecodeMultikey(s string) (crypto.PublicKey, error) {
-	if len(s) < 2 || s[0] != 'z' {
-		return nil, malformed("multikey: not base58btc (must start with 'z')")
-	}
-	b, err := base58.Decode(s[1:])
-	if err != nil {
-		return nil, malformed("multikey: %v", err)
-	}
-	switch {
-	case len(b) == 2+ed25519.PublicKeySize && b[0] == multicodecEd25519[0] && b[1] == multicodecEd25519[1]:
-		return ed25519.PublicKey(b[2:]), nil
-	case len(b) == 2+33 && b[0] == multicodecP256[0] && b[1] == multicodecP256[1]:
-		x, y := elliptic.UnmarshalCompressed(elliptic.P256(), b[2:])
-		if x == nil {
-			return nil, fmt.Errorf("%w: multikey: not a compressed P-256 point", ErrKey)
-		}
-		u := make([]byte, 65)
-		u[0] = 4
-		x.FillBytes(u[1:33])
-		y.FillBytes(u[33:])
-		k, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), u)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrKey, err)
-		}
-		return k, nil
-	}
-	return nil, fmt.Errorf("%w: multikey is neither an Ed25519 nor a P-256 public key", ErrKey)
 }
 
 // DIDKey returns the did:key of an Ed25519 or P-256 key and the id of its
@@ -174,38 +130,11 @@ func DIDKey(pub crypto.PublicKey) (did, vm string, err error) {
 }
 
 // DIDJWK returns the did:jwk of an Ed25519 or P-256 key and the id of its
-// verification method (did:jwk:...#0). The JWK is serialised with its members
-// in lexicographic order.
+// verification method (did:jwk:...#0), as credential.DIDJWK writes it (the
+// JWK's members in lexicographic order).
 func DIDJWK(pub crypto.PublicKey) (did, vm string, err error) {
-	jwk, err := PublicJWK(pub)
-	if err != nil {
+	if _, err := PublicJWK(pub); err != nil {
 		return "", "", err
 	}
-	b, err := json.Marshal(jwk)
-	if err != nil {
-		return "", "", fmt.Errorf("did:jwk: %w", err)
-	}
-	did = "did:jwk:" + Encode(b)
-	return did, did + "#0", nil
-}
-
-// KeyFromDIDJWK returns the key a did:jwk identifier (without fragment)
-// encodes.
-func KeyFromDIDJWK(did string) (crypto.PublicKey, error) {
-	enc, ok := strings.CutPrefix(did, "did:jwk:")
-	if !ok || enc == "" {
-		return nil, malformed("%q is not a did:jwk", did)
-	}
-	b, err := Decode(enc)
-	if err != nil {
-		return nil, fmt.Errorf("did:jwk: %w", err)
-	}
-	jwk, err := ParseObject(b)
-	if err != nil {
-		return nil, fmt.Errorf("did:jwk: %w", err)
-	}
-	if use, ok := jwk["use"]; ok && use != "sig" {
-		return nil, fmt.Errorf("%w: did:jwk key has use %v, not sig", ErrKey, use)
-	}
-	return KeyFromJWK(jwk)
+	return credential.DIDJWK(pub)
 }
