@@ -15,13 +15,17 @@ type Config struct {
 	// VerifyTimeout bounds one verification; past it the request is answered
 	// with 503. Between 100ms and 5 minutes.
 	VerifyTimeout time.Duration
+	// MaxUploadBytes is the largest file upload (a CSV class, a batch of
+	// credentials). Between MaxBodyBytes and 256 MiB.
+	MaxUploadBytes int64
 }
 
 // DefaultConfig returns the defaults: 1 MiB bodies, 30 s per verification.
 func DefaultConfig() Config {
 	return Config{
-		MaxBodyBytes:  1 << 20,
-		VerifyTimeout: 30 * time.Second,
+		MaxBodyBytes:   1 << 20,
+		VerifyTimeout:  30 * time.Second,
+		MaxUploadBytes: 64 << 20,
 	}
 }
 
@@ -29,6 +33,7 @@ func DefaultConfig() Config {
 const (
 	minBodyBytes     = 1 << 10
 	maxBodyBytes     = 64 << 20
+	maxUploadBytes   = 256 << 20
 	minVerifyTimeout = 100 * time.Millisecond
 	maxVerifyTimeout = 5 * time.Minute
 )
@@ -38,6 +43,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.MaxBodyBytes < minBodyBytes || c.MaxBodyBytes > maxBodyBytes {
 		errs = append(errs, fmt.Errorf("ui config: MaxBodyBytes %d: must be between %d and %d", c.MaxBodyBytes, minBodyBytes, maxBodyBytes))
+	}
+	if c.MaxUploadBytes < c.MaxBodyBytes || c.MaxUploadBytes > maxUploadBytes {
+		errs = append(errs, fmt.Errorf("ui config: MaxUploadBytes %d: must be between MaxBodyBytes (%d) and %d", c.MaxUploadBytes, c.MaxBodyBytes, maxUploadBytes))
 	}
 	if c.VerifyTimeout < minVerifyTimeout || c.VerifyTimeout > maxVerifyTimeout {
 		errs = append(errs, fmt.Errorf("ui config: VerifyTimeout %s: must be between %s and %s", c.VerifyTimeout, minVerifyTimeout, maxVerifyTimeout))

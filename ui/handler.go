@@ -43,6 +43,7 @@ type handler struct {
 	issuer   Issuing      // nil: no issuing routes
 	admin    *adminRoutes // nil: no operator routes
 	courses  Courses      // nil: no course routes
+	batches  Batches      // nil: no CSV batch routes
 }
 
 // New returns the HTTP handler of the web layer: the routes wrapped in the
@@ -86,6 +87,12 @@ func New(cfg Config, v Verifier, ready Ready, log *slog.Logger, opts ...Option) 
 			return nil, errors.New("ui: WithCourses needs WithIssuer (the providers' tokens)")
 		}
 		h.courseRoutes(mux)
+	}
+	if h.batches != nil {
+		if h.issuer == nil {
+			return nil, errors.New("ui: WithBatches needs WithIssuer (the organisations' tokens)")
+		}
+		h.batchRoutes(mux)
 	}
 
 	return h.withRequestID(h.withLogging(h.withRecovery(withSecurityHeaders(mux)))), nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/courses"
@@ -42,6 +43,7 @@ func problemFor(err error) Problem {
 		ie  *credential.InputError
 		ive *issuer.ValidationError
 		ibe *issuer.BatchError
+		cse *issuer.CSVError
 		ce  *chain.CodeError
 		cve *courses.ValidationError
 		cpe *courses.PrerequisiteError
@@ -57,6 +59,17 @@ func problemFor(err error) Problem {
 		}
 		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid credential request", Status: http.StatusUnprocessableEntity,
 			Detail: "The credential does not fit its template: fix the fields listed and send it again.", Errors: fields}
+	case errors.As(err, &cse):
+		fields := make([]FieldError, len(cse.Errors))
+		for i, e := range cse.Errors {
+			f := "line " + strconv.Itoa(e.Line)
+			if e.Column != "" {
+				f += ", column " + e.Column
+			}
+			fields[i] = FieldError{Field: f, Reason: e.Reason}
+		}
+		return Problem{Type: ProblemTypeBase + "bad-rows", Title: "Bad rows in the upload", Status: http.StatusUnprocessableEntity,
+			Detail: strconv.Itoa(cse.BadRows) + " rows cannot be issued; nothing was issued. Fix the rows listed (or try a dry run) and upload again.", Errors: fields}
 	case errors.As(err, &ibe):
 		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid credential requests", Status: http.StatusUnprocessableEntity,
 			Detail: err.Error()}

@@ -23,6 +23,7 @@ var serveEnv = map[string]string{
 	"log-level":        "TALENTCHAIN_LOG_LEVEL",
 	"contexts":         "TALENTCHAIN_CONTEXTS",
 	"max-body":         "TALENTCHAIN_MAX_BODY",
+	"max-upload":       "TALENTCHAIN_MAX_UPLOAD",
 	"shutdown-timeout": "TALENTCHAIN_SHUTDOWN_TIMEOUT",
 	"chain-rpc":        "TALENTCHAIN_CHAIN_RPC",
 	"chain-genesis":    "TALENTCHAIN_CHAIN_GENESIS",
@@ -61,6 +62,7 @@ func parseServe(e *env, args []string) (config, error) {
 	fs.TextVar(&cfg.logLevel, "log-level", cfg.logLevel, "log `level`: debug, info, warn or error (env TALENTCHAIN_LOG_LEVEL)")
 	fs.StringVar(&cfg.contextsDir, "contexts", cfg.contextsDir, "`folder` of extra JSON-LD context files to trust, besides the embedded ones (env TALENTCHAIN_CONTEXTS)")
 	fs.Int64Var(&cfg.ui.MaxBodyBytes, "max-body", cfg.ui.MaxBodyBytes, "largest request body in `bytes` (env TALENTCHAIN_MAX_BODY)")
+	fs.Int64Var(&cfg.ui.MaxUploadBytes, "max-upload", cfg.ui.MaxUploadBytes, "largest file upload (a CSV class) in `bytes` (env TALENTCHAIN_MAX_UPLOAD)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", cfg.shutdownTimeout, "how long to let requests finish on SIGINT/SIGTERM (env TALENTCHAIN_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&cfg.chain.remote, "chain-rpc", cfg.chain.remote, "CometBFT RPC `URL` of a chain node to use instead of the embedded one, e.g. http://10.0.0.5:26657; needs --chain-genesis or --chain-trust-node (env TALENTCHAIN_CHAIN_RPC)")
 	fs.StringVar(&cfg.chain.genesis, "chain-genesis", cfg.chain.genesis, "the chain's genesis `file`: with --chain-rpc, the node's answers must be signed by its validators (env TALENTCHAIN_CHAIN_GENESIS)")
