@@ -213,4 +213,3 @@ func countKeys(t *testing.T, st store.Store, prefix string) int {
 		after = page[len(page)-1].Key
 	}
 }
-
