@@ -44,6 +44,8 @@ type handler struct {
 	admin    *adminRoutes // nil: no operator routes
 	courses  Courses      // nil: no course routes
 	batches  Batches      // nil: no CSV batch routes
+	// routes registers the routes of further services (options append).
+	routes []func(mux *http.ServeMux)
 }
 
 // New returns the HTTP handler of the web layer: the routes wrapped in the
@@ -93,6 +95,9 @@ func New(cfg Config, v Verifier, ready Ready, log *slog.Logger, opts ...Option) 
 			return nil, errors.New("ui: WithBatches needs WithIssuer (the organisations' tokens)")
 		}
 		h.batchRoutes(mux)
+	}
+	for _, add := range h.routes {
+		add(mux)
 	}
 
 	return h.withRequestID(h.withLogging(h.withRecovery(withSecurityHeaders(mux)))), nil

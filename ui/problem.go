@@ -38,6 +38,11 @@ type Problem struct {
 // client errors are shown; for server errors the detail is generic and the caller
 // logs the error.
 func problemFor(err error) Problem {
+	for _, m := range problemMappers {
+		if p, ok := m(err); ok {
+			return p
+		}
+	}
 	var (
 		ve  *validationError
 		ie  *credential.InputError
@@ -162,6 +167,12 @@ func problemFor(err error) Problem {
 			Detail: "Something went wrong on our side; the request id identifies it in the logs."}
 	}
 }
+
+// problemMappers map the errors of one service each; a file that serves a
+// service's routes registers its mapper in init, named <service>Problem.
+// They are part of problemFor: the only other places that choose an error
+// status.
+var problemMappers []func(error) (Problem, bool)
 
 // chainProblem answers a transaction the chain refused.
 func chainProblem(ce *chain.CodeError) Problem {

@@ -45,7 +45,7 @@ func TestProblemForIsTheOnlyMapping(t *testing.T) {
 				case *ast.SelectorExpr:
 					if id, ok := n.X.(*ast.Ident); ok && id.Name == "http" {
 						switch {
-						case strings.HasPrefix(n.Sel.Name, "Status") && !successStatus[n.Sel.Name] && n.Sel.Name != "StatusText" && !mappers[fn.Name.Name]:
+						case strings.HasPrefix(n.Sel.Name, "Status") && !successStatus[n.Sel.Name] && n.Sel.Name != "StatusText" && !mappers.is(fn.Name.Name):
 							t.Errorf("%s: %s uses http.%s; statuses come from problemFor", fset.Position(n.Pos()), fn.Name.Name, n.Sel.Name)
 						case n.Sel.Name == "Error":
 							t.Errorf("%s: %s calls http.Error; answer errors with fail", fset.Position(n.Pos()), fn.Name.Name)
@@ -55,7 +55,7 @@ func TestProblemForIsTheOnlyMapping(t *testing.T) {
 						t.Errorf("%s: %s calls WriteHeader; answer errors with fail", fset.Position(n.Pos()), fn.Name.Name)
 					}
 				case *ast.Ident:
-					if n.Name == "statusClientClosedRequest" && !mappers[fn.Name.Name] {
+					if n.Name == "statusClientClosedRequest" && !mappers.is(fn.Name.Name) {
 						t.Errorf("%s: %s uses statusClientClosedRequest", fset.Position(n.Pos()), fn.Name.Name)
 					}
 				}
@@ -74,5 +74,10 @@ var successStatus = map[string]bool{
 	"StatusSeeOther": true, "StatusFound": true, "StatusNotModified": true,
 }
 
-// mappers are problemFor and the helpers it delegates to.
-var mappers = map[string]bool{"problemFor": true, "chainProblem": true}
+// mappers are problemFor and the helpers it delegates to; the services'
+// mappers (problemMappers) are named <service>Problem.
+var mappers = mapperNames{"problemFor": true, "chainProblem": true}
+
+type mapperNames map[string]bool
+
+func (m mapperNames) is(name string) bool { return m[name] || strings.HasSuffix(name, "Problem") }
