@@ -109,7 +109,9 @@ type Formats map[string]FormatSpec
 
 // FormatSpec narrows a format: the JOSE algorithms (jwt*), proof types
 // (ldp*, di*), Data Integrity cryptosuites (di*) or SD-JWT algorithms
-// accepted. An empty list accepts any.
+// accepted. As in the claim format registry's schema, alg (jwt*),
+// proof_type (ldp*) and proof_type and cryptosuite (di*) are required; the
+// SD-JWT lists are optional, and an empty one accepts any algorithm.
 type FormatSpec struct {
 	Alg            []string `json:"alg,omitempty" validate:"max=32,dive,required,max=128"`
 	ProofType      []string `json:"proof_type,omitempty" validate:"max=32,dive,required,max=128"`
@@ -561,10 +563,19 @@ func checkFormats(f Formats, at string) error {
 			return fe
 		}
 		fam := formatFamilies[name]
-		for member, vals := range map[string][]string{"alg": spec.Alg, "proof_type": spec.ProofType,
-			"cryptosuite": spec.Cryptosuite, "sd-jwt_alg_values": spec.SDJWTAlgValues, "kb-jwt_alg_values": spec.KBJWTAlgValues} {
-			if len(vals) > 0 && !slices.Contains(formatMembers[fam], member) {
+		members := map[string][]string{"alg": spec.Alg, "proof_type": spec.ProofType,
+			"cryptosuite": spec.Cryptosuite, "sd-jwt_alg_values": spec.SDJWTAlgValues, "kb-jwt_alg_values": spec.KBJWTAlgValues}
+		for _, member := range slices.Sorted(mapKeys(members)) {
+			if len(members[member]) > 0 && !slices.Contains(formatMembers[fam], member) {
 				return defErr(join(join(at, name), member), "is not a member of format %s", name)
+			}
+		}
+		// the registry's schema requires these (SD-JWT's are optional)
+		if fam != familySDJWT {
+			for _, member := range formatMembers[fam] {
+				if len(members[member]) == 0 {
+					return defErr(join(join(at, name), member), "is required: list at least one")
+				}
 			}
 		}
 	}

@@ -160,6 +160,9 @@ func evalMapping(ctx context.Context, cd compiledDesc, m *Mapping, i int, root a
 	if msg := cd.formatProblem(format, doc, alg); msg != "" {
 		reasons = append(reasons, Reason{Kind: ReasonFormat, Message: msg})
 	}
+	if msg := cd.disclosureProblem(format, doc); msg != "" {
+		reasons = append(reasons, Reason{Kind: ReasonFormat, Message: msg})
+	}
 	pr := Presented{Descriptor: m.ID, Mapping: i, Format: format, Fields: []FieldValue{}}
 	for k := range cd.fields {
 		fv, r := cd.fields[k].eval(doc)

@@ -22,7 +22,7 @@ func Example() {
 	    "name": "Master's or doctoral degree",
 	    "format": {"ldp_vc": {"proof_type": ["DataIntegrityProof"]}},
 	    "constraints": {
-	      "limit_disclosure": "required",
+	      "limit_disclosure": "preferred",
 	      "fields": [
 	        {"id": "level", "name": "Degree level", "path": ["$.credentialSubject.degree.level"],
 	         "filter": {"type": "string", "enum": ["master", "doctor"]}},

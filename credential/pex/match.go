@@ -187,6 +187,9 @@ func (cd *compiledDesc) match(format string, doc map[string]any, alg string) (Ca
 	if msg := cd.formatProblem(format, doc, alg); msg != "" {
 		reasons = append(reasons, Reason{Kind: ReasonFormat, Message: msg})
 	}
+	if msg := cd.disclosureProblem(format, doc); msg != "" {
+		reasons = append(reasons, Reason{Kind: ReasonFormat, Message: msg})
+	}
 	m := CandidateMatch{Format: format, Fields: make([]FieldValue, 0, len(cd.fields))}
 	for i := range cd.fields {
 		fv, r := cd.fields[i].eval(doc)
@@ -245,6 +248,45 @@ func (cd *compiledDesc) formatProblem(format string, doc map[string]any, alg str
 		}
 	}
 	return ""
+}
+
+// Proofs from which a holder can derive a proof over fewer claims. Data
+// Integrity suites are named "DataIntegrityProof.<cryptosuite>".
+var selectiveProofs = []string{
+	"BbsBlsSignature2020", "BbsBlsSignatureProof2020",
+	"DataIntegrityProof.bbs-2023", "DataIntegrityProof.ecdsa-sd-2023", "DataIntegrityProof.anoncreds-2023",
+}
+
+// disclosureProblem says why a credential cannot answer a descriptor whose
+// limit_disclosure is required, or "": the holder must then submit only the
+// fields asked, which a credential can do only in a selective-disclosure
+// format (SD-JWT) or with a proof that allows deriving one over fewer claims.
+// (The specification: a holder that cannot limit disclosure must not submit.)
+func (cd *compiledDesc) disclosureProblem(format string, doc map[string]any) string {
+	if cd.d.Constraints.LimitDisclosure != Required {
+		return ""
+	}
+	switch formatFamilies[format] {
+	case familySDJWT:
+		return ""
+	case familyLDP, familyDI:
+		var suites []string
+		for _, p := range proofsOf(doc) {
+			t, _ := p["type"].(string)
+			if s, _ := p["cryptosuite"].(string); s != "" {
+				t += "." + s
+			}
+			if slices.Contains(selectiveProofs, t) {
+				return ""
+			}
+			suites = append(suites, t)
+		}
+		if len(suites) == 0 {
+			return "limit_disclosure is required and the credential has no proof allowing selective disclosure"
+		}
+		return fmt.Sprintf("limit_disclosure is required and proof %s cannot disclose selectively", strings.Join(suites, ", "))
+	}
+	return fmt.Sprintf("limit_disclosure is required and a %s credential cannot disclose selectively", format)
 }
 
 func algProblem(alg string, accepted []string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -62,7 +63,7 @@ func TestTalentMatchDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	dr := descriptor(t, res, "postgraduate_degree")
-	if dr.LimitDisclosure != Required {
+	if dr.LimitDisclosure != Preferred {
 		t.Errorf("LimitDisclosure = %q", dr.LimitDisclosure)
 	}
 	// what the wallet shows the holder for the SD-JWT credential
@@ -453,5 +454,50 @@ func TestEvaluateInputErrors(t *testing.T) {
 				t.Fatalf("Evaluate = %v, %v; want ErrInvalidSubmission with %q", ev, err, tc.msg)
 			}
 		})
+	}
+}
+
+// TestLimitDisclosureRequired: a holder that cannot limit disclosure must
+// not submit (PE v2), so only credentials that can disclose selectively
+// (SD-JWT, BBS or ecdsa-sd proofs) match, and the verifier refuses others.
+func TestLimitDisclosureRequired(t *testing.T) {
+	raw, err := os.ReadFile("testdata/talent/master-or-doctor.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := Parse([]byte(strings.Replace(string(raw), `"limit_disclosure": "preferred"`, `"limit_disclosure": "required"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdDI := talentCandidates(t, "master-zhang")[0]
+	sdDI.ID = "master-ecdsa-sd"
+	sdDI.Format = FormatDIVC
+	sdDI.Document = clone(t, sdDI.Document).(map[string]any)
+	sdDI.Document["proof"].(map[string]any)["cryptosuite"] = "ecdsa-sd-2023"
+	// di_vc in the definition accepts eddsa-rdfc-2022 only: widen it
+	def2, err := Parse([]byte(strings.Replace(strings.Replace(string(raw), `"limit_disclosure": "preferred"`, `"limit_disclosure": "required"`, 1),
+		`"cryptosuite": ["eddsa-rdfc-2022"]`, `"cryptosuite": ["eddsa-rdfc-2022", "ecdsa-sd-2023"]`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cands := append(talentCandidates(t, "master-zhang", "master-v1-ed2020", "master-sdjwt"), sdDI)
+	res, err := Match(context.Background(), def2, cands)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr := res.Descriptors[0]
+	if got := matchedIDs(dr); !reflect.DeepEqual(got, []string{"master-sdjwt", "master-ecdsa-sd"}) {
+		t.Errorf("matches = %v", got)
+	}
+	for _, r := range dr.Rejections {
+		if len(r.Reasons) != 1 || !strings.Contains(r.Reasons[0].Message, "limit_disclosure is required and proof") {
+			t.Errorf("%s: %+v", r.Candidate, r.Reasons)
+		}
+	}
+	// the verifier refuses a full credential presented for it
+	sub := &Submission{ID: "s", DefinitionID: def.ID, DescriptorMap: []Mapping{{ID: "postgraduate_degree", Format: FormatLDPVC, Path: "$.verifiableCredential[0]"}}}
+	_, err = Evaluate(context.Background(), def, sub, vp(talentCandidates(t, "master-zhang")))
+	if !errors.Is(err, ErrNotSatisfied) || !strings.Contains(err.Error(), "limit_disclosure is required and proof DataIntegrityProof.eddsa-rdfc-2022 cannot disclose selectively") {
+		t.Errorf("Evaluate: %v", err)
 	}
 }
