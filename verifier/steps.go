@@ -304,6 +304,11 @@ func (v *Verifier) issuerStep(ctx context.Context, f facts, rec *chain.AnchorRec
 				"签发方未获人才链认证：%s 未在人才链上登记。签名可以验证，但人才链上没有任何认证机构为其担保。请自行判断是否信任该签发方，或要求对方提供经认证机构签发的凭证。", f.issuer),
 			map[string]any{"accredited": false, "registered": false}), nil, nil
 	}
+	if !chain.ValidIssuerDID(f.issuer) {
+		return step(StepIssuer, StepFailed,
+			msg("The credential names %s as its issuer, which is not a valid TalentChain identifier. Do not rely on it.",
+				"凭证所称的签发方 %s 不是有效的人才链标识。请勿采信。", f.issuer), map[string]any{"registered": false}), nil, nil
+	}
 	is, err := v.view.issuer(ctx, f.issuer, fresh)
 	if errors.Is(err, chain.ErrNotFound) {
 		return step(StepIssuer, StepFailed,
@@ -351,6 +356,10 @@ func (v *Verifier) issuerStep(ctx context.Context, f facts, rec *chain.AnchorRec
 	}
 	var withdrawn []string
 	for _, t := range f.types {
+		if !chainName(t) {
+			return fail(msg("The credential's type %q is not a type TalentChain accredits (a name of letters, digits and . _ : -). It is not recognised.",
+				"凭证类型“%s”不是人才链认证的类型（类型名只能由字母、数字和 . _ : - 组成）。不予认可。", t), map[string]any{"credentialType": t, "accredited": false})
+		}
 		a, err := v.view.accreditation(ctx, f.issuer, t, fresh)
 		if errors.Is(err, chain.ErrNotFound) {
 			a, err = &chain.Accreditation{}, nil
@@ -614,7 +623,7 @@ func chainList(u string, f facts) (did, list string, ok bool) {
 		return "", "", false
 	}
 	did, list = segs[len(segs)-2], segs[len(segs)-1]
-	if did != f.issuer || list == "" || len(list) > 128 {
+	if did != f.issuer || !chain.ValidIssuerDID(did) || !chainName(list) {
 		return "", "", false
 	}
 	return did, list, true
@@ -696,5 +705,21 @@ func decodeHash(s string, out *[32]byte) bool {
 		return false
 	}
 	copy(out[:], b)
+	return true
+}
+
+// chainName reports whether s is an identifier the chain stores (credential
+// types, list ids): 1..128 of [A-Za-z0-9._:-], as chain's transactions
+// require. Anything else cannot be on chain and is not asked for.
+func chainName(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
 	return true
 }
