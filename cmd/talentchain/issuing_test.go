@@ -494,3 +494,105 @@ func TestCourseCompletionOverHTTP(t *testing.T) {
 		t.Fatalf("certificate %s", cert.VerifiableCredential)
 	}
 }
+
+// TestOfferOverHTTP walks the OpenID4VCI pre-authorized code flow as a
+// wallet would: offer with a PIN → metadata → token → credential, and the
+// one-time rules (a wrong PIN, a replayed code, a replayed access token).
+func TestOfferOverHTTP(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.batchDelay = 20 * time.Millisecond
+	n := startNode(t, cfg)
+	_, tok := n.newOrg(t, "民大", map[string]any{"credentialType": "DegreeCredential"})
+	_, otherTok := n.newOrg(t, "外经贸", map[string]any{"credentialType": "DegreeCredential"})
+	var iss issueAnswer
+	if st := n.call(t, "POST", "/credentials/issue", tok, masterDegree("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"), &iss); st != 201 {
+		t.Fatalf("issue: %d", st)
+	}
+	offerPath := "/credentials/" + url.PathEscape(iss.CredentialID) + "/offers"
+	if st := n.call(t, "POST", offerPath, otherTok, map[string]any{}, nil); st != http.StatusNotFound {
+		t.Fatalf("another organisation offers it: %d, want 404", st)
+	}
+	var offer struct {
+		ID              string `json:"id"`
+		Code            string `json:"code"`
+		TxCode          string `json:"txCode"`
+		URI             string `json:"uri"`
+		CredentialOffer struct {
+			CredentialIssuer string `json:"credential_issuer"`
+			Grants           map[string]struct {
+				Code string `json:"pre-authorized_code"`
+			} `json:"grants"`
+		} `json:"credentialOffer"`
+	}
+	if st := n.call(t, "POST", offerPath, tok, map[string]any{"txCode": true, "expiresIn": "1h"}, &offer); st != http.StatusCreated || offer.Code == "" || len(offer.TxCode) != 6 {
+		t.Fatalf("offer: %d %+v", st, offer)
+	}
+	if !strings.HasPrefix(offer.URI, "openid-credential-offer://?credential_offer=") || offer.CredentialOffer.CredentialIssuer != n.base ||
+		offer.CredentialOffer.Grants["urn:ietf:params:oauth:grant-type:pre-authorized_code"].Code != offer.Code {
+		t.Fatalf("offer shape %+v", offer)
+	}
+	var info map[string]any
+	if st := n.call(t, "GET", "/offers/"+offer.ID, "", nil, &info); st != 200 || info["txCodeRequired"] != true {
+		t.Fatalf("offer info: %d %v", st, info)
+	}
+	var meta map[string]any
+	if st := n.call(t, "GET", "/.well-known/openid-credential-issuer", "", nil, &meta); st != 200 || meta["credential_endpoint"] != n.base+"/oid4vci/credential" {
+		t.Fatalf("metadata: %d %v", st, meta)
+	}
+
+	token := func(code, pin string) (int, map[string]any) {
+		form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:pre-authorized_code"}, "pre-authorized_code": {code}, "tx_code": {pin}}
+		resp, err := http.PostForm(n.base+"/oid4vci/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	wrong := "000000"
+	if offer.TxCode == wrong {
+		wrong = "111111"
+	}
+	if st, out := token(offer.Code, wrong); st != 400 || out["error"] != "invalid_grant" {
+		t.Fatalf("wrong PIN: %d %v", st, out)
+	}
+	st, out := token(offer.Code, offer.TxCode)
+	access, _ := out["access_token"].(string)
+	if st != 200 || access == "" || out["token_type"] != "Bearer" {
+		t.Fatalf("token: %d %v", st, out)
+	}
+	if st, out := token(offer.Code, offer.TxCode); st != 400 || out["error"] != "invalid_grant" {
+		t.Fatalf("replayed code: %d %v", st, out)
+	}
+
+	fetch := func() (int, []byte) {
+		req, _ := http.NewRequest("POST", n.base+"/oid4vci/credential", strings.NewReader(`{"credential_configuration_id":"DegreeCredential_ldp_vc"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+access)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, raw
+	}
+	st, raw := fetch()
+	var cr struct {
+		Credentials []struct {
+			Credential json.RawMessage `json:"credential"`
+		} `json:"credentials"`
+		AnchorReceipt *credential.AnchorReceipt `json:"anchorReceipt"`
+	}
+	if err := json.Unmarshal(raw, &cr); st != 200 || err != nil || len(cr.Credentials) != 1 || cr.AnchorReceipt == nil {
+		t.Fatalf("credential: %d %s", st, raw)
+	}
+	if !bytes.Equal(cr.Credentials[0].Credential, iss.VerifiableCredential) {
+		t.Fatal("the delivered credential differs from the issued one")
+	}
+	if st, raw := fetch(); st != http.StatusUnauthorized || !strings.Contains(string(raw), "invalid_token") {
+		t.Fatalf("replayed access token: %d %s", st, raw)
+	}
+}

@@ -318,6 +318,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		ui.WithIssuer(a.issuer),
 		ui.WithCourses(a.courses),
 		ui.WithBatches(a.issuer),
+		ui.WithOffers(a.issuer),
 		ui.WithAdmin(adminToken, a.issuer, gov))
 	if err != nil {
 		return fail(fmt.Errorf("web layer: %w", err))
