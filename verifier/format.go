@@ -46,10 +46,11 @@ type Input struct {
 // Secured is a credential whose securing mechanism its format checked.
 //
 // Checks use the credential core's names, which the pipeline maps to its
-// steps: credential.CheckFormat → format; CheckJSONLD, CheckProof,
-// CheckIssuerKey (and "proof[i]", "issuer-key[i]" of proof sets) → proof;
-// CheckValidity → validity. A format that has no such check leaves it out
-// and the step is reported as skipped.
+// steps: credential.CheckFormat → format; CheckValidity → validity; every
+// other check (CheckJSONLD, CheckProof, CheckIssuerKey, "proof[i]" of proof
+// sets, a format's own such as "jwt-claims") → proof, so that no failed
+// check goes unreported. A format without a validity check gets a skipped
+// validity step.
 type Secured struct {
 	// Document is the credential in the VC data model: for JSON-LD the
 	// document itself, for a JWT its decoded claims, for an SD-JWT the
@@ -87,8 +88,7 @@ type SecuredPresentation struct {
 	// signed it when it names none.
 	Holder string
 	// Checks use the credential core's names: CheckFormat, CheckCredentials →
-	// format; CheckJSONLD, CheckProof, CheckHolderKey → proof;
-	// CheckChallenge, CheckDomain.
+	// format; CheckChallenge; CheckDomain; every other check → proof.
 	Checks      []credential.Check
 	Credentials []*Secured
 }

@@ -38,7 +38,9 @@ func (v *Verifier) presentationSteps(ctx context.Context, rep *Report, sp *Secur
 	}
 
 	// Proof of the holder.
-	proofNames := named(credential.CheckJSONLD, credential.CheckProof, credential.CheckHolderKey)
+	// As for credentials: every check not about format, challenge or domain
+	// belongs to the holder's proof.
+	proofNames := not(named(credential.CheckFormat, credential.CheckCredentials, credential.CheckChallenge, credential.CheckDomain))
 	proofOK := false
 	switch found, bad := failedCheck(checks, proofNames); {
 	case !found:

@@ -79,6 +79,8 @@ func named(names ...string) func(string) bool {
 	}
 }
 
+func not(f func(string) bool) func(string) bool { return func(n string) bool { return !f(n) } }
+
 func checkMessages(checks []credential.Check, match func(string) bool) []string {
 	var out []string
 	for _, c := range checks {
@@ -120,7 +122,10 @@ func (v *Verifier) credentialSteps(ctx context.Context, rep *Report, sec *Secure
 	}
 
 	// 2. Proof.
-	proofNames := named(credential.CheckJSONLD, credential.CheckProof, credential.CheckIssuerKey)
+	// Every check that is not about format or validity belongs to the proof
+	// (json-ld, proof, issuer-key, and a format's own, such as jwt-claims):
+	// no failed check of a format can go unreported.
+	proofNames := not(named(credential.CheckFormat, credential.CheckValidity))
 	switch found, bad := failedCheck(sec.Checks, proofNames); {
 	case !found:
 		rep.add(StepProof, StepSkipped, msg("Not checked: the credential carries no proof this verifier could examine.", "未检查：凭证中没有本验证服务可以检查的证明。"), nil)
