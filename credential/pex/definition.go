@@ -25,6 +25,9 @@ const (
 	MaxFields = 64
 	// MaxPaths is the largest number of alternative paths of one field.
 	MaxPaths = 16
+	// MaxTotalPaths is the largest number of paths in all the fields of a
+	// definition together.
+	MaxTotalPaths = 1024
 	// MaxRequirements is the largest number of submission requirements,
 	// nested ones included.
 	MaxRequirements = 64
@@ -484,6 +487,7 @@ func (d *Definition) compile() error {
 	}
 	c := &compiled{byID: make(map[string]int, len(d.InputDescriptors)), descs: make([]compiledDesc, len(d.InputDescriptors))}
 	groups := map[string][]int{}
+	paths := 0
 	for i := range d.InputDescriptors {
 		desc := &d.InputDescriptors[i]
 		at := fmt.Sprintf("input_descriptors[%d]", i)
@@ -516,6 +520,9 @@ func (d *Definition) compile() error {
 			cf := compiledField{f: f, label: f.ID}
 			if cf.label == "" {
 				cf.label = f.Path[0]
+			}
+			if paths += len(f.Path); paths > MaxTotalPaths {
+				return defErr(fat+".path", "more than %d paths in the definition's fields together", MaxTotalPaths)
 			}
 			for k, src := range f.Path {
 				p, err := ParsePath(src)

@@ -128,12 +128,13 @@ func evalMapping(ctx context.Context, cd compiledDesc, m *Mapping, i int, root a
 	var el any
 	format := ""
 	at := "path"
+	budget := MaxCandidateNodes
 	for mm := m; mm != nil; mm = mm.PathNested {
 		p, err := ParsePath(mm.Path)
 		if err != nil {
 			return fail("%s: %v", at, err)
 		}
-		nodes, err := p.Find(cur)
+		nodes, err := p.find(cur, &budget)
 		switch {
 		case err != nil:
 			return fail("%s %s: %v", at, mm.Path, err)
@@ -142,7 +143,7 @@ func evalMapping(ctx context.Context, cd compiledDesc, m *Mapping, i int, root a
 		case len(nodes) > 1:
 			return fail("%s %s selects %d elements; it must select one", at, mm.Path, len(nodes))
 		}
-		el, format = nodes[0].Value, mm.Format
+		el, format = nodes[0].value, mm.Format
 		if mm.PathNested != nil {
 			doc, _, err := decode(ctx, mm.Format, el)
 			if err != nil {
@@ -165,7 +166,7 @@ func evalMapping(ctx context.Context, cd compiledDesc, m *Mapping, i int, root a
 	}
 	pr := Presented{Descriptor: m.ID, Mapping: i, Format: format, Fields: []FieldValue{}}
 	for k := range cd.fields {
-		fv, r := cd.fields[k].eval(doc)
+		fv, r := cd.fields[k].eval(doc, &budget)
 		if r != nil {
 			reasons = append(reasons, *r)
 			continue

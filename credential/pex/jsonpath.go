@@ -156,20 +156,55 @@ func JSONPointer(loc []any) string {
 
 // Find evaluates the path against a decoded JSON document (objects as
 // map[string]any, arrays as []any) and returns the selected nodes in order.
-// It fails only with ErrPathLimit.
+// It fails only with ErrPathLimit, after MaxPathNodes nodes.
 func (p *Path) Find(doc any) ([]Node, error) {
 	budget := MaxPathNodes
-	cur := []Node{{Location: nil, Value: doc}}
+	found, err := p.find(doc, &budget)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Node, len(found))
+	for i, n := range found {
+		out[i] = Node{Location: n.location(), Value: n.value}
+	}
+	return out, nil
+}
+
+// pnode is a selected node; its location is kept as a parent chain and
+// built only for the nodes a caller uses.
+type pnode struct {
+	parent *pnode
+	key    any // string or int; nil for the root
+	value  any
+}
+
+func (n *pnode) location() []any {
+	depth := 0
+	for p := n; p.parent != nil; p = p.parent {
+		depth++
+	}
+	loc := make([]any, depth)
+	for p := n; p.parent != nil; p = p.parent {
+		depth--
+		loc[depth] = p.key
+	}
+	return loc
+}
+
+// find evaluates the path spending from a budget that may be shared with
+// other evaluations.
+func (p *Path) find(doc any, budget *int) ([]*pnode, error) {
+	cur := []*pnode{{value: doc}}
 	for _, sg := range p.segs {
-		var next []Node
+		var next []*pnode
 		for _, n := range cur {
 			if sg.descendant {
-				if err := descend(n, func(d Node) error { return sg.apply(d, &next, &budget) }, &budget); err != nil {
+				if err := descend(n, func(d *pnode) error { return sg.apply(d, &next, budget) }, budget); err != nil {
 					return nil, err
 				}
 				continue
 			}
-			if err := sg.apply(n, &next, &budget); err != nil {
+			if err := sg.apply(n, &next, budget); err != nil {
 				return nil, err
 			}
 		}
@@ -181,38 +216,32 @@ func (p *Path) Find(doc any) ([]Node, error) {
 	return cur, nil
 }
 
-func child(n Node, key any, v any) Node {
-	loc := make([]any, len(n.Location), len(n.Location)+1)
-	copy(loc, n.Location)
-	return Node{Location: append(loc, key), Value: v}
-}
-
 func spend(budget *int) error {
 	*budget--
 	if *budget < 0 {
-		return fmt.Errorf("%w: more than %d nodes", ErrPathLimit, MaxPathNodes)
+		return ErrPathLimit
 	}
 	return nil
 }
 
 // descend calls f on n and on every node below it, in document order.
-func descend(n Node, f func(Node) error, budget *int) error {
+func descend(n *pnode, f func(*pnode) error, budget *int) error {
 	if err := spend(budget); err != nil {
 		return err
 	}
 	if err := f(n); err != nil {
 		return err
 	}
-	switch v := n.Value.(type) {
+	switch v := n.value.(type) {
 	case map[string]any:
 		for _, k := range sortedKeys(v) {
-			if err := descend(child(n, k, v[k]), f, budget); err != nil {
+			if err := descend(&pnode{parent: n, key: k, value: v[k]}, f, budget); err != nil {
 				return err
 			}
 		}
 	case []any:
 		for i, e := range v {
-			if err := descend(child(n, i, e), f, budget); err != nil {
+			if err := descend(&pnode{parent: n, key: i, value: e}, f, budget); err != nil {
 				return err
 			}
 		}
@@ -229,19 +258,19 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-func (sg *segment) apply(n Node, out *[]Node, budget *int) error {
-	add := func(c Node) error {
+func (sg *segment) apply(n *pnode, out *[]*pnode, budget *int) error {
+	add := func(key, v any) error {
 		if err := spend(budget); err != nil {
 			return err
 		}
-		*out = append(*out, c)
+		*out = append(*out, &pnode{parent: n, key: key, value: v})
 		return nil
 	}
-	switch v := n.Value.(type) {
+	switch v := n.value.(type) {
 	case map[string]any:
 		if sg.wildcard {
 			for _, k := range sortedKeys(v) {
-				if err := add(child(n, k, v[k])); err != nil {
+				if err := add(k, v[k]); err != nil {
 					return err
 				}
 			}
@@ -249,7 +278,7 @@ func (sg *segment) apply(n Node, out *[]Node, budget *int) error {
 		}
 		for _, name := range sg.names {
 			if e, ok := v[name]; ok {
-				if err := add(child(n, name, e)); err != nil {
+				if err := add(name, e); err != nil {
 					return err
 				}
 			}
@@ -257,7 +286,7 @@ func (sg *segment) apply(n Node, out *[]Node, budget *int) error {
 	case []any:
 		if sg.wildcard {
 			for i, e := range v {
-				if err := add(child(n, i, e)); err != nil {
+				if err := add(i, e); err != nil {
 					return err
 				}
 			}
@@ -268,7 +297,7 @@ func (sg *segment) apply(n Node, out *[]Node, budget *int) error {
 				i += len(v)
 			}
 			if i >= 0 && i < len(v) {
-				if err := add(child(n, i, v[i])); err != nil {
+				if err := add(i, v[i]); err != nil {
 					return err
 				}
 			}

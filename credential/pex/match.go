@@ -24,12 +24,19 @@ type Candidate struct {
 	Alg string
 }
 
+// MaxCandidateNodes bounds the JSONPath work Match spends on one candidate
+// across all descriptors (and Build and Evaluate on one credential): a
+// definition whose paths would visit more nodes is stopped there, and the
+// candidate rejected with ReasonLimit. It keeps a hostile definition from
+// tying up a wallet.
+const MaxCandidateNodes = 200_000
+
 // Reason kinds of a Rejection.
 const (
 	ReasonFormat  = "format"  // the candidate's format or proof is not accepted
 	ReasonMissing = "missing" // a required field has no value at any of its paths
 	ReasonFilter  = "filter"  // values exist but none passes the field's filter
-	ReasonLimit   = "limit"   // evaluating a path hit MaxPathNodes
+	ReasonLimit   = "limit"   // evaluating the paths hit MaxCandidateNodes
 )
 
 // Reason says why a candidate does not satisfy a descriptor.
@@ -143,6 +150,10 @@ func Match(ctx context.Context, def *Definition, candidates []Candidate) (*Resul
 		seen[c.ID] = true
 	}
 	res := &Result{DefinitionID: def.ID, Descriptors: make([]DescriptorResult, len(def.c.descs))}
+	budgets := make([]int, len(candidates))
+	for i := range budgets {
+		budgets[i] = MaxCandidateNodes
+	}
 	for i := range def.c.descs {
 		cd := &def.c.descs[i]
 		dr := DescriptorResult{ID: cd.d.ID, Name: cd.d.Name, Purpose: cd.d.Purpose, Group: cd.d.Group,
@@ -153,7 +164,7 @@ func Match(ctx context.Context, def *Definition, candidates []Candidate) (*Resul
 					return nil, err
 				}
 			}
-			m, reasons := cd.match(c.Format, c.Document, c.Alg)
+			m, reasons := cd.match(c.Format, c.Document, c.Alg, &budgets[j])
 			if len(reasons) > 0 {
 				dr.Rejections = append(dr.Rejections, Rejection{Candidate: c.ID, Reasons: reasons})
 				continue
@@ -182,7 +193,7 @@ func checkCandidate(c Candidate) error {
 
 // match checks one credential against the descriptor. It returns the
 // match, or the reasons it does not match (every one, for the UI).
-func (cd *compiledDesc) match(format string, doc map[string]any, alg string) (CandidateMatch, []Reason) {
+func (cd *compiledDesc) match(format string, doc map[string]any, alg string, budget *int) (CandidateMatch, []Reason) {
 	var reasons []Reason
 	if msg := cd.formatProblem(format, doc, alg); msg != "" {
 		reasons = append(reasons, Reason{Kind: ReasonFormat, Message: msg})
@@ -192,7 +203,7 @@ func (cd *compiledDesc) match(format string, doc map[string]any, alg string) (Ca
 	}
 	m := CandidateMatch{Format: format, Fields: make([]FieldValue, 0, len(cd.fields))}
 	for i := range cd.fields {
-		fv, r := cd.fields[i].eval(doc)
+		fv, r := cd.fields[i].eval(doc, budget)
 		if r != nil {
 			reasons = append(reasons, *r)
 			continue
@@ -315,30 +326,28 @@ func proofsOf(doc map[string]any) []map[string]any {
 // eval finds the field's value: paths in order, and for each path its
 // values in order, the first that passes the filter. A missing optional
 // field is a FieldValue with Found false; a missing required one a Reason.
-func (cf *compiledField) eval(doc any) (FieldValue, *Reason) {
+func (cf *compiledField) eval(doc any, budget *int) (FieldValue, *Reason) {
 	fv := FieldValue{ID: cf.f.ID, Name: cf.f.Name, Purpose: cf.f.Purpose,
 		Optional: cf.f.Optional, IntentToRetain: cf.f.IntentToRetain}
 	var seen int
 	var firstFail string
 	for _, p := range cf.paths {
-		nodes, err := p.Find(doc)
+		nodes, err := p.find(doc, budget)
 		if err != nil {
-			if cf.f.Optional {
-				return fv, nil
-			}
-			return fv, &Reason{Kind: ReasonLimit, Field: cf.label, Message: err.Error()}
+			return fv, &Reason{Kind: ReasonLimit, Field: cf.label,
+				Message: fmt.Sprintf("%s: %v (more than %d nodes for this credential)", p, err, MaxCandidateNodes)}
 		}
 		for _, n := range nodes {
 			seen++
 			if cf.filter != nil {
-				if err := cf.filter.Validate(n.Value); err != nil {
+				if err := cf.filter.Validate(n.value); err != nil {
 					if firstFail == "" {
-						firstFail = fmt.Sprintf("%s = %s: %s", NormalizedPath(n.Location), short(n.Value), filterError(err))
+						firstFail = fmt.Sprintf("%s = %s: %s", NormalizedPath(n.location()), short(n.value), filterError(err))
 					}
 					continue
 				}
 			}
-			fv.Path, fv.Location, fv.Value, fv.Found = p.String(), n.Location, n.Value, true
+			fv.Path, fv.Location, fv.Value, fv.Found = p.String(), n.location(), n.value, true
 			return fv, nil
 		}
 	}

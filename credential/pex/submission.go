@@ -170,7 +170,8 @@ func Build(def *Definition, choices []Choice) (*Submission, []Candidate, error) 
 			return nil, nil, fmt.Errorf("choices[%d]: %w", i, err)
 		}
 		cd := &def.c.descs[di]
-		if _, reasons := cd.match(ch.Candidate.Format, ch.Candidate.Document, ch.Candidate.Alg); len(reasons) > 0 {
+		budget := MaxCandidateNodes
+		if _, reasons := cd.match(ch.Candidate.Format, ch.Candidate.Document, ch.Candidate.Alg, &budget); len(reasons) > 0 {
 			msgs := make([]string, len(reasons))
 			for j, r := range reasons {
 				msgs[j] = r.String()

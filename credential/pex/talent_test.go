@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -499,5 +500,47 @@ func TestLimitDisclosureRequired(t *testing.T) {
 	_, err = Evaluate(context.Background(), def, sub, vp(talentCandidates(t, "master-zhang")))
 	if !errors.Is(err, ErrNotSatisfied) || !strings.Contains(err.Error(), "limit_disclosure is required and proof DataIntegrityProof.eddsa-rdfc-2022 cannot disclose selectively") {
 		t.Errorf("Evaluate: %v", err)
+	}
+}
+
+// TestMatchWorkBound: a definition whose paths explode on a candidate costs
+// at most MaxCandidateNodes per candidate, and the candidate is rejected
+// with ReasonLimit (optional fields too: the limit is not an absence).
+func TestMatchWorkBound(t *testing.T) {
+	var deep any = []any{}
+	for range 300 {
+		deep = []any{deep, 1.0}
+	}
+	def := mustNew(t, Definition{ID: "hostile", InputDescriptors: []InputDescriptor{{ID: "a", Constraints: Constraints{Fields: []Field{
+		{Path: []string{"$..*..*..*"}, Optional: true},
+		{Path: []string{"$..*..*..*"}},
+		{Path: []string{"$.x"}, Optional: true},
+	}}}}})
+	res, err := Match(context.Background(), def, []Candidate{{ID: "deep", Format: FormatLDPVC, Document: map[string]any{"a": deep}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rej := res.Descriptors[0].Rejections
+	if len(rej) != 1 || len(rej[0].Reasons) != 2 || rej[0].Reasons[0].Kind != ReasonLimit || rej[0].Reasons[1].Kind != ReasonLimit ||
+		!strings.Contains(rej[0].Reasons[0].Message, "JSONPath evaluation limit reached") {
+		t.Fatalf("rejections = %+v", rej)
+	}
+	// and a definition cannot hold more than MaxTotalPaths paths
+	many := make([]string, MaxPaths)
+	for i := range many {
+		many[i] = fmt.Sprintf("$.p%d", i)
+	}
+	var fields []Field
+	for range MaxTotalPaths/MaxPaths + 1 {
+		fields = append(fields, Field{Path: many})
+	}
+	var descs []InputDescriptor
+	for i := 0; i < len(fields); i += MaxFields {
+		descs = append(descs, InputDescriptor{ID: fmt.Sprint("d", i), Constraints: Constraints{Fields: fields[i:min(i+MaxFields, len(fields))]}})
+	}
+	_, err = New(Definition{ID: "big", InputDescriptors: descs})
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "input_descriptors[1].constraints.fields[0].path" || !strings.Contains(fe.Reason, "more than 1024 paths") {
+		t.Errorf("New with %d paths: %v", len(fields)*MaxPaths, err)
 	}
 }
