@@ -130,6 +130,11 @@ func (s *Service) checkCourse(ctx context.Context, c *Course) error {
 	if dateOK(sc.Start) && dateOK(sc.End) && sc.End < sc.Start { // YYYY-MM-DD sorts as text
 		ve.Fields = append(ve.Fields, FieldError{Field: "schedule.end", Reason: "must not be before schedule.start"})
 	}
+	if c.Certificate == TrainingCertificate && len(c.Skills) == 0 {
+		// The training certificate template requires them: refuse the
+		// course now rather than every completion later.
+		ve.Fields = append(ve.Fields, FieldError{Field: "skills", Reason: "a training certificate lists the skills trained: give at least one (or certify with CourseCompletionCredential)"})
+	}
 	if len(ve.Fields) == 0 {
 		for i, p := range c.Prerequisites {
 			field := fmt.Sprintf("prerequisites[%d]", i)

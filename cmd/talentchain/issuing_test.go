@@ -596,3 +596,42 @@ func TestOfferOverHTTP(t *testing.T) {
 		t.Fatalf("replayed access token: %d %s", st, raw)
 	}
 }
+
+// TestPendingCompletionRetried: a completion whose certificate the issuer
+// refuses (the provider is not accredited yet) stays pending (202), and the
+// background retry issues it once the accreditation arrives.
+func TestPendingCompletionRetried(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.batchDelay = 20 * time.Millisecond
+	n := startNode(t, cfg)
+	did, tok := n.newOrg(t, "农大", map[string]any{"credentialType": "DegreeCredential"})
+	learner := "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+	if st := n.call(t, "POST", "/courses", tok, map[string]any{
+		"code": "AG-1", "title": map[string]string{"zh": "智慧农业", "en": "Smart Farming"}, "hours": 16, "sector": "agritech", "skills": []string{"iot"},
+		"status": "open", "certificate": "TrainingCertificateCredential",
+	}, nil); st != http.StatusCreated {
+		t.Fatalf("create course: %d", st)
+	}
+	base := "/courses/" + did + "/AG-1/enrolments"
+	n.call(t, "POST", base, tok, map[string]string{"learner": learner}, nil)
+	n.call(t, "POST", base+"/"+learner+"/result", tok, map[string]any{"outcome": "pass"}, nil)
+	var e struct {
+		Status       string `json:"status"`
+		CredentialID string `json:"credentialId"`
+	}
+	if st := n.call(t, "POST", base+"/"+learner+"/completion", tok, nil, &e); st != http.StatusAccepted || e.Status != "completing" {
+		t.Fatalf("completion by an unaccredited provider: %d %+v", st, e)
+	}
+	if got, err := n.app.retryCompletionsOnce(t.Context()); got != 0 || err == nil {
+		t.Fatalf("retry before accreditation: %d, %v", got, err)
+	}
+	if st := n.call(t, "POST", "/admin/orgs/"+did+"/accreditations", n.admin, map[string]any{"credentialType": "TrainingCertificateCredential"}, nil); st != 200 {
+		t.Fatalf("accredit: %d", st)
+	}
+	if got, err := n.app.retryCompletionsOnce(t.Context()); got != 1 || err != nil {
+		t.Fatalf("retry after accreditation: %d, %v", got, err)
+	}
+	if st := n.call(t, "GET", base+"/"+learner, tok, nil, &e); st != 200 || e.Status != "completed" || e.CredentialID == "" {
+		t.Fatalf("after retry: %d %+v", st, e)
+	}
+}

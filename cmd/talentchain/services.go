@@ -154,6 +154,61 @@ func (a *app) recoverServices(ctx context.Context, log *slog.Logger) bool {
 	}
 }
 
+// completionRetryEvery is how often completions whose certificate could not
+// be issued (the issuer was suspended, the chain away) are tried again.
+const completionRetryEvery = 30 * time.Second
+
+// retryCompletions completes again, every period until ctx ends, the
+// completions recorded without a certificate: the courses service keeps
+// them "completing", and the completion's idempotency key makes a retry
+// issue at most one certificate.
+func (a *app) retryCompletions(ctx context.Context, period time.Duration, log *slog.Logger) {
+	for {
+		if n, err := a.retryCompletionsOnce(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("retrying pending course completions", slog.String("error", err.Error()))
+		} else if n > 0 {
+			log.Info("issued pending course certificates", slog.Int("certificates", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(period):
+		}
+	}
+}
+
+// retryCompletionsOnce walks the catalogue once and returns how many
+// pending completions got their certificate.
+func (a *app) retryCompletionsOnce(ctx context.Context) (int, error) {
+	done := 0
+	var errs []error
+	q := courses.Query{Limit: 500}
+	for {
+		page, err := a.courses.Search(ctx, q)
+		if err != nil {
+			return done, err
+		}
+		for _, c := range page.Courses {
+			learners, err := a.courses.Pending(ctx, c.Ref())
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			for _, l := range learners {
+				if _, err := a.courses.Complete(ctx, c.Ref(), l); err != nil {
+					errs = append(errs, fmt.Errorf("%s %s: %w", c.Ref(), l, err))
+					continue
+				}
+				done++
+			}
+		}
+		if page.Next == "" {
+			return done, errors.Join(errs...)
+		}
+		q.After = page.Next
+	}
+}
+
 // certificateIssuer issues the certificate of a completed course through the
 // issuer service: courses.CertificateIssuer over *issuer.Service. The
 // completion's idempotency key becomes the issuer's, so a retried completion

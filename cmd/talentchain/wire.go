@@ -286,13 +286,17 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if a.recoverServices(rctx, log) && cfg.demo {
+		if !a.recoverServices(rctx, log) {
+			return
+		}
+		if cfg.demo {
 			sctx, scancel := context.WithTimeout(rctx, 2*time.Minute)
-			defer scancel()
 			if err := a.seedDemo(sctx, cfg, log); err != nil {
 				log.Error("demo seed failed", slog.String("error", err.Error()))
 			}
+			scancel()
 		}
+		a.retryCompletions(rctx, completionRetryEvery, log)
 	}()
 	a.closers = append(a.closers, func() error { cancel(); <-done; return nil })
 
