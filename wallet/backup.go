@@ -43,9 +43,11 @@ const (
 	// MaxBackupSize is the largest backup file; a restore is one atomic
 	// store batch, which bounds it.
 	MaxBackupSize = 48 << 20
-	// maxBackupCredentials keeps a restore within one store.Apply.
-	maxBackupCredentials = 4000
-	maxBackupShares      = 1000
+	// maxBackupCredentials and maxBackupShares keep a restore within one
+	// store.Apply (3 writes per credential, 1 per share link, 2 for the
+	// key and the account).
+	maxBackupCredentials = 3000
+	maxBackupShares      = 900
 	contentsFormat       = "talentchain-wallet-backup"
 )
 
@@ -93,17 +95,13 @@ func (s *Service) Export(ctx context.Context, account, passphrase string) ([]byt
 		Username: acct.Username, DID: acct.DID, Key: secret,
 		Credentials: []credRecord{}, Shares: []Share{},
 	}
-	entries, err := s.listAll(ctx, "cred/"+account+"/")
+	creds, err := s.allCreds(ctx, account)
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	for _, e := range entries {
-		var r credRecord
-		if err := json.Unmarshal(e.Value, &r); err != nil {
-			return nil, fmt.Errorf("export: decode %s: %w", e.Key, err)
-		}
+	for _, r := range creds {
 		r.Status = ""
-		c.Credentials = append(c.Credentials, r)
+		c.Credentials = append(c.Credentials, *r)
 	}
 	shares, err := s.Shares(ctx, account)
 	if err != nil {
@@ -337,13 +335,11 @@ func (s *Service) Restore(ctx context.Context, account string, data []byte, pass
 			continue
 		}
 		r.Source, r.Status = SourceRestore, ""
-		raw, err := json.Marshal(r)
+		cops, err := credOps(account, &r)
 		if err != nil {
 			return nil, fmt.Errorf("restore: %w", err)
 		}
-		ops = append(ops,
-			store.OpCreate("digest/"+account+"/"+r.Digest, []byte(r.ID), 0),
-			store.OpCreate("cred/"+account+"/"+r.ID, raw, 0))
+		ops = append(ops, cops...)
 		res.Credentials++
 	}
 	existing, err := s.listAll(ctx, "share/"+account+"/")

@@ -309,14 +309,11 @@ func (s *Service) admit(ctx context.Context, acct *accountRecord, in *incoming) 
 		return nil, err
 	}
 	rec := credRecord{Credential: *c, Digest: hex.EncodeToString(digest[:])}
-	raw, err := json.Marshal(rec)
+	ops, err := credOps(acct.ID, &rec)
 	if err != nil {
 		return nil, err
 	}
-	err = s.st.Apply(ctx,
-		store.OpCreate("digest/"+acct.ID+"/"+rec.Digest, []byte(c.ID), 0),
-		store.OpCreate("cred/"+acct.ID+"/"+c.ID, raw, 0),
-	)
+	err = s.st.Apply(ctx, ops...)
 	if errors.Is(err, store.ErrExists) {
 		return nil, fmt.Errorf("%w: the credential is already in the wallet", ErrConflict)
 	}
@@ -389,6 +386,76 @@ func asSlice(v any) []any {
 	return []any{v}
 }
 
+// credOps returns the writes that store a credential: its summary (what
+// listings read), its document apart (listings never decode documents),
+// and its digest (a credential is held once). They create: an existing
+// key fails the batch with store.ErrExists.
+func credOps(account string, rec *credRecord) ([]store.Op, error) {
+	sum := *rec
+	sum.Document, sum.Compact, sum.Status = nil, "", ""
+	raw, err := json.Marshal(sum)
+	if err != nil {
+		return nil, err
+	}
+	doc := []byte(rec.Compact)
+	if rec.Format == FormatLDP {
+		doc = rec.Document
+	}
+	return []store.Op{
+		store.OpCreate("digest/"+account+"/"+rec.Digest, []byte(rec.ID), 0),
+		store.OpCreate("cred/"+account+"/"+rec.ID, raw, 0),
+		store.OpCreate("doc/"+account+"/"+rec.ID, doc, 0),
+	}, nil
+}
+
+// withDoc reads a credential's document into rec.
+func (s *Service) withDoc(ctx context.Context, account string, rec *credRecord) error {
+	raw, err := s.st.Get(ctx, "doc/"+account+"/"+rec.ID)
+	if err != nil {
+		return fmt.Errorf("credential %s: document: %w", rec.ID, err)
+	}
+	if rec.Format == FormatLDP {
+		rec.Document = raw
+	} else {
+		rec.Compact = string(raw)
+	}
+	return nil
+}
+
+// allCreds reads every credential of the holder, documents included.
+func (s *Service) allCreds(ctx context.Context, account string) ([]*credRecord, error) {
+	entries, err := s.listAll(ctx, "cred/"+account+"/")
+	if err != nil {
+		return nil, err
+	}
+	docs, err := s.listAll(ctx, "doc/"+account+"/")
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string][]byte, len(docs))
+	for _, d := range docs {
+		byID[d.Key[strings.LastIndexByte(d.Key, '/')+1:]] = d.Value
+	}
+	out := make([]*credRecord, 0, len(entries))
+	for _, e := range entries {
+		r := &credRecord{}
+		if err := json.Unmarshal(e.Value, r); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", e.Key, err)
+		}
+		doc, ok := byID[r.ID]
+		if !ok {
+			continue // deleted between the two listings
+		}
+		if r.Format == FormatLDP {
+			r.Document = doc
+		} else {
+			r.Compact = string(doc)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 // load reads one of the holder's credentials; another holder's (or a
 // malformed id) is ErrNotFound.
 func (s *Service) load(ctx context.Context, account, id string) (*credRecord, error) {
@@ -406,6 +473,9 @@ func (s *Service) load(ctx context.Context, account, id string) (*credRecord, er
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		return nil, fmt.Errorf("credential %s: decode: %w", id, err)
 	}
+	if err := s.withDoc(ctx, account, &rec); err != nil {
+		return nil, err
+	}
 	return &rec, nil
 }
 
@@ -416,7 +486,7 @@ func (s *Service) Credential(ctx context.Context, account, id string) (*Credenti
 	if err != nil {
 		return nil, err
 	}
-	s.fillStatus(ctx, []*credRecord{rec})
+	s.fillStatus(ctx, account, []*credRecord{rec})
 	c := rec.Credential
 	return &c, nil
 }
@@ -428,7 +498,7 @@ func (s *Service) DeleteCredential(ctx context.Context, account, id string) erro
 	if err != nil {
 		return fmt.Errorf("delete: %w", err)
 	}
-	if err := s.st.Apply(ctx, store.OpDelete("cred/"+account+"/"+id), store.OpDelete("digest/"+account+"/"+rec.Digest)); err != nil {
+	if err := s.st.Apply(ctx, store.OpDelete("cred/"+account+"/"+id), store.OpDelete("doc/"+account+"/"+id), store.OpDelete("digest/"+account+"/"+rec.Digest)); err != nil {
 		return fmt.Errorf("delete: %w", err)
 	}
 	s.log.InfoContext(ctx, "wallet: credential deleted", "account", account, "credential", id)

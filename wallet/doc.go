@@ -31,7 +31,8 @@
 //	sess/{hash}                       sessionRecord, TTL = idle timeout (hash: SHA-256 of the id, 16 bytes hex)
 //	sessidx/{account}/{hash}          the account's sessions, for LogoutAll
 //	rl/{user|ip}/{bucket}/{window}    login attempt counters (bucket: salted hash, never the name or address)
-//	cred/{account}/{credential}       credRecord: the credential, its receipt and its verification report
+//	cred/{account}/{credential}       credRecord: what the wallet shows, the receipt and the verification report
+//	doc/{account}/{credential}        the credential itself (JSON, or the compact SD-JWT), read only when needed
 //	digest/{account}/{sha256}         credential id, so a credential is held once
 //	req/{account}/{pending}           a fetched presentation request waiting for consent
 //	share/{account}/{share}           shareRecord: link metadata, token hash, presentation

@@ -60,7 +60,7 @@ func (s *Service) Credentials(ctx context.Context, account string, opts ListOpti
 		}
 	}
 	if !opts.NoStatus {
-		s.fillStatus(ctx, recs)
+		s.fillStatus(ctx, account, recs)
 	}
 	page := &Page{Items: make([]*Credential, len(recs))}
 	for i, r := range recs {
@@ -87,8 +87,9 @@ const maxCache = 100000
 const statusWorkers = 8
 
 // fillStatus sets the live status of each record: the checker's answer
-// (cached for StatusCacheTTL, by credential digest), then expiry.
-func (s *Service) fillStatus(ctx context.Context, recs []*credRecord) {
+// (cached for StatusCacheTTL, by credential digest; the document is read
+// only on a miss), then expiry.
+func (s *Service) fillStatus(ctx context.Context, account string, recs []*credRecord) {
 	now := s.cfg.Now()
 	var todo []*credRecord
 	for _, r := range recs {
@@ -106,6 +107,13 @@ func (s *Service) fillStatus(ctx context.Context, recs []*credRecord) {
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; wg.Done() }()
+				if r.Document == nil && r.Compact == "" {
+					if err := s.withDoc(ctx, account, r); err != nil {
+						s.log.WarnContext(ctx, "wallet: status check failed", "credential", r.ID, "err", err)
+						r.Status = StatusUnknown
+						return
+					}
+				}
 				raw := []byte(r.Compact)
 				if r.Format == FormatLDP {
 					raw = r.Document

@@ -320,17 +320,11 @@ func parseRequestObject(body []byte) (*RequestObject, error) {
 func (s *Service) match(ctx context.Context, account string, def json.RawMessage, ids []string) (*Match, map[string]*credRecord, error) {
 	var recs []*credRecord
 	if ids == nil {
-		entries, err := s.listAll(ctx, "cred/"+account+"/")
+		all, err := s.allCreds(ctx, account)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, e := range entries {
-			r := &credRecord{}
-			if err := json.Unmarshal(e.Value, r); err != nil {
-				return nil, nil, fmt.Errorf("decode %s: %w", e.Key, err)
-			}
-			recs = append(recs, r)
-		}
+		recs = all
 	} else {
 		for _, id := range ids {
 			r, err := s.load(ctx, account, id)
