@@ -544,3 +544,37 @@ func TestMatchWorkBound(t *testing.T) {
 		t.Errorf("New with %d paths: %v", len(fields)*MaxPaths, err)
 	}
 }
+
+// TestConcurrentUse: a Definition is shared read-only by concurrent Match
+// and Evaluate calls (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	def := loadDef(t, "testdata/talent/settlement.json")
+	cands := talentCandidates(t)
+	want, err := Match(context.Background(), def, cands)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := talentCandidates(t, "master-zhang", "training-li-48h")
+	sub, creds, err := Build(def, []Choice{{"master", c[0]}, {"training", c[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			got, err := Match(context.Background(), def, cands)
+			if err == nil && !reflect.DeepEqual(got, want) {
+				err = errors.New("Match results differ between goroutines")
+			}
+			if err == nil {
+				_, err = Evaluate(context.Background(), def, sub, vp(creds))
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
