@@ -178,7 +178,12 @@ func (r *remote) do(ctx context.Context, req *http.Request, wantJSON bool) (int,
 		if errors.Is(err, ErrForbiddenURL) {
 			return 0, nil, fmt.Errorf("%w: %s resolves to a non-public address", ErrForbiddenURL, req.URL.Host)
 		}
-		return 0, nil, &RemoteError{URL: endpoint, Reason: errors.Unwrap(err).Error()}
+		reason := err.Error()
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			reason = ue.Err.Error() // without the URL, which may carry a query
+		}
+		return 0, nil, &RemoteError{URL: endpoint, Reason: reason}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, r.max+1))

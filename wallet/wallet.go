@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -422,6 +423,7 @@ func (c *Config) validate() error {
 	if c.PasswordTime == 0 {
 		c.PasswordTime = 2
 	}
+	c.AllowedOrigins = slices.Clone(c.AllowedOrigins) // normalised below: not the caller's slice
 	for i, o := range c.AllowedOrigins {
 		n, err := normOrigin(o)
 		if err != nil {
