@@ -26,4 +26,14 @@
 //	idem/{did}/{key}          credential id of an idempotency key
 //	alloc/{did}               status list index counter
 //	audit/{did}/{time}-{rand} AuditEntry
+//	job/{did}/{jobID}         Job (CSV batch job: status, progress, errors)
+//	jobactive/{jobID}         org of a job not finished (for ResumeJobs)
+//	joblease/{jobID}          the service instance running the job (TTL, renewed)
+//	jobcancel/{jobID}         a cancel request
+//	jobrows/{jobID}/{n}       the validated rows of chunk n (until done or canceled)
+//	jobres/{jobID}/{n}        the results of chunk n (row key → credential id)
+//	offer/{offerID}           offerRecord (hashes of the code and tx code, never them)
+//	offercode/{hash16}        offer id by the SHA-256 of its code (TTL; taken once)
+//	offerfail/{offerID}       wrong tx code count
+//	offertoken/{hash16}       access token record by its SHA-256 (TTL 5 min; taken once)
 package issuer

@@ -408,7 +408,7 @@ func (s *Service) JobResults(ctx context.Context, org, id string) ([]JobResult, 
 	if _, err := s.Job(ctx, org, id); err != nil {
 		return nil, fmt.Errorf("job results: %w", err)
 	}
-	var out []JobResult
+	out := []JobResult{}
 	after := ""
 	for {
 		page, err := s.st.List(ctx, "jobres/"+id+"/", store.ListOptions{After: after, Limit: 100})

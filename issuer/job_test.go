@@ -289,6 +289,43 @@ func TestCSVJob(t *testing.T) {
 				}
 			})
 
+			t.Run("failed and resumed", func(t *testing.T) {
+				sus := e.org(t, "JobsSuspended-"+sc.name, TypeTraining)
+				job, err := e.svc.CreateJob(ctx, sus.DID, "", TemplateTraining, trainingCSV("resume", 150), JobOptions{ChunkSize: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.gov.Submit(ctx, &chain.SuspendIssuer{Issuer: sus.DID, Reason: "audit"}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.svc.StartJob(ctx, sus.DID, job.ID); err != nil {
+					t.Fatal(err)
+				}
+				failed, err := e.svc.WaitJob(ctx, sus.DID, job.ID)
+				if err != nil || failed.Status != JobFailed || failed.Issued != 0 || !strings.Contains(failed.Error, "not active") {
+					t.Fatalf("job of a suspended issuer: %+v, %v", failed, err)
+				}
+				if _, err := e.gov.Submit(ctx, &chain.ReinstateIssuer{Issuer: sus.DID}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.svc.StartJob(ctx, sus.DID, job.ID); err != nil {
+					t.Fatalf("resume a failed job: %v", err)
+				}
+				done, err := e.svc.WaitJob(ctx, sus.DID, job.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if done.Error != "" {
+					t.Fatalf("the resumed job keeps the old error: %q", done.Error)
+				}
+				if got := countKeys(t, ctx, e.svc, "idem/"+sus.DID+"/"); got != 150 {
+					t.Fatalf("%d issued, want 150", got)
+				}
+				if res, _ := e.svc.JobResults(ctx, sus.DID, job.ID); len(res) != 150 {
+					t.Fatalf("%d results", len(res))
+				}
+			})
+
 			t.Run("ids", func(t *testing.T) {
 				for _, id := range []string{"", "../x", strings.Repeat("a", 28) + "/", "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"} {
 					if _, err := e.svc.Job(ctx, o.DID, id); !errors.Is(err, ErrNotFound) {
