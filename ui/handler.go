@@ -44,6 +44,9 @@ type handler struct {
 	admin    *adminRoutes // nil: no operator routes
 	courses  Courses      // nil: no course routes
 	batches  Batches      // nil: no CSV batch routes
+	// verifying, when set, answers the VC-API verification routes with the
+	// full pipeline (WithVerifying).
+	verifying *verifyingRoutes
 	// routes registers the routes of further services (options append).
 	routes []func(mux *http.ServeMux)
 }
@@ -112,6 +115,10 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) verifyCredential(w http.ResponseWriter, r *http.Request) {
+	if h.verifying != nil {
+		h.verifying.verifyCredential(w, r)
+		return
+	}
 	var req credentialVerifyRequest
 	if err := h.decode(w, r, &req); err != nil {
 		h.fail(w, r, err)
@@ -124,6 +131,10 @@ func (h *handler) verifyCredential(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) verifyPresentation(w http.ResponseWriter, r *http.Request) {
+	if h.verifying != nil {
+		h.verifying.verifyPresentation(w, r)
+		return
+	}
 	var req presentationVerifyRequest
 	if err := h.decode(w, r, &req); err != nil {
 		h.fail(w, r, err)

@@ -58,13 +58,18 @@ func TestDemoSeed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res credential.Result
-		if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{"verifiableCredential": json.RawMessage(vc)}, &res); st != 200 || !res.Verified {
-			t.Errorf("%s: %d %+v", rel, st, res)
-		}
 		rraw, err := os.ReadFile(filepath.Join(cfg.dataDir, strings.TrimSuffix(rel, ".json")+".receipt.json"))
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The suspended one is verified as such: its status step fails.
+		susp := statusBit(t, vc, "suspension")
+		var res credential.Result
+		if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{"verifiableCredential": json.RawMessage(vc), "anchorReceipt": json.RawMessage(rraw)}, &res); st != 200 || res.Verified == susp {
+			t.Errorf("%s (suspended %v): %d %+v", rel, susp, st, res)
+		}
+		if passed, found := checkPassed(&res, "status"); !found || passed == susp {
+			t.Errorf("%s (suspended %v): status check %v %v", rel, susp, passed, found)
 		}
 		var rc credential.AnchorReceipt
 		if err := json.Unmarshal(rraw, &rc); err != nil {

@@ -323,7 +323,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		ui.WithCourses(a.courses),
 		ui.WithBatches(a.issuer),
 		ui.WithOffers(a.issuer),
-		ui.WithAdmin(adminToken, a.issuer, gov))
+		ui.WithAdmin(adminToken, a.issuer, gov),
+		ui.WithVerifying(a.verifying(cfg, loader, st, log)))
 	if err != nil {
 		return fail(fmt.Errorf("web layer: %w", err))
 	}

@@ -1,0 +1,530 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/internal/seal"
+	"github.com/talentchain/talentchain/store"
+	"github.com/talentchain/talentchain/ui"
+	"github.com/talentchain/talentchain/verifier"
+	"github.com/talentchain/talentchain/verifier/exchange"
+	"github.com/talentchain/talentchain/verifier/policy"
+)
+
+// verifierPrefix is the verifier's namespace in the store: seen challenges
+// (seen/), presentation requests (exchange/), policies (policy/), verifier
+// accounts (accounts/, tokens/) and the office key (office/key).
+const verifierPrefix = "verifier/"
+
+// verifying builds the verifier's services for serve: the verification
+// pipeline over the node's chain, presentation requests, talent policies,
+// the office's decision key and the verifier accounts, all in the node's
+// store. Its result goes straight into ui.WithVerifying.
+func (a *app) verifying(cfg config, loader *credential.Loader, st store.Store, log *slog.Logger) (ui.Verifying, error) {
+	keys, err := seal.Load(cfg.dataDir, os.Getenv(seal.EnvMasterKey))
+	if err != nil {
+		return ui.Verifying{}, fmt.Errorf("secrets: %w", err)
+	}
+	return newVerifying(verifyingDeps{
+		chain: a.chain, chainID: a.chainID, store: st, keys: keys, loader: loader,
+		baseURL: cfg.publicURL, log: log.With(slog.String("component", "verifier")),
+		// A test's fake Verifier keeps the VC-API routes.
+		vcapi: cfg.verifier == nil,
+	})
+}
+
+// verifyingDeps are what the verifier's services are built from.
+type verifyingDeps struct {
+	chain   verifier.Chain
+	chainID string
+	store   store.Store // the node's store; the services use verifierPrefix
+	keys    *seal.Keyring
+	loader  *credential.Loader
+	baseURL string // the node's public URL: request links start with it
+	now     func() time.Time
+	log     *slog.Logger
+	vcapi   bool
+}
+
+// newVerifying builds the verifier's services from d.
+func newVerifying(d verifyingDeps) (ui.Verifying, error) {
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	u, err := url.Parse(d.baseURL)
+	if err != nil || u.Hostname() == "" {
+		return ui.Verifying{}, fmt.Errorf("verifier: public URL %q has no host", d.baseURL)
+	}
+	vst := store.WithPrefix(d.store, verifierPrefix)
+	seen, err := verifier.NewStoreSeenSet(vst)
+	if err != nil {
+		return ui.Verifying{}, err
+	}
+	core, err := verifier.New(verifier.Config{
+		Loader: d.loader, Chain: d.chain, Seen: seen, ChainID: d.chainID, Clock: d.now, Logger: d.log,
+		// Issuer records are read fresh: with a cached record, a credential
+		// signed with a key rotated in within the TTL fails its proof (the
+		// pipeline re-reads only its chain steps before failing them, not the
+		// keys the proof step resolves). Status lists keep the default TTL.
+		RecordTTL: -1,
+	})
+	if err != nil {
+		return ui.Verifying{}, err
+	}
+	pipe := formatGuard{core}
+	ex, err := exchange.New(exchange.Config{BaseURL: d.baseURL, Now: d.now, Logger: d.log}, vst, d.keys, exchangeVerifier{pipe})
+	if err != nil {
+		return ui.Verifying{}, err
+	}
+	engine, err := policy.NewEngine(policy.Config{})
+	if err != nil {
+		return ui.Verifying{}, err
+	}
+	policies, err := policy.NewStore(vst, engine, d.now)
+	if err != nil {
+		return ui.Verifying{}, err
+	}
+	off := &office{st: vst, keys: d.keys, loader: d.loader}
+	return ui.Verifying{
+		Pipeline:  pipe,
+		Accounts:  &verifierAccounts{st: vst, now: d.now},
+		Requests:  requests{ex},
+		Policies:  policies,
+		Decisions: &decider{pipe: pipe, policies: policies, office: off, now: d.now},
+		Domain:    u.Hostname(),
+		VCAPI:     d.vcapi,
+	}, nil
+}
+
+// checkedMediaTypes are the formats the pipeline has a checker for: the
+// built-in JSON-LD forms with embedded proofs. A format added to
+// verifier.Config.Formats must be added here.
+var checkedMediaTypes = []string{verifier.MediaTypeVC, verifier.MediaTypeVCLD, verifier.MediaTypeVP, verifier.MediaTypeVPLD}
+
+// formatGuard is the pipeline, refusing with ui.ErrUnsupportedFormat what it
+// has no checker for (VC-JWT, SD-JWT VC): "this format cannot be checked
+// here" is not "this credential is invalid". Nothing is consumed before the
+// refusal: the pipeline stops at the format step, before the replay check.
+type formatGuard struct{ v *verifier.Verifier }
+
+func (g formatGuard) guard(rep *verifier.Report, err error) (*verifier.Report, error) {
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(checkedMediaTypes, rep.MediaType) {
+		return nil, fmt.Errorf("%w: %s", ui.ErrUnsupportedFormat, rep.MediaType)
+	}
+	return rep, nil
+}
+
+func (g formatGuard) VerifyCredential(ctx context.Context, raw []byte, opts verifier.Options) (*verifier.Report, error) {
+	return g.guard(g.v.VerifyCredential(ctx, raw, opts))
+}
+
+func (g formatGuard) VerifyPresentation(ctx context.Context, raw []byte, opts verifier.Options) (*verifier.Report, error) {
+	return g.guard(g.v.VerifyPresentation(ctx, raw, opts))
+}
+
+// receiptsKey carries a presentation's anchor receipts from requests.Submit
+// through exchange.Service.Submit to exchangeVerifier: request-scoped data
+// that the exchange service passes on without knowing it.
+type receiptsKey struct{}
+
+// requests is the presentation request service with the holder's anchor
+// receipts passed to the pipeline.
+type requests struct{ *exchange.Service }
+
+// Submit answers request id; receipts are the presented credentials' anchor
+// receipts by credential id.
+func (r requests) Submit(ctx context.Context, id string, resp exchange.Response, receipts map[string]*credential.AnchorReceipt) (*exchange.Result, error) {
+	return r.Service.Submit(context.WithValue(ctx, receiptsKey{}, receipts), id, resp)
+}
+
+// exchangeVerifier is the pipeline as the exchange service needs it.
+type exchangeVerifier struct{ p ui.Pipeline }
+
+// VerifyPresentation implements exchange.PresentationVerifier. Input that is
+// not a presentation, or one in a format the pipeline cannot check, wraps
+// credential.ErrMalformed: the holder's challenge is given back.
+func (x exchangeVerifier) VerifyPresentation(ctx context.Context, raw []byte, opts credential.VerifyOptions) (*credential.Result, error) {
+	receipts, _ := ctx.Value(receiptsKey{}).(map[string]*credential.AnchorReceipt)
+	rep, err := x.p.VerifyPresentation(ctx, raw, verifier.Options{Challenge: opts.Challenge, Domain: opts.Domain, Receipts: receipts})
+	if errors.Is(err, verifier.ErrMalformed) || errors.Is(err, ui.ErrUnsupportedFormat) {
+		return nil, fmt.Errorf("%w: %w", credential.ErrMalformed, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ui.ResultOf(rep), nil
+}
+
+// ---- verifier accounts ----
+
+// Verifier tokens: "tcvt_" and 32 random bytes, base64url. The store keeps
+// their SHA-256 only: tokens/<hex> → account id, and the account's record
+// accounts/<id> holds the hash too, compared in constant time.
+const (
+	verifierTokenPrefix = "tcvt_"
+	verifierTokenBytes  = 32
+	verifierIDPrefix    = "vrf_"
+)
+
+// verifierAccounts is a store-backed registry of verifier accounts: the
+// operator creates them under the admin API; each has one token.
+type verifierAccounts struct {
+	st  store.Store
+	now func() time.Time
+}
+
+// accountRecord is an account as stored.
+type accountRecord struct {
+	ui.VerifierAccount
+	TokenHash string `json:"tokenHash"`
+}
+
+func accountKey(id string) string    { return "accounts/" + id }
+func tokenKey(hashHex string) string { return "tokens/" + hashHex }
+
+func tokenHash(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateVerifier implements ui.VerifierAccounts.
+func (s *verifierAccounts) CreateVerifier(ctx context.Context, req ui.NewVerifier) (string, *ui.VerifierAccount, error) {
+	name := strings.TrimSpace(req.Name)
+	if name == "" || len(name) > 100 || !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", nil, fmt.Errorf("%w: a name of 1 to 100 characters without control characters", ui.ErrInvalidVerifier)
+	}
+	idb := make([]byte, 8)
+	tb := make([]byte, verifierTokenBytes)
+	if _, err := rand.Read(idb); err != nil {
+		return "", nil, err
+	}
+	if _, err := rand.Read(tb); err != nil {
+		return "", nil, err
+	}
+	tok := verifierTokenPrefix + base64.RawURLEncoding.EncodeToString(tb)
+	rec := accountRecord{
+		VerifierAccount: ui.VerifierAccount{ID: verifierIDPrefix + hex.EncodeToString(idb), Name: name, Policies: req.Policies, Created: s.now().UTC().Truncate(time.Second)},
+		TokenHash:       tokenHash(tok),
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := s.st.Apply(ctx, store.OpCreate(accountKey(rec.ID), b, 0), store.OpCreate(tokenKey(rec.TokenHash), []byte(rec.ID), 0)); err != nil {
+		return "", nil, fmt.Errorf("create verifier account: %w", err)
+	}
+	acct := rec.VerifierAccount
+	return tok, &acct, nil
+}
+
+func (s *verifierAccounts) load(ctx context.Context, id string) (*accountRecord, error) {
+	b, err := s.st.Get(ctx, accountKey(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ui.ErrVerifierNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("verifier account: %w", err)
+	}
+	var rec accountRecord
+	if err := json.Unmarshal(b, &rec); err != nil || rec.ID != id {
+		return nil, errors.New("verifier account: corrupt record")
+	}
+	return &rec, nil
+}
+
+// validAccountID: the ids CreateVerifier makes.
+func validAccountID(id string) bool {
+	rest, ok := strings.CutPrefix(id, verifierIDPrefix)
+	if !ok || len(rest) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(rest)
+	return err == nil
+}
+
+// AuthenticateVerifier implements ui.VerifierAccounts.
+func (s *verifierAccounts) AuthenticateVerifier(ctx context.Context, tok string) (*ui.VerifierAccount, error) {
+	rest, ok := strings.CutPrefix(tok, verifierTokenPrefix)
+	if !ok || len(rest) != base64.RawURLEncoding.EncodedLen(verifierTokenBytes) {
+		return nil, ui.ErrVerifierToken
+	}
+	h := tokenHash(tok)
+	id, err := s.st.Get(ctx, tokenKey(h))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ui.ErrVerifierToken
+	}
+	if err != nil {
+		return nil, fmt.Errorf("verifier token: %w", err)
+	}
+	rec, err := s.load(ctx, string(id))
+	if errors.Is(err, ui.ErrVerifierNotFound) {
+		return nil, ui.ErrVerifierToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(rec.TokenHash), []byte(h)) != 1 || rec.Revoked {
+		return nil, ui.ErrVerifierToken
+	}
+	acct := rec.VerifierAccount
+	return &acct, nil
+}
+
+// Verifiers implements ui.VerifierAccounts (at most store.MaxListLimit).
+func (s *verifierAccounts) Verifiers(ctx context.Context) ([]*ui.VerifierAccount, error) {
+	entries, err := s.st.List(ctx, "accounts/", store.ListOptions{Limit: store.MaxListLimit})
+	if err != nil {
+		return nil, fmt.Errorf("verifier accounts: %w", err)
+	}
+	out := make([]*ui.VerifierAccount, 0, len(entries))
+	for _, e := range entries {
+		var rec accountRecord
+		if err := json.Unmarshal(e.Value, &rec); err != nil {
+			return nil, errors.New("verifier accounts: corrupt record")
+		}
+		acct := rec.VerifierAccount
+		out = append(out, &acct)
+	}
+	return out, nil
+}
+
+// RevokeVerifier implements ui.VerifierAccounts: the account stays (its
+// requests name it), its token stops working.
+func (s *verifierAccounts) RevokeVerifier(ctx context.Context, id string) error {
+	if !validAccountID(id) {
+		return ui.ErrVerifierNotFound
+	}
+	rec, err := s.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	rec.Revoked = true
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if err := s.st.Apply(ctx, store.OpPut(accountKey(id), b, 0), store.OpDelete(tokenKey(rec.TokenHash))); err != nil {
+		return fmt.Errorf("revoke verifier account: %w", err)
+	}
+	return nil
+}
+
+// ---- the office and its decisions ----
+
+// officeKeyName is the store key (under verifierPrefix) of the office's
+// signing key, sealed; its full name is the seal's associated data.
+const officeKeyName = "office/key"
+
+// office signs policy decisions with the talent-policy office's key: an
+// Ed25519 did:key made on first use and kept sealed in the store, so every
+// replica signs with the same key.
+type office struct {
+	st     store.Store
+	keys   *seal.Keyring
+	loader *credential.Loader
+
+	mu sync.Mutex
+	o  *policy.Office
+}
+
+// get returns the office, making its key on first use.
+func (o *office) get(ctx context.Context) (*policy.Office, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.o != nil {
+		return o.o, nil
+	}
+	aad := []byte(verifierPrefix + officeKeyName)
+	sealed, err := o.st.Get(ctx, officeKeyName)
+	if errors.Is(err, store.ErrNotFound) {
+		kp, err := credential.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		plain, err := json.Marshal(kp)
+		if err != nil {
+			return nil, err
+		}
+		sealed, err = o.keys.Seal(plain, aad)
+		clear(plain)
+		if err != nil {
+			return nil, fmt.Errorf("office key: %w", err)
+		}
+		err = o.st.Create(ctx, officeKeyName, sealed, 0)
+		if errors.Is(err, store.ErrExists) { // another replica made it first
+			sealed, err = o.st.Get(ctx, officeKeyName)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("office key: %w", err)
+	}
+	plain, err := o.keys.Open(sealed, aad)
+	if err != nil {
+		return nil, fmt.Errorf("office key: %w", err)
+	}
+	var kp credential.KeyPair
+	err = json.Unmarshal(plain, &kp)
+	clear(plain)
+	if err != nil || kp.Private == nil {
+		return nil, errors.New("office key: corrupt record")
+	}
+	off, err := policy.NewOffice(o.loader, &kp)
+	if err != nil {
+		return nil, err
+	}
+	o.o = off
+	return off, nil
+}
+
+// decider verifies an application's credentials with the pipeline,
+// evaluates a policy over them and has the office sign the decision.
+type decider struct {
+	pipe     ui.Pipeline
+	policies *policy.Store
+	office   *office
+	now      func() time.Time
+}
+
+// Decide implements ui.Decisions.
+func (d *decider) Decide(ctx context.Context, req ui.DecisionRequest) (*ui.DecisionOutcome, error) {
+	compiled, err := d.policies.Load(ctx, req.PolicyID, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	applicant := req.Applicant
+	var inputs []policy.Input
+	var reports []*verifier.Report
+	if len(req.Presentation) > 0 {
+		rep, err := d.pipe.VerifyPresentation(ctx, req.Presentation, req.PresentationOptions)
+		if err != nil {
+			return nil, err
+		}
+		reports = append(reports, rep)
+		// The presentation's own steps (the holder's proof, the challenge,
+		// replay) must hold for any of its credentials to count.
+		presented := !slices.ContainsFunc(rep.Steps, func(s verifier.Step) bool { return s.State == verifier.StepFailed })
+		switch {
+		case applicant == "":
+			applicant = rep.Holder
+		case applicant != rep.Holder:
+			return nil, &policy.InputError{Field: "applicant", Reason: "is not the presentation's holder"}
+		}
+		docs := presentedDocuments(req.Presentation)
+		for i, c := range rep.Credentials {
+			inputs = append(inputs, inputOf(c, documentFor(docs, c.ID, i), presented))
+		}
+	} else {
+		for _, c := range req.Credentials {
+			rep, err := d.pipe.VerifyCredential(ctx, c.Raw, verifier.Options{Receipt: c.Receipt})
+			if err != nil {
+				return nil, err
+			}
+			reports = append(reports, rep)
+			doc, _ := credential.ParseDocument(c.Raw) // nil for compact forms: the rules cannot read them
+			inputs = append(inputs, inputOf(rep, doc, true))
+		}
+	}
+	dec, err := compiled.Evaluate(ctx, applicant, inputs, d.now())
+	if err != nil {
+		return nil, err
+	}
+	off, err := d.office.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vc, err := off.Issue(ctx, dec)
+	if err != nil {
+		return nil, err
+	}
+	return &ui.DecisionOutcome{Decision: dec, Credential: vc, Reports: reports}, nil
+}
+
+// inputOf is what the rules learn from a credential's report: verified
+// (warnings allowed), accredited on chain at issuance, its issuer's name,
+// its anchored time, and its status bits.
+func inputOf(rep *verifier.Report, doc map[string]any, presented bool) policy.Input {
+	in := policy.Input{Document: doc, Verified: presented && rep.State != verifier.StateInvalid, Issued: rep.AnchorTime, Status: policy.StatusActive}
+	if rep.IssuerName != nil {
+		in.IssuerName = policy.Text{Zh: rep.IssuerName.Zh, En: rep.IssuerName.En}
+	}
+	if s, ok := rep.Step(verifier.StepIssuer); ok && s.State != verifier.StepFailed {
+		in.Accredited, _ = s.Details["accredited"].(bool)
+	}
+	if s, ok := rep.Step(verifier.StepStatus); ok {
+		lists, _ := s.Details["lists"].([]map[string]any)
+		for _, l := range lists {
+			if set, _ := l["set"].(bool); !set {
+				continue
+			}
+			switch l["purpose"] {
+			case credential.StatusRevocation:
+				in.Status = policy.StatusRevoked
+			case credential.StatusSuspension:
+				if in.Status != policy.StatusRevoked {
+					in.Status = policy.StatusSuspended
+				}
+			}
+		}
+	}
+	return in
+}
+
+// presentedDocuments returns the credential objects of a JSON-LD
+// presentation, by position (nil where one is not an object).
+func presentedDocuments(vp []byte) []map[string]any {
+	doc, err := credential.ParseDocument(vp)
+	if err != nil {
+		return nil
+	}
+	var list []any
+	switch v := doc["verifiableCredential"].(type) {
+	case []any:
+		list = v
+	case map[string]any:
+		list = []any{v}
+	}
+	out := make([]map[string]any, len(list))
+	for i, c := range list {
+		out[i], _ = c.(map[string]any)
+	}
+	return out
+}
+
+// documentFor finds a report's credential among the presented ones: by id,
+// else by position.
+func documentFor(docs []map[string]any, id string, i int) map[string]any {
+	if id != "" {
+		for _, d := range docs {
+			if d != nil && d["id"] == id {
+				return d
+			}
+		}
+	}
+	if i < len(docs) {
+		return docs[i]
+	}
+	return nil
+}
