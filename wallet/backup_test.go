@@ -103,7 +103,7 @@ func TestBackupRestore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r, _ := verifier(t).VerifyPresentation(ctx, p.Presentation, credential.VerifyOptions{Challenge: "after-restore"}); !r.Verified {
+			if r, _ := strictVerifier(t).VerifyPresentation(ctx, p.Presentation, credential.VerifyOptions{Challenge: "after-restore"}); !r.Verified {
 				t.Fatalf("presentation after restore: %v", r.Errors)
 			}
 			shares, _ := other.Shares(ctx, fresh.ID)

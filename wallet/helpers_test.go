@@ -406,7 +406,7 @@ func dump(t testing.TB, st store.Store) map[string]string {
 	}
 }
 
-func verifier(t testing.TB) *credential.Verifier {
+func strictVerifier(t testing.TB) *credential.Verifier {
 	t.Helper()
 	return env(t).cv.v
 }

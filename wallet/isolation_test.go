@@ -174,7 +174,7 @@ func TestReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := verifier(t).VerifyPresentation(ctx, p.Presentation, credential.VerifyOptions{Challenge: "replica"}); !r.Verified {
+	if r, _ := strictVerifier(t).VerifyPresentation(ctx, p.Presentation, credential.VerifyOptions{Challenge: "replica"}); !r.Verified {
 		t.Fatalf("presentation from replica 1 of a credential received by replica 2: %v", r.Errors)
 	}
 

@@ -45,7 +45,7 @@ func TestReceivePresentVerify(t *testing.T) {
 			if err != nil {
 				t.Fatalf("present: %v", err)
 			}
-			v := verifier(t)
+			v := strictVerifier(t)
 			res, err := v.VerifyPresentation(ctx, p.Presentation, credential.VerifyOptions{Challenge: "nonce-7f3a", Domain: "hr.example.cn"})
 			if err != nil || !res.Verified {
 				t.Fatalf("the verifier refuses the presentation: %v %v", err, res)

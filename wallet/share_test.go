@@ -43,7 +43,7 @@ func TestShareLinks(t *testing.T) {
 			if err != nil {
 				t.Fatalf("open: %v", err)
 			}
-			res, err := verifier(t).VerifyPresentation(ctx, got.Presentation.Presentation, credential.VerifyOptions{Challenge: "share:" + sh.ID, Domain: "https://wallet.example.cn"})
+			res, err := strictVerifier(t).VerifyPresentation(ctx, got.Presentation.Presentation, credential.VerifyOptions{Challenge: "share:" + sh.ID, Domain: "https://wallet.example.cn"})
 			if err != nil || !res.Verified || got.Holder != a.DID || len(got.Receipts) != 1 {
 				t.Fatalf("shared presentation: %v %+v", err, res)
 			}
