@@ -70,6 +70,8 @@ type fixture struct {
 	node    *chain.Node
 	db      store.Store
 	iss     *issuer.Service
+	keys    *seal.Keyring
+	gov     *issuer.LocalGovernance
 	uni     *issuer.Org
 	cv      *chainVerifier
 	status  chainStatus
@@ -137,6 +139,7 @@ func (f *fixture) start() error {
 	if err != nil {
 		return err
 	}
+	f.keys, f.gov = keys, gov
 	f.iss, err = issuer.New(issuer.Config{ChainID: f.node.ChainID(), BaseURL: "https://issuer.example.edu.cn", BatchDelay: 20 * time.Millisecond},
 		store.WithPrefix(db, "issuer/"), keys, f.node.Client(), credential.MustLoader(), issuer.WithGovernance(gov))
 	if err != nil {

@@ -13,8 +13,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/issuer"
+	"github.com/talentchain/talentchain/store"
 )
 
 // issuerServer is an OpenID4VCI issuer in the test, with the agreed wire
@@ -315,5 +318,67 @@ func TestParseOffer(t *testing.T) {
 				t.Fatalf("got %+v %v, want %v", o, err, c.want)
 			}
 		})
+	}
+}
+
+// TestAcceptRealOffer: an offer made by the issuer service itself
+// (CreateOffer, with a PIN), its token and credential endpoints backed by
+// ExchangeCode and RedeemAccessToken, answered by the wallet.
+func TestAcceptRealOffer(t *testing.T) {
+	f := env(t)
+	ctx := context.Background()
+	is := newIssuerServer(t, false)
+	iss, err := issuer.New(issuer.Config{ChainID: f.node.ChainID(), BaseURL: is.srv.URL},
+		store.WithPrefix(f.db, "issuer/"), f.keys, f.node.Client(), credential.MustLoader(), issuer.WithGovernance(f.gov))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { iss.Close() })
+	is.setOverride(func(w http.ResponseWriter, r *http.Request) bool {
+		reply := func(v any, err error) {
+			if errors.Is(err, issuer.ErrOfferInvalid) {
+				oauthError(w, "invalid_grant")
+				return
+			}
+			if err != nil {
+				w.WriteHeader(http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(v)
+		}
+		switch r.URL.Path {
+		case "/oid4vci/token":
+			r.ParseForm()
+			reply(iss.ExchangeCode(r.Context(), r.PostForm.Get("pre-authorized_code"), r.PostForm.Get("tx_code")))
+		case "/oid4vci/credential":
+			tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			rec, err := iss.RedeemAccessToken(r.Context(), tok)
+			if err != nil {
+				reply(nil, err)
+				return true
+			}
+			reply(map[string]any{"credentials": []any{map[string]any{"credential": rec.Credential}}, "anchorReceipt": rec.Receipt}, nil)
+		default:
+			return false
+		}
+		return true
+	})
+	s := newWallet(t, openBolt(t), nil, Config{AllowedOrigins: []string{is.srv.URL}})
+	a := holder(t, s, "zhangsan")
+	rec := f.issue(t, masterDegree(a.DID))
+	offer, err := iss.CreateOffer(ctx, f.uni.DID, rec.ID, time.Hour, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AcceptOffer(ctx, a.ID, AcceptOffer{Offer: offer.URI, TxCode: "000000"}); !errors.Is(err, ErrOfferRefused) && offer.TxCode != "000000" {
+		t.Fatalf("wrong PIN: %v", err)
+	}
+	got, err := s.AcceptOffer(ctx, a.ID, AcceptOffer{Offer: offer.URI, TxCode: offer.TxCode})
+	if err != nil || len(got) != 1 || got[0].CredentialID != rec.ID || got[0].Receipt == nil || got[0].Verification.State != StateValid {
+		t.Fatalf("accept: %+v %v", got, err)
+	}
+	if _, err := s.AcceptOffer(ctx, a.ID, AcceptOffer{Offer: offer.URI, TxCode: offer.TxCode}); !errors.Is(err, ErrOfferRefused) {
+		t.Fatalf("replay: %v", err)
 	}
 }
