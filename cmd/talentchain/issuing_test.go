@@ -253,7 +253,7 @@ func TestIssueOverHTTP(t *testing.T) {
 
 	t.Run("verifies with its anchor on chain", func(t *testing.T) {
 		var res credential.Result
-		if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{"verifiableCredential": iss.VerifiableCredential}, &res); st != 200 || !res.Verified {
+		if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{"verifiableCredential": iss.VerifiableCredential, "anchorReceipt": iss.AnchorReceipt}, &res); st != 200 || !res.Verified {
 			t.Fatalf("verify: %d %+v", st, res)
 		}
 		doc, err := credential.ParseDocument(iss.VerifiableCredential)
@@ -367,6 +367,31 @@ func TestIssueOverHTTP(t *testing.T) {
 		}
 		if !statusBit(t, iss.VerifiableCredential, "revocation") {
 			t.Fatal("revocation bit not set after revoke")
+		}
+		// Verifiers cache status lists for a moment (2 s by default).
+		var res credential.Result
+		revoked := time.Now()
+		for {
+			if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{"verifiableCredential": iss.VerifiableCredential, "anchorReceipt": iss.AnchorReceipt}, &res); st != 200 {
+				t.Fatalf("verify after revocation: %d", st)
+			}
+			if !res.Verified {
+				break
+			}
+			if time.Since(revoked) > 10*time.Second {
+				t.Fatal("still verified 10 s after revocation")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("verification fails %s after the revocation", time.Since(revoked).Round(time.Millisecond))
+		failedStatus := false
+		for _, c := range res.Checks {
+			if c.Name == "status" && !c.Passed {
+				failedStatus = true
+			}
+		}
+		if !failedStatus {
+			t.Errorf("verification after revocation does not fail the status check: %+v", res.Checks)
 		}
 		var got issueAnswer
 		n.call(t, "GET", "/credentials/"+url.PathEscape(iss.CredentialID), tok, nil, &got)
