@@ -1,6 +1,8 @@
 package verifier_test
 
 import (
+	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"slices"
 	"testing"
@@ -112,4 +114,58 @@ func FuzzParseReceipt(f *testing.F) {
 			t.Fatalf("round trip: %v", err)
 		}
 	})
+}
+
+// FuzzVerifyPresentation: any presentation input gets a complete report or
+// ErrMalformed; without a replay check nothing is valid, and a proof that
+// verifies is one of the two holders'.
+func FuzzVerifyPresentation(f *testing.F) {
+	if testing.Short() {
+		f.Skip("starts a chain node")
+	}
+	e := newEnv(f)
+	uni := e.org(f, "DegreeCredential:master")
+	// Fixed keys: the fuzzing engine's workers are other processes, which
+	// must know the holders of the seeds the coordinator made.
+	alice, bob := fixedHolder("alice"), fixedHolder("bob")
+	rec := e.issue(f, uni.DID, masterDegree(alice.Controller))
+	good := present(f, alice, "fuzz-challenge", "hr.example.cn", rec.Credential)
+	f.Add(good)
+	f.Add(present(f, bob, "fuzz-challenge", "hr.example.cn", rec.Credential))
+	f.Add([]byte(`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":"EnvelopedVerifiablePresentation","id":"data:application/vp+jwt,a.b.c"}`))
+	f.Add([]byte(`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiablePresentation"],"verifiableCredential":[1,{}]}`))
+	v := e.verifier(f, func(c *verifier.Config) { c.Seen = nil }) // no replay state across inputs
+	opts := verifier.Options{Challenge: "fuzz-challenge", Domain: "hr.example.cn", Receipts: map[string]*credential.AnchorReceipt{rec.ID: rec.Receipt}}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		rep, err := v.VerifyPresentation(ctxT(t), raw, opts)
+		if err != nil {
+			if rep != nil || !errors.Is(err, verifier.ErrMalformed) {
+				t.Fatalf("report %v with error %v", rep, err)
+			}
+			return
+		}
+		var names []string
+		for _, s := range rep.Steps {
+			names = append(names, s.Name)
+		}
+		if !slices.Equal(names, presentationSteps) {
+			t.Fatalf("steps %v", names)
+		}
+		checkMessages(t, rep)
+		if rep.State == verifier.StateValid {
+			t.Fatalf("valid without a replay check: %s", raw)
+		}
+		// Only the two holders signed anything: a proof that verifies is theirs.
+		if s, _ := rep.Step(verifier.StepProof); s.State == verifier.StepOK {
+			doc, _ := credential.ParseDocument(raw)
+			if doc == nil || (doc["holder"] != alice.Controller && doc["holder"] != bob.Controller) {
+				t.Fatalf("a proof by nobody we know accepted: %s", raw)
+			}
+		}
+	})
+}
+
+func fixedHolder(name string) *credential.KeyPair {
+	seed := sha256.Sum256([]byte("talentchain/verifier/fuzz/" + name))
+	return credential.NewDIDKeyPair(ed25519.NewKeyFromSeed(seed[:]))
 }
