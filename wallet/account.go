@@ -347,6 +347,17 @@ func (s *Service) Authenticate(ctx context.Context, sessionID string) (*Session,
 		if err := s.st.Put(ctx, "sess/"+key, raw, expires.Sub(now)); err != nil {
 			return nil, fmt.Errorf("authenticate: %w", err)
 		}
+		// A logout on another replica between our Get and Put would be
+		// undone by the Put: logouts leave a tombstone, checked after the
+		// write (whichever comes first, the session ends).
+		_, err = s.st.Get(ctx, "sessend/"+key)
+		switch {
+		case err == nil:
+			_ = s.st.Delete(ctx, "sess/"+key)
+			return nil, fmt.Errorf("authenticate: %w", ErrUnauthenticated)
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, fmt.Errorf("authenticate: %w", err)
+		}
 	} else {
 		expires = rec.Seen.Add(s.cfg.SessionIdle)
 		if expires.After(end) {
@@ -391,7 +402,7 @@ func (s *Service) Logout(ctx context.Context, sessionID string) error {
 	if err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
-	if err := s.st.Apply(ctx, store.OpDelete("sess/"+key), store.OpDelete("sessidx/"+rec.Account+"/"+key)); err != nil {
+	if err := s.st.Apply(ctx, s.endSession(rec.Account, key)...); err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
 	return nil
@@ -408,11 +419,10 @@ func (s *Service) LogoutAll(ctx context.Context, account string) error {
 		return fmt.Errorf("logout all: %w", err)
 	}
 	for len(entries) > 0 {
-		n := min(len(entries), store.MaxOps/2)
-		ops := make([]store.Op, 0, 2*n)
+		n := min(len(entries), store.MaxOps/3)
+		ops := make([]store.Op, 0, 3*n)
 		for _, e := range entries[:n] {
-			key := e.Key[strings.LastIndexByte(e.Key, '/')+1:]
-			ops = append(ops, store.OpDelete("sess/"+key), store.OpDelete(e.Key))
+			ops = append(ops, s.endSession(account, e.Key[strings.LastIndexByte(e.Key, '/')+1:])...)
 		}
 		if err := s.st.Apply(ctx, ops...); err != nil {
 			return fmt.Errorf("logout all: %w", err)
@@ -420,6 +430,17 @@ func (s *Service) LogoutAll(ctx context.Context, account string) error {
 		entries = entries[n:]
 	}
 	return nil
+}
+
+// endSession returns the writes that end a session: its record and index
+// entry go, and a tombstone stays as long as the session could have lived,
+// so that a concurrent refresh (Authenticate) cannot bring it back.
+func (s *Service) endSession(account, key string) []store.Op {
+	return []store.Op{
+		store.OpPut("sessend/"+key, nil, s.cfg.SessionMax),
+		store.OpDelete("sess/" + key),
+		store.OpDelete("sessidx/" + account + "/" + key),
+	}
 }
 
 // csrfLabel separates the CSRF token derivation from any other use of the

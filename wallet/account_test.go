@@ -298,3 +298,38 @@ func TestRateLimitKeys(t *testing.T) {
 		t.Fatal("ip buckets")
 	}
 }
+
+// A logout on another replica that lands between a refresh's read and
+// write must not be undone by the write: the refresh finds the logout's
+// tombstone and ends the session.
+func TestLogoutRacesRefresh(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{}
+	raw := openBolt(t)
+	s := newWallet(t, raw, nil, Config{Now: clk.Now})
+	holder(t, s, "zhangsan")
+	sess, err := s.Login(ctx, Login{Username: "zhangsan", Password: testPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := s.session(ctx, sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The interleaving: the logout's writes happen, then the refresh's
+	// Put re-creates the record it read before the logout.
+	rec, _ := s.st.Get(ctx, "sess/"+key)
+	if err := s.Logout(ctx, sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.st.Put(ctx, "sess/"+key, rec, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	clk.Set(time.Now().Add(time.Hour)) // old enough to be refreshed
+	if _, err := s.Authenticate(ctx, sess.ID); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("a logged-out session came back: %v", err)
+	}
+	if _, err := s.st.Get(ctx, "sess/"+key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the revived record stays: %v", err)
+	}
+}

@@ -30,6 +30,7 @@
 //	key/{account}                     sealed Ed25519 seed (associated data "wallet/key/{account}/{did}")
 //	sess/{hash}                       sessionRecord, TTL = idle timeout (hash: SHA-256 of the id, 16 bytes hex)
 //	sessidx/{account}/{hash}          the account's sessions, for LogoutAll
+//	sessend/{hash}                    tombstone of an ended session (a concurrent refresh cannot revive it)
 //	rl/{user|ip}/{bucket}/{window}    login attempt counters (bucket: salted hash, never the name or address)
 //	cred/{account}/{credential}       credRecord: what the wallet shows, the receipt and the verification report
 //	doc/{account}/{credential}        the credential itself (JSON, or the compact SD-JWT), read only when needed
