@@ -675,7 +675,7 @@ func (s *Service) runJob(job *Job, owner string) {
 	defer stop()
 	switch {
 	case err == nil:
-	case errors.Is(err, errJobStopped) || ctx.Err() != nil:
+	case errors.Is(err, errJobStopped) || errors.Is(err, ErrClosed) || ctx.Err() != nil:
 		s.log.Info("CSV job paused; it resumes on restart", slog.String("job", job.ID), slog.Int("chunksDone", job.ChunksDone))
 	default:
 		job.Status, job.Error = JobFailed, err.Error()
@@ -707,7 +707,7 @@ func (s *Service) runChunks(ctx context.Context, job *Job) error {
 		}
 		res, err := s.runChunk(ctx, job, rows)
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrClosed) {
 				return errJobStopped
 			}
 			return fmt.Errorf("chunk %d of %d: %w", n+1, job.Chunks, err)
