@@ -2,10 +2,12 @@ package verifier_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -642,5 +644,53 @@ func TestParseReceipt(t *testing.T) {
 	}
 	if _, err := verifier.ParseReceipts([]byte(`{"urn:uuid:1":{"type":"x"}}`)); !errors.Is(err, verifier.ErrMalformed) {
 		t.Fatalf("ParseReceipts accepted a bad receipt: %v", err)
+	}
+}
+
+// Many verifications at once share the caches and the reads of one key;
+// the report's JSON carries the agreed member names.
+func TestConcurrentVerifyAndJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain node")
+	}
+	e := newEnv(t)
+	uni := e.org(t, "DegreeCredential:master")
+	recs, err := e.svc.IssueBatch(ctxT(t), uni.DID, []*issuer.Request{masterDegree(newHolder(t).Controller), masterDegree(newHolder(t).Controller), masterDegree(newHolder(t).Controller)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := e.verifier(t, func(c *verifier.Config) { c.RecordTTL, c.StatusTTL = 0, 0 })
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			rec := recs[i%len(recs)]
+			rep, err := v.VerifyCredential(ctxT(t), rec.Credential, verifier.Options{Receipt: rec.Receipt})
+			if err != nil || rep.State != verifier.StateValid || rep.AnchorHeight != rec.Receipt.Height {
+				t.Errorf("%v %s", err, steps(rep))
+			}
+		})
+	}
+	wg.Wait()
+	rep, err := v.VerifyCredential(ctxT(t), recs[0].Credential, verifier.Options{Receipt: recs[0].Receipt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		State string `json:"state"`
+		Steps []struct {
+			Name      string         `json:"name"`
+			State     string         `json:"state"`
+			MessageEN string         `json:"message_en"`
+			MessageZH string         `json:"message_zh"`
+			Details   map[string]any `json:"details"`
+		} `json:"steps"`
+		IssuerName struct{ Zh string } `json:"issuerName"`
+	}
+	if err := json.Unmarshal(mustJSON(t, rep), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.State != "valid" || len(out.Steps) != 7 || out.Steps[4].Name != "anchor" || out.Steps[4].Details["height"] != float64(recs[0].Receipt.Height) ||
+		out.Steps[0].MessageZH == "" || out.IssuerName.Zh == "" {
+		t.Fatalf("report JSON %s", mustJSON(t, rep))
 	}
 }
