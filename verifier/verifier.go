@@ -203,7 +203,7 @@ func (v *Verifier) VerifyCredential(ctx context.Context, raw []byte, opts Option
 	rep := &Report{Kind: KindCredential, MediaType: in.MediaType, CheckedAt: now.UTC()}
 	f, ok := v.formats[in.MediaType]
 	if !ok {
-		rep.add(StepFormat, StepFailed, unsupported(in.MediaType), map[string]any{"mediaType": in.MediaType})
+		rep.add(StepFormat, StepFailed, unsupported(in.MediaType, false), map[string]any{"mediaType": in.MediaType})
 		rep.skip(notReadable, StepProof, StepIssuer, StepKey, StepAnchor, StepStatus, StepValidity)
 		return rep.finish(), nil
 	}
@@ -244,7 +244,7 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, raw []byte, opts Opti
 	rep := &Report{Kind: KindPresentation, MediaType: in.MediaType, CheckedAt: now.UTC()}
 	f, ok := v.pformats[in.MediaType]
 	if !ok {
-		rep.add(StepFormat, StepFailed, unsupported(in.MediaType), map[string]any{"mediaType": in.MediaType})
+		rep.add(StepFormat, StepFailed, unsupported(in.MediaType, true), map[string]any{"mediaType": in.MediaType})
 		rep.skip(notReadable, StepProof, StepChallenge, StepDomain, StepHolder, StepReplay)
 		return rep.finish(), nil
 	}
@@ -297,7 +297,11 @@ func (v *Verifier) warm(ctx context.Context, doc map[string]any) error {
 
 var notReadable = msg("Not checked: the input could not be read.", "未检查：无法读取输入内容。")
 
-func unsupported(mt string) text {
-	return msg("This is a %s, a format this verifier cannot check yet. Ask the sender for the credential as a W3C JSON-LD credential with an embedded proof.",
-		"这是 %s 格式，本验证服务暂时无法检查该格式。请提供者改为提供内嵌证明的 W3C JSON-LD 凭证。", mt)
+func unsupported(mt string, presentation bool) text {
+	if presentation {
+		return msg("This presentation is in the format %s, which this verifier cannot check yet. Ask the holder to present from a wallet that makes W3C JSON-LD presentations with an embedded proof.",
+			"该出示为 %s 格式，本验证服务暂时无法检查该格式。请持有人改用能生成内嵌证明的 W3C JSON-LD 出示的钱包。", mt)
+	}
+	return msg("This credential is in the format %s, which this verifier cannot check yet. Ask the sender for it as a W3C JSON-LD credential with an embedded proof.",
+		"该凭证为 %s 格式，本验证服务暂时无法检查该格式。请提供者改为提供内嵌证明的 W3C JSON-LD 凭证。", mt)
 }
