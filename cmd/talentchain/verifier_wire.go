@@ -360,23 +360,7 @@ func (o *office) get(ctx context.Context) (*policy.Office, error) {
 	aad := []byte(verifierPrefix + officeKeyName)
 	sealed, err := o.st.Get(ctx, officeKeyName)
 	if errors.Is(err, store.ErrNotFound) {
-		kp, err := credential.GenerateKey()
-		if err != nil {
-			return nil, err
-		}
-		plain, err := json.Marshal(kp)
-		if err != nil {
-			return nil, err
-		}
-		sealed, err = o.keys.Seal(plain, aad)
-		clear(plain)
-		if err != nil {
-			return nil, fmt.Errorf("office key: %w", err)
-		}
-		err = o.st.Create(ctx, officeKeyName, sealed, 0)
-		if errors.Is(err, store.ErrExists) { // another replica made it first
-			sealed, err = o.st.Get(ctx, officeKeyName)
-		}
+		sealed, err = o.create(ctx, aad)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("office key: %w", err)
@@ -397,6 +381,29 @@ func (o *office) get(ctx context.Context) (*policy.Office, error) {
 	}
 	o.o = off
 	return off, nil
+}
+
+// create makes the office's key and stores it sealed; if another replica
+// stored one first, that one is returned.
+func (o *office) create(ctx context.Context, aad []byte) ([]byte, error) {
+	kp, err := credential.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	plain, err := json.Marshal(kp)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := o.keys.Seal(plain, aad)
+	clear(plain)
+	if err != nil {
+		return nil, err
+	}
+	err = o.st.Create(ctx, officeKeyName, sealed, 0)
+	if errors.Is(err, store.ErrExists) {
+		return o.st.Get(ctx, officeKeyName)
+	}
+	return sealed, err
 }
 
 // decider verifies an application's credentials with the pipeline,
