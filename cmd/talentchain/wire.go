@@ -282,6 +282,10 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err := a.openServices(cfg, st, loader, log); err != nil {
 		return fail(err)
 	}
+	holderWallet, err := a.openWallet(cfg, st, loader, log)
+	if err != nil {
+		return fail(err)
+	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
@@ -324,7 +328,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		ui.WithBatches(a.issuer),
 		ui.WithOffers(a.issuer),
 		ui.WithAdmin(adminToken, a.issuer, gov),
-		ui.WithVerifying(a.verifying(cfg, loader, st, log)))
+		ui.WithVerifying(a.verifying(cfg, loader, st, log)),
+		ui.WithWallet(holderWallet, walletSecure(cfg.publicURL)))
 	if err != nil {
 		return fail(fmt.Errorf("web layer: %w", err))
 	}
