@@ -95,8 +95,8 @@ func TestBackupRestore(t *testing.T) {
 				t.Fatalf("the account's DID is %s, not the backup's %s", acct.DID, a.DID)
 			}
 			got := list(t, other, fresh.ID)
-			if len(got) != 2 || got[0].Source != SourceRestore || got[0].Receipt == nil && got[1].Receipt == nil {
-				t.Fatalf("restored %+v", got)
+			if len(got) != 2 || got[0].Source != SourceRestore || !got[0].Anchored || !got[1].Anchored || got[0].Receipt != nil {
+				t.Fatalf("restored %+v %+v", got[0], got[1])
 			}
 			// The restored key signs presentations that verify.
 			p, err := other.Present(ctx, fresh.ID, PresentRequest{CredentialIDs: ids, Challenge: "after-restore"})

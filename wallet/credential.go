@@ -51,7 +51,8 @@ type Credential struct {
 	Source       string    `json:"source"`
 	// Origin is the issuer URL of an offer.
 	Origin string `json:"origin,omitempty"`
-	// Verification is the report of the verification on receipt.
+	// Verification is the report of the verification on receipt; in
+	// listings without its checks (state, errors and warnings only).
 	Verification *Verification `json:"verification"`
 	// Status is the live status, filled by Credentials and Credential.
 	Status Status `json:"status,omitempty"`
@@ -62,8 +63,11 @@ type Credential struct {
 	// Claims are an SD-JWT's disclosable claims, for display and matching.
 	Claims map[string]any `json:"claims,omitempty"`
 	// Disclosable lists an SD-JWT's claim paths that can be left out.
-	Disclosable []string                  `json:"disclosable,omitempty"`
-	Receipt     *credential.AnchorReceipt `json:"anchorReceipt,omitempty"`
+	Disclosable []string `json:"disclosable,omitempty"`
+	// Receipt is the anchor receipt (Credential only); Anchored says
+	// there is one (also in listings).
+	Receipt  *credential.AnchorReceipt `json:"anchorReceipt,omitempty"`
+	Anchored bool                      `json:"anchored"`
 }
 
 // credRecord is the stored form.
@@ -211,7 +215,7 @@ func looksLikeSDJWT(s string) bool {
 // it.
 func (s *Service) admit(ctx context.Context, acct *accountRecord, in *incoming) (*Credential, error) {
 	now := s.cfg.Now().UTC()
-	c := &Credential{Format: in.format, Added: now, Source: in.source, Origin: in.origin, Receipt: in.receipt}
+	c := &Credential{Format: in.format, Added: now, Source: in.source, Origin: in.origin, Receipt: in.receipt, Anchored: in.receipt != nil}
 	var (
 		v       *Verification
 		subject []string
@@ -387,42 +391,71 @@ func asSlice(v any) []any {
 }
 
 // credOps returns the writes that store a credential: its summary (what
-// listings read), its document apart (listings never decode documents),
-// and its digest (a credential is held once). They create: an existing
-// key fails the batch with store.ErrExists.
+// listings read: small), its details apart (the document, the receipt and
+// the report's checks, read only when needed), and its digest (a
+// credential is held once). They create: an existing key fails the batch
+// with store.ErrExists.
 func credOps(account string, rec *credRecord) ([]store.Op, error) {
 	sum := *rec
-	sum.Document, sum.Compact, sum.Status = nil, "", ""
+	sum.Document, sum.Compact, sum.Receipt, sum.Status = nil, "", nil, ""
+	sum.Anchored = rec.Receipt != nil
+	if rec.Verification != nil {
+		v := *rec.Verification
+		v.Checks = nil
+		sum.Verification = &v
+	}
 	raw, err := json.Marshal(sum)
 	if err != nil {
 		return nil, err
 	}
-	doc := []byte(rec.Compact)
-	if rec.Format == FormatLDP {
-		doc = rec.Document
+	d := detailRecord{Document: rec.Document, Compact: rec.Compact, Receipt: rec.Receipt}
+	if rec.Verification != nil {
+		d.Checks = rec.Verification.Checks
+	}
+	detail, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
 	}
 	return []store.Op{
 		store.OpCreate("digest/"+account+"/"+rec.Digest, []byte(rec.ID), 0),
 		store.OpCreate("cred/"+account+"/"+rec.ID, raw, 0),
-		store.OpCreate("doc/"+account+"/"+rec.ID, doc, 0),
+		store.OpCreate("doc/"+account+"/"+rec.ID, detail, 0),
 	}, nil
 }
 
-// withDoc reads a credential's document into rec.
-func (s *Service) withDoc(ctx context.Context, account string, rec *credRecord) error {
+// detailRecord is the part of a credential kept apart from its summary.
+type detailRecord struct {
+	Document json.RawMessage           `json:"document,omitempty"`
+	Compact  string                    `json:"compact,omitempty"`
+	Receipt  *credential.AnchorReceipt `json:"anchorReceipt,omitempty"`
+	Checks   []credential.Check        `json:"checks"`
+}
+
+// fill puts the details back into rec.
+func (d *detailRecord) fill(rec *credRecord) {
+	rec.Document, rec.Compact, rec.Receipt = d.Document, d.Compact, d.Receipt
+	if rec.Verification != nil {
+		v := *rec.Verification
+		v.Checks = d.Checks
+		rec.Verification = &v
+	}
+}
+
+// withDetails reads a credential's details into rec.
+func (s *Service) withDetails(ctx context.Context, account string, rec *credRecord) error {
 	raw, err := s.st.Get(ctx, "doc/"+account+"/"+rec.ID)
 	if err != nil {
-		return fmt.Errorf("credential %s: document: %w", rec.ID, err)
+		return fmt.Errorf("credential %s: details: %w", rec.ID, err)
 	}
-	if rec.Format == FormatLDP {
-		rec.Document = raw
-	} else {
-		rec.Compact = string(raw)
+	var d detailRecord
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return fmt.Errorf("credential %s: details: %w", rec.ID, err)
 	}
+	d.fill(rec)
 	return nil
 }
 
-// allCreds reads every credential of the holder, documents included.
+// allCreds reads every credential of the holder, details included.
 func (s *Service) allCreds(ctx context.Context, account string) ([]*credRecord, error) {
 	entries, err := s.listAll(ctx, "cred/"+account+"/")
 	if err != nil {
@@ -442,15 +475,15 @@ func (s *Service) allCreds(ctx context.Context, account string) ([]*credRecord, 
 		if err := json.Unmarshal(e.Value, r); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", e.Key, err)
 		}
-		doc, ok := byID[r.ID]
+		raw, ok := byID[r.ID]
 		if !ok {
 			continue // deleted between the two listings
 		}
-		if r.Format == FormatLDP {
-			r.Document = doc
-		} else {
-			r.Compact = string(doc)
+		var d detailRecord
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return nil, fmt.Errorf("decode details of %s: %w", r.ID, err)
 		}
+		d.fill(r)
 		out = append(out, r)
 	}
 	return out, nil
@@ -473,7 +506,7 @@ func (s *Service) load(ctx context.Context, account, id string) (*credRecord, er
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		return nil, fmt.Errorf("credential %s: decode: %w", id, err)
 	}
-	if err := s.withDoc(ctx, account, &rec); err != nil {
+	if err := s.withDetails(ctx, account, &rec); err != nil {
 		return nil, err
 	}
 	return &rec, nil

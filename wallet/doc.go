@@ -32,8 +32,8 @@
 //	sessidx/{account}/{hash}          the account's sessions, for LogoutAll
 //	sessend/{hash}                    tombstone of an ended session (a concurrent refresh cannot revive it)
 //	rl/{user|ip}/{bucket}/{window}    login attempt counters (bucket: salted hash, never the name or address)
-//	cred/{account}/{credential}       credRecord: what the wallet shows, the receipt and the verification report
-//	doc/{account}/{credential}        the credential itself (JSON, or the compact SD-JWT), read only when needed
+//	cred/{account}/{credential}       credRecord summary: what a listing shows (the report's state, not its checks)
+//	doc/{account}/{credential}        detailRecord: the credential (JSON or compact SD-JWT), its receipt, the report's checks
 //	digest/{account}/{sha256}         credential id, so a credential is held once
 //	req/{account}/{pending}           a fetched presentation request waiting for consent
 //	share/{account}/{share}           shareRecord: link metadata, token hash, presentation

@@ -30,8 +30,8 @@ type Page struct {
 
 // Credentials lists the holder's credentials, newest first, with their
 // live status (valid, suspended, revoked, expired; unknown when the status
-// checker could not answer). Documents are left out: Credential returns
-// one in full.
+// checker could not answer). Documents, receipts and the reports' checks
+// are left out: Credential returns one in full.
 func (s *Service) Credentials(ctx context.Context, account string, opts ListOptions) (*Page, error) {
 	if err := check(opts); err != nil {
 		return nil, fmt.Errorf("list: %w", err)
@@ -64,14 +64,25 @@ func (s *Service) Credentials(ctx context.Context, account string, opts ListOpti
 	}
 	page := &Page{Items: make([]*Credential, len(recs))}
 	for i, r := range recs {
-		c := r.Credential
-		c.Document, c.Compact = nil, ""
-		page.Items[i] = &c
+		page.Items[i] = r.summary()
 	}
 	if len(recs) == limit {
 		page.Next = recs[len(recs)-1].ID
 	}
 	return page, nil
+}
+
+// summary is what a listing shows of a credential: no document, receipt
+// or checks (a status check on a cache miss may have read them).
+func (r *credRecord) summary() *Credential {
+	c := r.Credential
+	c.Document, c.Compact, c.Receipt = nil, "", nil
+	if c.Verification != nil {
+		v := *c.Verification
+		v.Checks = nil
+		c.Verification = &v
+	}
+	return &c
 }
 
 // statusEntry is a cached status.
@@ -108,7 +119,7 @@ func (s *Service) fillStatus(ctx context.Context, account string, recs []*credRe
 			go func() {
 				defer func() { <-sem; wg.Done() }()
 				if r.Document == nil && r.Compact == "" {
-					if err := s.withDoc(ctx, account, r); err != nil {
+					if err := s.withDetails(ctx, account, r); err != nil {
 						s.log.WarnContext(ctx, "wallet: status check failed", "credential", r.ID, "err", err)
 						r.Status = StatusUnknown
 						return

@@ -280,9 +280,7 @@ func (s *Service) FetchRequest(ctx context.Context, account, requestURL string) 
 			if !ok {
 				continue // the matcher made up an id: ignore it
 			}
-			cred := r.Credential
-			cred.Document, cred.Compact = nil, ""
-			dv.Candidates = append(dv.Candidates, CandidateView{Credential: &cred, Fields: c.Fields})
+			dv.Candidates = append(dv.Candidates, CandidateView{Credential: r.summary(), Fields: c.Fields})
 		}
 		view.Descriptors = append(view.Descriptors, dv)
 	}

@@ -96,6 +96,9 @@ func TestReceivePresentVerify(t *testing.T) {
 			if st := status(course.ID); st != StatusValid {
 				t.Fatalf("status %s", st)
 			}
+			if full, _ := s.Credential(ctx, a.ID, degree.ID); full.Receipt == nil || len(full.Verification.Checks) < 5 || len(full.Document) == 0 {
+				t.Fatalf("Credential is not in full: %+v", full)
+			}
 			for _, step := range []struct {
 				to   issuer.Status
 				want Status
@@ -116,8 +119,8 @@ func TestReceivePresentVerify(t *testing.T) {
 			got := map[string]Status{}
 			for _, c := range page.Items {
 				got[c.ID] = c.Status
-				if c.Document != nil || c.Compact != "" {
-					t.Fatal("the listing carries documents")
+				if c.Document != nil || c.Compact != "" || c.Receipt != nil || len(c.Verification.Checks) != 0 || !c.Anchored || c.Verification.State == "" {
+					t.Fatalf("the listing carries details, or lost its summary: %+v", c)
 				}
 			}
 			if got[expiring.ID] != StatusExpired || got[course.ID] != StatusRevoked || got[degree.ID] != StatusValid {
