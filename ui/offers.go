@@ -231,9 +231,13 @@ func oauthProblem(err error) (Problem, bool) {
 
 // offersProblem maps the offer errors met outside the OAuth endpoints.
 func offersProblem(err error) (Problem, bool) {
-	if errors.Is(err, issuer.ErrOfferInvalid) {
+	switch {
+	case errors.Is(err, issuer.ErrOfferInvalid):
 		return Problem{Type: ProblemTypeBase + "offer-invalid", Title: "Offer not valid", Status: http.StatusGone,
 			Detail: "The offer is unknown, used or expired; ask the issuer for a new one."}, true
+	case errors.Is(err, issuer.ErrAnchorPending):
+		return Problem{Type: ProblemTypeBase + "unavailable", Title: "Being anchored", Status: http.StatusServiceUnavailable,
+			Detail: "The credential is not anchored on chain yet; try again in a few seconds (the access token stays valid)."}, true
 	}
 	return Problem{}, false
 }
