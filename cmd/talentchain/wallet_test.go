@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,8 +150,20 @@ func TestWalletOverHTTPBolt(t *testing.T) { walletFlow(t, testConfig(t)) }
 
 func TestWalletOverHTTPRedis(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.redisURL = "redis://" + redistest.Addr(t) + "/?prefix=" + redistest.Prefix(t)
+	cfg.redisURL = walletRedisURL(t)
 	walletFlow(t, cfg)
+}
+
+// walletRedisURL is a --redis URL of a real Redis: TALENTCHAIN_REDIS_ADDR's
+// server under a prefix of the test's own, or a redis-server started for
+// this test (the package's TestMain does not run redistest.Main, so the
+// shared one cannot be used).
+func walletRedisURL(t *testing.T) string {
+	addr := os.Getenv(redistest.EnvAddr)
+	if addr == "" {
+		addr = redistest.Start(t).Addr()
+	}
+	return "redis://" + addr + "/?prefix=" + redistest.Prefix(t)
 }
 
 // walletFlow drives the wallet through a running node: receive by an
@@ -380,7 +393,7 @@ func TestWalletTwoNodesShareRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv(seal.EnvMasterKey, base64.StdEncoding.EncodeToString(key))
-	redisURL := "redis://" + redistest.Addr(t) + "/?prefix=" + redistest.Prefix(t)
+	redisURL := walletRedisURL(t)
 	cfg1, cfg2 := testConfig(t), testConfig(t)
 	cfg1.redisURL, cfg2.redisURL = redisURL, redisURL
 	cfg1.batchDelay = 20 * time.Millisecond
