@@ -77,8 +77,9 @@ type shareToken struct {
 }
 
 // Access is one opening of a share link, kept with little personal data:
-// the address truncated (IPv4 /24, IPv6 /48) and a salted hash of the full
-// address (to tell repeat visits apart), the user agent trimmed.
+// the address truncated (IPv4 /24, IPv6 /48) and a per-link hash of the
+// full address (to tell repeat visits apart; it does not resist brute
+// force by someone holding the store), the user agent trimmed.
 type Access struct {
 	Time      time.Time `json:"time"`
 	Network   string    `json:"network,omitempty"`
