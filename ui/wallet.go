@@ -246,7 +246,7 @@ func (wr *walletRoutes) logout(w http.ResponseWriter, r *http.Request, s *wallet
 		return
 	}
 	wr.clearCookie(w)
-	w.WriteHeader(http.StatusNoContent)
+	writeWalletNoContent(w)
 }
 
 func (wr *walletRoutes) logoutAll(w http.ResponseWriter, r *http.Request, s *walletSession) {
@@ -255,7 +255,7 @@ func (wr *walletRoutes) logoutAll(w http.ResponseWriter, r *http.Request, s *wal
 		return
 	}
 	wr.clearCookie(w)
-	w.WriteHeader(http.StatusNoContent)
+	writeWalletNoContent(w)
 }
 
 func (wr *walletRoutes) me(w http.ResponseWriter, r *http.Request, s *walletSession) {
@@ -305,7 +305,7 @@ func (wr *walletRoutes) del(w http.ResponseWriter, r *http.Request, s *walletSes
 		wr.h.fail(w, r, err)
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	writeWalletNoContent(w)
 }
 
 // importFile takes the credential file as the body: JSON (a VC, or
@@ -435,7 +435,7 @@ func (wr *walletRoutes) decline(w http.ResponseWriter, r *http.Request, s *walle
 		wr.h.fail(w, r, err)
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	writeWalletNoContent(w)
 }
 
 // walletShareRequest is the body of POST /wallet/shares.
@@ -486,7 +486,7 @@ func (wr *walletRoutes) revokeShare(w http.ResponseWriter, r *http.Request, s *w
 		wr.h.fail(w, r, err)
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	writeWalletNoContent(w)
 }
 
 func (wr *walletRoutes) shareLog(w http.ResponseWriter, r *http.Request, s *walletSession) {
@@ -609,6 +609,9 @@ func (wr *walletRoutes) restore(w http.ResponseWriter, r *http.Request, s *walle
 	}
 	wr.h.writeJSON(w, r, res)
 }
+
+// writeWalletNoContent answers 204: the change is done.
+func writeWalletNoContent(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) }
 
 // walletProblem maps the wallet's errors to statuses.
 func walletProblem(err error) (Problem, bool) {
