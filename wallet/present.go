@@ -175,6 +175,9 @@ type RequestObject struct {
 	Domain      string          `json:"domain,omitempty" validate:"max=512"`
 	ResponseURI string          `json:"response_uri" validate:"required,max=2048"`
 	Expires     time.Time       `json:"expires" validate:"required"`
+	// Purpose is why the verifier asks (text, or {"zh", "en"}), shown to
+	// the holder at consent.
+	Purpose json.RawMessage `json:"purpose,omitempty"`
 }
 
 // pendingRequest is a fetched request waiting for the holder's consent.
@@ -295,7 +298,7 @@ func parseRequestObject(body []byte) (*RequestObject, error) {
 	}
 	for k := range doc {
 		switch k {
-		case "id", "presentation_definition", "challenge", "domain", "response_uri", "expires":
+		case "id", "presentation_definition", "challenge", "domain", "response_uri", "expires", "purpose":
 		default:
 			return nil, fmt.Errorf("unknown member %q in the request object", k)
 		}
