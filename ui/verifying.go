@@ -1198,6 +1198,9 @@ func verifierProblem(err error) (Problem, bool) {
 	case errors.As(err, &xie):
 		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest,
 			Detail: err.Error(), Errors: []FieldError{{Field: xie.Field, Reason: xie.Reason}}}, true
+	case errors.Is(err, exchange.ErrInvalid):
+		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest,
+			Detail: err.Error()}, true
 	case errors.Is(err, exchange.ErrNotFound):
 		return Problem{Type: ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound,
 			Detail: "No such presentation request (or it expired long ago)."}, true
@@ -1220,6 +1223,9 @@ func verifierProblem(err error) (Problem, bool) {
 	case errors.As(err, &pie):
 		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest,
 			Detail: err.Error(), Errors: []FieldError{{Field: pie.Field, Reason: pie.Reason}}}, true
+	case errors.Is(err, policy.ErrInvalid):
+		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest,
+			Detail: err.Error()}, true
 	case errors.Is(err, policy.ErrCostLimit):
 		return Problem{Type: ProblemTypeBase + "cost-limit", Title: "Rule too expensive", Status: http.StatusUnprocessableEntity,
 			Detail: err.Error() + "; no decision was made: simplify the rule."}, true
