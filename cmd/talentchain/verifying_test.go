@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -913,4 +916,74 @@ func TestVerifierAccountsOverHTTP(t *testing.T) {
 			t.Errorf("token %q: %d, want 401", truncate(bad, 12), st)
 		}
 	}
+}
+
+// TestVerifyHTTPLoad measures POST /credentials/verify through the whole
+// pipeline under load: TALENTCHAIN_LOAD=<seconds> runs it (skipped
+// otherwise), with TALENTCHAIN_LOAD_CLIENTS concurrent clients (default 8)
+// verifying an issued degree with its receipt, and logs requests per
+// second, p50 and p99. The load comes from this process, on the same cores
+// as the node.
+func TestVerifyHTTPLoad(t *testing.T) {
+	secs, _ := strconv.Atoi(os.Getenv("TALENTCHAIN_LOAD"))
+	if secs <= 0 {
+		t.Skip("set TALENTCHAIN_LOAD=<seconds> to run")
+	}
+	clients, _ := strconv.Atoi(os.Getenv("TALENTCHAIN_LOAD_CLIENTS"))
+	if clients <= 0 {
+		clients = 8
+	}
+	cfg := testConfig(t)
+	cfg.batchDelay = 20 * time.Millisecond
+	n := startNode(t, cfg)
+	holder := newHolderKey(t)
+	_, tok := n.newOrg(t, "负载", map[string]any{"credentialType": "DegreeCredential", "levels": []string{"master"}})
+	iss := n.issueDegree(t, tok, holder.did)
+	body, _ := json.Marshal(map[string]any{"verifiableCredential": iss.VerifiableCredential, "anchorReceipt": iss.AnchorReceipt})
+
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var mu sync.Mutex
+	var lat []time.Duration
+	failures := 0
+	deadline := time.Now().Add(time.Duration(secs) * time.Second)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			var mine []time.Duration
+			bad := 0
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				resp, err := client.Post(n.base+"/credentials/verify", "application/json", bytes.NewReader(body))
+				if err != nil {
+					bad++
+					continue
+				}
+				var ans verifyAnswer
+				err = json.NewDecoder(resp.Body).Decode(&ans)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 || ans.Report.State != verifier.StateValid {
+					bad++
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			failures += bad
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if failures > 0 || len(lat) == 0 {
+		t.Fatalf("%d failures, %d successes", failures, len(lat))
+	}
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(float64(len(lat))*p))] }
+	t.Logf("%d clients, %s: %d verifications, %.0f req/s, p50 %s, p99 %s, max %s",
+		clients, elapsed.Round(time.Millisecond), len(lat), float64(len(lat))/elapsed.Seconds(),
+		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond))
 }
