@@ -482,6 +482,11 @@ func TestRequestsOverHTTP(t *testing.T) {
 	if st := postForm(t, obj.ResponseURI, url.Values{"vp_token": {"{"}}, nil); st != 400 {
 		t.Fatalf("malformed vp_token: %d", st)
 	}
+	// A JWT presentation cannot be checked here: refused, and the challenge
+	// is given back (the answer below still gets it).
+	if st := postForm(t, obj.ResponseURI, url.Values{"vp_token": {"eyJhbGciOiJFZERTQSJ9.eyJub25jZSI6IngifQ.c2ln"}}, nil); st != 400 {
+		t.Fatalf("JWT vp_token: %d", st)
+	}
 	var holderView struct {
 		Accepted bool `json:"accepted"`
 		Verified bool `json:"verified"`
