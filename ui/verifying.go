@@ -96,7 +96,15 @@ type Requests interface {
 	Create(ctx context.Context, verifierID string, req exchange.NewRequest) (*exchange.Request, error)
 	Fetch(ctx context.Context, id string) (*exchange.RequestObject, error)
 	Submit(ctx context.Context, id string, resp exchange.Response, receipts map[string]*credential.AnchorReceipt) (*exchange.Result, error)
-	Result(ctx context.Context, verifierID, id string) (*exchange.Result, error)
+	Result(ctx context.Context, verifierID, id string) (*RequestResult, error)
+}
+
+// RequestResult is the outcome of an answered request as its verifier reads
+// it: exchange's result and, when it was kept, the pipeline's full report
+// of the presentation (every step in English and Chinese).
+type RequestResult struct {
+	*exchange.Result
+	Report *verifier.Report `json:"report,omitempty"`
 }
 
 // Policies keeps talent-policy rules; *policy.Store satisfies it. Errors

@@ -87,7 +87,7 @@ func (f *fakeRequests) Submit(_ context.Context, id string, resp exchange.Respon
 	return &exchange.Result{RequestID: id, Accepted: true, Verified: true, Satisfied: true, Failures: []string{}}, nil
 }
 
-func (*fakeRequests) Result(context.Context, string, string) (*exchange.Result, error) {
+func (*fakeRequests) Result(context.Context, string, string) (*RequestResult, error) {
 	return nil, exchange.ErrPending
 }
 

@@ -29,8 +29,9 @@ import (
 )
 
 // verifierPrefix is the verifier's namespace in the store: seen challenges
-// (seen/), presentation requests (exchange/), policies (policy/), verifier
-// accounts (accounts/, tokens/) and the office key (office/key).
+// (seen/), presentation requests (exchange/) and their reports (reports/),
+// policies (policy/), verifier accounts (accounts/, tokens/) and the office
+// key (office/key).
 const verifierPrefix = "verifier/"
 
 // verifying builds the verifier's services for serve: the verification
@@ -108,7 +109,7 @@ func newVerifying(d verifyingDeps) (ui.Verifying, error) {
 	return ui.Verifying{
 		Pipeline:  pipe,
 		Accounts:  &verifierAccounts{st: vst, now: d.now},
-		Requests:  requests{ex},
+		Requests:  requests{Service: ex, st: vst, keys: d.keys, log: d.log},
 		Policies:  policies,
 		Decisions: &decider{pipe: pipe, policies: policies, office: off, now: d.now},
 		Domain:    u.Hostname(),
@@ -145,19 +146,88 @@ func (g formatGuard) VerifyPresentation(ctx context.Context, raw []byte, opts ve
 	return g.guard(g.v.VerifyPresentation(ctx, raw, opts))
 }
 
-// receiptsKey carries a presentation's anchor receipts from requests.Submit
-// through exchange.Service.Submit to exchangeVerifier: request-scoped data
-// that the exchange service passes on without knowing it.
-type receiptsKey struct{}
+// submissionKey carries a *submission from requests.Submit through
+// exchange.Service.Submit to exchangeVerifier: request-scoped data that the
+// exchange service passes on without knowing it (the anchor receipts in,
+// the pipeline's full report out).
+type submissionKey struct{}
 
-// requests is the presentation request service with the holder's anchor
-// receipts passed to the pipeline.
-type requests struct{ *exchange.Service }
+type submission struct {
+	receipts map[string]*credential.AnchorReceipt
+	report   *verifier.Report
+}
+
+// reportTTL keeps a request's report at least as long as the exchange keeps
+// its result (the request's expiry, at most MaxExpiry, plus ResultTTL).
+const reportTTL = exchange.MaxExpiry + exchange.DefaultResultTTL
+
+func reportKey(id string) string { return "reports/" + id }
+
+// requests is the presentation request service, with the holder's anchor
+// receipts passed to the pipeline and the pipeline's full report kept
+// (sealed: it describes the holder's credentials) beside exchange's result.
+type requests struct {
+	*exchange.Service
+	st   store.Store // the verifier's namespace
+	keys *seal.Keyring
+	log  *slog.Logger
+}
 
 // Submit answers request id; receipts are the presented credentials' anchor
 // receipts by credential id.
 func (r requests) Submit(ctx context.Context, id string, resp exchange.Response, receipts map[string]*credential.AnchorReceipt) (*exchange.Result, error) {
-	return r.Service.Submit(context.WithValue(ctx, receiptsKey{}, receipts), id, resp)
+	sub := &submission{receipts: receipts}
+	res, err := r.Service.Submit(context.WithValue(ctx, submissionKey{}, sub), id, resp)
+	if err != nil {
+		return nil, err
+	}
+	if sub.report != nil {
+		if err := r.keepReport(context.WithoutCancel(ctx), id, sub.report); err != nil {
+			// The verdict is stored by the exchange; only the detailed report
+			// is missing from the verifier's view.
+			r.log.WarnContext(ctx, "presentation report not kept", slog.String("request", id), slog.String("error", err.Error()))
+		}
+	}
+	return res, nil
+}
+
+func (r requests) keepReport(ctx context.Context, id string, rep *verifier.Report) error {
+	plain, err := json.Marshal(rep)
+	if err != nil {
+		return err
+	}
+	sealed, err := r.keys.Seal(plain, []byte(verifierPrefix+reportKey(id)))
+	if err != nil {
+		return err
+	}
+	return r.st.Put(ctx, reportKey(id), sealed, reportTTL)
+}
+
+// Result returns the verifier's result (exchange checks the owner) with the
+// report when it was kept.
+func (r requests) Result(ctx context.Context, verifierID, id string) (*ui.RequestResult, error) {
+	res, err := r.Service.Result(ctx, verifierID, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &ui.RequestResult{Result: res}
+	sealed, err := r.st.Get(ctx, reportKey(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("presentation report: %w", err)
+	}
+	plain, err := r.keys.Open(sealed, []byte(verifierPrefix+reportKey(id)))
+	if err != nil {
+		return nil, fmt.Errorf("presentation report: %w", err)
+	}
+	var rep verifier.Report
+	if err := json.Unmarshal(plain, &rep); err != nil {
+		return nil, errors.New("presentation report: corrupt record")
+	}
+	out.Report = &rep
+	return out, nil
 }
 
 // exchangeVerifier is the pipeline as the exchange service needs it.
@@ -167,13 +237,20 @@ type exchangeVerifier struct{ p ui.Pipeline }
 // not a presentation, or one in a format the pipeline cannot check, wraps
 // credential.ErrMalformed: the holder's challenge is given back.
 func (x exchangeVerifier) VerifyPresentation(ctx context.Context, raw []byte, opts credential.VerifyOptions) (*credential.Result, error) {
-	receipts, _ := ctx.Value(receiptsKey{}).(map[string]*credential.AnchorReceipt)
+	sub, _ := ctx.Value(submissionKey{}).(*submission)
+	var receipts map[string]*credential.AnchorReceipt
+	if sub != nil {
+		receipts = sub.receipts
+	}
 	rep, err := x.p.VerifyPresentation(ctx, raw, verifier.Options{Challenge: opts.Challenge, Domain: opts.Domain, Receipts: receipts})
 	if errors.Is(err, verifier.ErrMalformed) || errors.Is(err, ui.ErrUnsupportedFormat) {
 		return nil, fmt.Errorf("%w: %w", credential.ErrMalformed, err)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if sub != nil {
+		sub.report = rep
 	}
 	return ui.ResultOf(rep), nil
 }

@@ -502,6 +502,7 @@ func TestRequestsOverHTTP(t *testing.T) {
 			Satisfied    bool              `json:"satisfied"`
 			Holder       string            `json:"holder"`
 			Verification credential.Result `json:"verification"`
+			Report       *verifier.Report  `json:"report"`
 		}
 		if st := n.call(t, "GET", path+"/result", hrTok, nil, &res); st != 200 || !res.Accepted || !res.Verified || !res.Satisfied || res.Holder != holder.did {
 			t.Fatalf("result: %d %+v", st, res)
@@ -509,6 +510,15 @@ func TestRequestsOverHTTP(t *testing.T) {
 		// The receipt travelled with the answer: the anchor was proven.
 		if passed, found := checkPassed(&res.Verification, "credential[0].anchor"); !passed || !found || len(res.Verification.Warnings) != 0 {
 			t.Fatalf("anchor check %v %v: %+v", passed, found, res.Verification)
+		}
+		// The full report is kept for the verifier, in both languages.
+		if res.Report == nil || res.Report.State != verifier.StateValid || len(res.Report.Credentials) != 1 || res.Report.Credentials[0].Steps[0].MessageZH == "" {
+			t.Fatalf("report %+v", res.Report)
+		}
+		// ... sealed at rest: the holder's DID is nowhere in clear.
+		kept, err := n.app.store.Get(t.Context(), verifierPrefix+reportKey(req.ID))
+		if err != nil || bytes.Contains(kept, []byte(holder.did)) {
+			t.Fatalf("kept report: %v (in clear: %v)", err, bytes.Contains(kept, []byte(holder.did)))
 		}
 		if st := n.call(t, "GET", path+"/result", otherTok, nil, nil); st != http.StatusForbidden {
 			t.Fatalf("another verifier: %d, want 403", st)
