@@ -55,6 +55,9 @@ var (
 	ErrInvalidVerifier = errors.New("invalid verifier account")
 	// ErrVerifierNotFound means no verifier account has this id. Answered 404.
 	ErrVerifierNotFound = errors.New("no such verifier account")
+	// ErrPolicyOwner means the policy belongs to another verifier account.
+	// Answered 403.
+	ErrPolicyOwner = errors.New("the policy belongs to another verifier account")
 	// errPolicyOffice: the verifier account may not write policies.
 	errPolicyOffice = errors.New("this verifier account may not save policies")
 )
@@ -107,11 +110,12 @@ type RequestResult struct {
 	Report *verifier.Report `json:"report,omitempty"`
 }
 
-// Policies keeps talent-policy rules; *policy.Store satisfies it. Errors
-// are policy's sentinels (*policy.CompileError for a rule that does not
-// compile, with line and column).
+// Policies keeps talent-policy rules, each owned by the verifier account
+// that first saved it. Errors are policy's sentinels (*policy.CompileError
+// for a rule that does not compile, with line and column), and
+// ErrPolicyOwner when another account owns the policy.
 type Policies interface {
-	Save(ctx context.Context, p policy.Policy) (*policy.Compiled, error)
+	Save(ctx context.Context, owner string, p policy.Policy) (*policy.Compiled, error)
 	Get(ctx context.Context, id string, version int) (*policy.Policy, error)
 }
 
@@ -703,7 +707,7 @@ func (vr *verifyingRoutes) savePolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	c, err := vr.v.Policies.Save(r.Context(), p)
+	c, err := vr.v.Policies.Save(r.Context(), acct.ID, p)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -1194,6 +1198,9 @@ func verifierProblem(err error) (Problem, bool) {
 	case errors.Is(err, errPolicyOffice):
 		return Problem{Type: ProblemTypeBase + "forbidden", Title: "Not allowed", Status: http.StatusForbidden,
 			Detail: "Only a talent-policy office's verifier account may save policies; ask the operator."}, true
+	case errors.Is(err, ErrPolicyOwner):
+		return Problem{Type: ProblemTypeBase + "forbidden", Title: "Not allowed", Status: http.StatusForbidden,
+			Detail: "This policy was made by another verifier account; only that account may edit it."}, true
 	case errors.Is(err, verifier.ErrUnavailable), errors.Is(err, exchange.ErrVerifierUnavailable):
 		return Problem{Type: ProblemTypeBase + "unavailable", Title: "Verification unavailable", Status: http.StatusServiceUnavailable,
 			Detail: "The chain or the store could not be read, so no verdict was given; try again shortly."}, true

@@ -93,7 +93,7 @@ func (*fakeRequests) Result(context.Context, string, string) (*RequestResult, er
 
 type fakePolicies struct{}
 
-func (fakePolicies) Save(context.Context, policy.Policy) (*policy.Compiled, error) {
+func (fakePolicies) Save(context.Context, string, policy.Policy) (*policy.Compiled, error) {
 	return nil, &policy.CompileError{Rule: "master", Issues: []policy.Issue{{Line: 2, Column: 36, Message: "undefined field 'levle'"}}}
 }
 
@@ -369,6 +369,7 @@ func TestVerifierProblem(t *testing.T) {
 		{ErrVerifierNotFound, 404},
 		{fmt.Errorf("%w: name", ErrInvalidVerifier), 400},
 		{errPolicyOffice, 403},
+		{ErrPolicyOwner, 403},
 		{fmt.Errorf("%w: x", verifier.ErrUnavailable), 503},
 		{fmt.Errorf("%w: x", exchange.ErrVerifierUnavailable), 503},
 		{verifier.ErrMalformed, 400},

@@ -110,7 +110,7 @@ func newVerifying(d verifyingDeps) (ui.Verifying, error) {
 		Pipeline:  pipe,
 		Accounts:  &verifierAccounts{st: vst, now: d.now},
 		Requests:  requests{Service: ex, st: vst, keys: d.keys, log: d.log},
-		Policies:  policies,
+		Policies:  ownedPolicies{Store: policies, st: vst},
 		Decisions: &decider{pipe: pipe, policies: policies, office: off, now: d.now},
 		Domain:    u.Hostname(),
 		VCAPI:     d.vcapi,
@@ -407,6 +407,43 @@ func (s *verifierAccounts) RevokeVerifier(ctx context.Context, id string) error 
 		return fmt.Errorf("revoke verifier account: %w", err)
 	}
 	return nil
+}
+
+// ---- policies ----
+
+// ownedPolicies is the policy store with an owner per policy: the verifier
+// account that first saved it (owners/<policy id> → account id, written
+// with store.Create before the first version, so of two accounts racing for
+// a new id exactly one owns it). Only the owner saves new versions.
+type ownedPolicies struct {
+	*policy.Store
+	st store.Store // the verifier's namespace
+}
+
+// Save implements ui.Policies.
+func (p ownedPolicies) Save(ctx context.Context, owner string, pol policy.Policy) (*policy.Compiled, error) {
+	if !validAccountID(owner) {
+		return nil, fmt.Errorf("%w: owner %q", ui.ErrPolicyOwner, owner)
+	}
+	if _, err := p.Store.Get(ctx, pol.ID, 0); errors.Is(err, policy.ErrInvalid) {
+		return nil, err // a malformed id never reaches a store key
+	}
+	key := "owners/" + pol.ID
+	err := p.st.Create(ctx, key, []byte(owner), 0)
+	if errors.Is(err, store.ErrExists) {
+		got, gerr := p.st.Get(ctx, key)
+		if gerr != nil {
+			return nil, fmt.Errorf("policy owner: %w", gerr)
+		}
+		if subtle.ConstantTimeCompare(got, []byte(owner)) != 1 {
+			return nil, ui.ErrPolicyOwner
+		}
+		err = nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("policy owner: %w", err)
+	}
+	return p.Store.Save(ctx, pol)
 }
 
 // ---- the office and its decisions ----

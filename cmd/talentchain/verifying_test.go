@@ -618,6 +618,7 @@ func TestPoliciesOverHTTP(t *testing.T) {
 	_, tok := n.newOrg(t, "北大", map[string]any{"credentialType": "DegreeCredential", "levels": []string{"master", "doctor"}})
 	iss := n.issueDegree(t, tok, holder.did)
 	_, office := n.newVerifierAccount(t, "北京市人才工作局", true)
+	_, otherOffice := n.newVerifierAccount(t, "上海市人才工作局", true)
 	_, hr := n.newVerifierAccount(t, "ACME HR", false)
 
 	pol := map[string]any{
@@ -654,6 +655,9 @@ func TestPoliciesOverHTTP(t *testing.T) {
 	}
 	pol["version"] = 1
 	pol["combine"] = "all"
+	if st := n.call(t, "POST", "/policies", otherOffice, pol, nil); st != http.StatusForbidden {
+		t.Fatalf("another office edits the policy: %d, want 403", st)
+	}
 	if st := n.call(t, "POST", "/policies", office, pol, &saved); st != http.StatusCreated || saved.Policy.Version != 2 {
 		t.Fatalf("edit: %d %+v", st, saved)
 	}
