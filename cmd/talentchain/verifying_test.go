@@ -2,14 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +23,7 @@ import (
 	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/internal/seal"
 	"github.com/talentchain/talentchain/store"
+	"github.com/talentchain/talentchain/store/bolt"
 	"github.com/talentchain/talentchain/ui"
 	"github.com/talentchain/talentchain/verifier"
 )
@@ -1005,4 +1009,34 @@ func TestVerifyHTTPLoad(t *testing.T) {
 	t.Logf("%d clients, %s: %d verifications, %.0f req/s, p50 %s, p99 %s, max %s",
 		clients, elapsed.Round(time.Millisecond), len(lat), float64(len(lat))/elapsed.Seconds(),
 		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond))
+}
+
+// FuzzAuthenticateVerifier feeds arbitrary bearer tokens to the verifier
+// account registry (over a real embedded store): none but the issued token
+// authenticates, and nothing panics.
+func FuzzAuthenticateVerifier(f *testing.F) {
+	st, err := bolt.Open(filepath.Join(f.TempDir(), "store.db"), bolt.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	accts := &verifierAccounts{st: store.WithPrefix(st, verifierPrefix), now: time.Now}
+	tok, acct, err := accts.CreateVerifier(context.Background(), ui.NewVerifier{Name: "HR"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(tok)
+	f.Add(tok[:len(tok)-1] + "A")
+	f.Add("tcvt_")
+	f.Add("tcvt_../../accounts/" + acct.ID)
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := accts.AuthenticateVerifier(context.Background(), s)
+		switch {
+		case s == tok && (err != nil || got.ID != acct.ID):
+			t.Fatalf("the issued token: %v %+v", err, got)
+		case s != tok && (err == nil || !errors.Is(err, ui.ErrVerifierToken)):
+			t.Fatalf("%q authenticated as %+v (%v)", s, got, err)
+		}
+	})
 }
