@@ -20,6 +20,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/credential/sdjwt"
+	"github.com/talentchain/talentchain/credential/vcjwt"
 	"github.com/talentchain/talentchain/internal/seal"
 	"github.com/talentchain/talentchain/store"
 	"github.com/talentchain/talentchain/ui"
@@ -81,8 +83,21 @@ func newVerifying(d verifyingDeps) (ui.Verifying, error) {
 	if err != nil {
 		return ui.Verifying{}, err
 	}
+	// VC-JWT and SD-JWT VC, resolving did:talent issuers like the JSON-LD
+	// format does (every key ever held; the key step judges the time).
+	keys := verifier.HistoryResolver(d.chain, -1)
+	sd, err := sdjwt.NewVerifier(sdjwt.VerifierConfig{Resolver: keys, Now: d.now})
+	if err != nil {
+		return ui.Verifying{}, err
+	}
+	jwt, err := vcjwt.NewVerifier(vcjwt.VerifierConfig{Resolver: keys, Loader: d.loader, SDJWT: sd, Now: d.now})
+	if err != nil {
+		return ui.Verifying{}, err
+	}
+	formats, pformats := verifier.JOSEFormats(jwt, sd)
 	core, err := verifier.New(verifier.Config{
 		Loader: d.loader, Chain: d.chain, Seen: seen, ChainID: d.chainID, Clock: d.now, Logger: d.log,
+		Formats: formats, PresentationFormats: pformats,
 		// Issuer records are read fresh: with a cached record, a credential
 		// signed with a key rotated in within the TTL fails its proof (the
 		// pipeline re-reads only its chain steps before failing them, not the
@@ -92,7 +107,7 @@ func newVerifying(d verifyingDeps) (ui.Verifying, error) {
 	if err != nil {
 		return ui.Verifying{}, err
 	}
-	pipe := formatGuard{core}
+	pipe := newFormatGuard(core, formats, pformats)
 	ex, err := exchange.New(exchange.Config{BaseURL: d.baseURL, Now: d.now, Logger: d.log}, vst, d.keys, exchangeVerifier{pipe})
 	if err != nil {
 		return ui.Verifying{}, err
@@ -117,33 +132,50 @@ func newVerifying(d verifyingDeps) (ui.Verifying, error) {
 	}, nil
 }
 
-// checkedMediaTypes are the formats the pipeline has a checker for: the
-// built-in JSON-LD forms with embedded proofs. A format added to
-// verifier.Config.Formats must be added here.
-var checkedMediaTypes = []string{verifier.MediaTypeVC, verifier.MediaTypeVCLD, verifier.MediaTypeVP, verifier.MediaTypeVPLD}
-
 // formatGuard is the pipeline, refusing with ui.ErrUnsupportedFormat what it
-// has no checker for (VC-JWT, SD-JWT VC): "this format cannot be checked
-// here" is not "this credential is invalid". Nothing is consumed before the
-// refusal: the pipeline stops at the format step, before the replay check.
-type formatGuard struct{ v *verifier.Verifier }
+// has no checker for (an enveloped credential of another media type): "this
+// format cannot be checked here" is not "this credential is invalid".
+// Nothing is consumed before the refusal: the pipeline stops at the format
+// step, before the replay check.
+type formatGuard struct {
+	v *verifier.Verifier
+	// credentials and presentations are the media types with a checker:
+	// the built-in JSON-LD forms and those of the added formats.
+	credentials, presentations []string
+}
 
-func (g formatGuard) guard(rep *verifier.Report, err error) (*verifier.Report, error) {
+func newFormatGuard(v *verifier.Verifier, cf []verifier.CredentialFormat, pf []verifier.PresentationFormat) formatGuard {
+	g := formatGuard{v: v,
+		credentials:   []string{verifier.MediaTypeVC, verifier.MediaTypeVCLD},
+		presentations: []string{verifier.MediaTypeVP, verifier.MediaTypeVPLD},
+	}
+	for _, f := range cf {
+		g.credentials = append(g.credentials, f.MediaTypes()...)
+	}
+	for _, f := range pf {
+		g.presentations = append(g.presentations, f.MediaTypes()...)
+	}
+	return g
+}
+
+func guard(checked []string, rep *verifier.Report, err error) (*verifier.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(checkedMediaTypes, rep.MediaType) {
+	if !slices.ContainsFunc(checked, func(mt string) bool { return strings.EqualFold(mt, rep.MediaType) }) {
 		return nil, fmt.Errorf("%w: %s", ui.ErrUnsupportedFormat, rep.MediaType)
 	}
 	return rep, nil
 }
 
 func (g formatGuard) VerifyCredential(ctx context.Context, raw []byte, opts verifier.Options) (*verifier.Report, error) {
-	return g.guard(g.v.VerifyCredential(ctx, raw, opts))
+	rep, err := g.v.VerifyCredential(ctx, raw, opts)
+	return guard(g.credentials, rep, err)
 }
 
 func (g formatGuard) VerifyPresentation(ctx context.Context, raw []byte, opts verifier.Options) (*verifier.Report, error) {
-	return g.guard(g.v.VerifyPresentation(ctx, raw, opts))
+	rep, err := g.v.VerifyPresentation(ctx, raw, opts)
+	return guard(g.presentations, rep, err)
 }
 
 // submissionKey carries a *submission from requests.Submit through

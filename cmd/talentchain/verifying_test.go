@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -21,6 +23,8 @@ import (
 	"time"
 
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/credential/vcjwt"
+	"github.com/talentchain/talentchain/credential/vcjwt/jose"
 	"github.com/talentchain/talentchain/internal/seal"
 	"github.com/talentchain/talentchain/store"
 	"github.com/talentchain/talentchain/store/bolt"
@@ -104,6 +108,41 @@ func didKeyCredential(t testing.TB, holder string) json.RawMessage {
 	}
 	b, _ := json.Marshal(signed)
 	return b
+}
+
+// joseCredential is a training certificate as a compact vc+jwt, signed by a
+// did:key issuer the chain does not know.
+func joseCredential(t testing.TB, holder string) string {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	did, vm, err := jose.DIDKey(key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := jose.NewSigner(key, vm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := vcjwt.SignCredential(s, map[string]any{
+		"@context":          []any{credential.ContextV2, credential.ContextTalentChainV1},
+		"type":              []any{"VerifiableCredential", "TrainingCertificateCredential"},
+		"issuer":            did,
+		"credentialSubject": map[string]any{"id": holder, "result": "pass"},
+		"validFrom":         "2026-01-01T00:00:00Z",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// unsupportedEnvelope is an enveloped credential or presentation of a media
+// type no checker knows.
+func unsupportedEnvelope(kind string) map[string]any {
+	return map[string]any{"@context": []any{credential.ContextV2}, "type": "Enveloped" + kind, "id": "data:application/x-unknown,eyJ"}
 }
 
 // newVerifierAccount creates a verifier account under the admin API and
@@ -257,15 +296,24 @@ func TestVerifyCredentialPipelineOverHTTP(t *testing.T) {
 		}
 	})
 
-	t.Run("a compact JWT is refused with no verdict", func(t *testing.T) {
-		var p problemAnswer
-		jwt := "eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJkaWQ6a2V5OnoifQ.c2ln"
-		if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{"verifiableCredential": jwt}, &p); st != http.StatusUnprocessableEntity || !strings.Contains(p.Detail, "application/vc+jwt") {
-			t.Fatalf("%d %+v", st, p)
+	t.Run("JOSE forms: a vc+jwt, bare or enveloped; an unknown format has no verdict", func(t *testing.T) {
+		tok := joseCredential(t, holder.did)
+		for name, vc := range map[string]any{"bare": tok, "enveloped": vcjwt.Envelope(vcjwt.MediaVC, tok)} {
+			st, ans := n.verifyVC(t, vc, nil)
+			if st != 200 || !ans.Verified || ans.Report.State != verifier.StateWarning || ans.Report.MediaType != verifier.MediaTypeVCJWT ||
+				step(&ans.Report, verifier.StepProof) != verifier.StepOK || step(&ans.Report, verifier.StepIssuer) != verifier.StepWarning {
+				t.Fatalf("%s: %d %+v", name, st, ans)
+			}
 		}
-		env := map[string]any{"@context": []any{credential.ContextV2}, "type": "EnvelopedVerifiableCredential", "id": "data:application/vc+sd-jwt," + jwt + "~"}
-		if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{"verifiableCredential": env}, &p); st != http.StatusUnprocessableEntity || !strings.Contains(p.Detail, "sd-jwt") {
-			t.Fatalf("enveloped: %d %+v", st, p)
+		head, rest, _ := strings.Cut(tok, ".")
+		payload, sig, _ := strings.Cut(rest, ".")
+		forged := head + "." + payload[:len(payload)-4] + "AAAA" + "." + sig
+		if st, ans := n.verifyVC(t, forged, nil); st == 200 && ans.Verified {
+			t.Fatalf("altered vc+jwt verified: %+v", ans.Report.Steps)
+		}
+		var p problemAnswer
+		if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{"verifiableCredential": unsupportedEnvelope("VerifiableCredential")}, &p); st != http.StatusUnprocessableEntity || !strings.Contains(p.Detail, "application/x-unknown") {
+			t.Fatalf("unknown format: %d %+v", st, p)
 		}
 		if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{"verifiableCredential": 42}, &p); st != http.StatusBadRequest {
 			t.Fatalf("number: %d %+v", st, p)
@@ -486,10 +534,11 @@ func TestRequestsOverHTTP(t *testing.T) {
 	if st := postForm(t, obj.ResponseURI, url.Values{"vp_token": {"{"}}, nil); st != 400 {
 		t.Fatalf("malformed vp_token: %d", st)
 	}
-	// A JWT presentation cannot be checked here: refused, and the challenge
-	// is given back (the answer below still gets it).
-	if st := postForm(t, obj.ResponseURI, url.Values{"vp_token": {"eyJhbGciOiJFZERTQSJ9.eyJub25jZSI6IngifQ.c2ln"}}, nil); st != 400 {
-		t.Fatalf("JWT vp_token: %d", st)
+	// A presentation in a format no checker knows is refused, and the
+	// challenge is given back (the answer below still gets it).
+	env, _ := json.Marshal(unsupportedEnvelope("VerifiablePresentation"))
+	if st := postForm(t, obj.ResponseURI, url.Values{"vp_token": {string(env)}}, nil); st != 400 {
+		t.Fatalf("unknown presentation format: %d", st)
 	}
 	var holderView struct {
 		Accepted bool `json:"accepted"`
@@ -824,12 +873,13 @@ func TestBatchVerifyOverHTTP(t *testing.T) {
 		iss.VerifiableCredential,
 		tampered,
 		didKeyCredential(t, holder.did),
-		"eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJ4In0.c2ln",
+		joseCredential(t, holder.did),
+		unsupportedEnvelope("VerifiableCredential"),
 		42,
 		map[string]any{"verifiablePresentation": holder.present(t, "batch-1", "", iss.VerifiableCredential), "options": map[string]string{"challenge": "batch-1"}},
 		map[string]any{"verifiableCredential": iss.VerifiableCredential, "unknown": true},
 	}
-	want := []string{"valid", "warning", "invalid", "warning", "error", "error", "warning", "error"}
+	want := []string{"valid", "warning", "invalid", "warning", "warning", "error", "error", "warning", "error"}
 
 	var res ui.BatchResult
 	if st := n.call(t, "POST", "/verify/batch", "", items, nil); st != http.StatusUnauthorized {
@@ -843,16 +893,19 @@ func TestBatchVerifyOverHTTP(t *testing.T) {
 			t.Errorf("row %d: state %q, want %q: %+v", i, row.State, want[i], row)
 		}
 	}
-	if res.Valid != 1 || res.Warning != 3 || res.Invalid != 1 || res.Errors != 3 {
+	if res.Valid != 1 || res.Warning != 4 || res.Invalid != 1 || res.Errors != 3 {
 		t.Errorf("counts %+v", res)
 	}
 	if r := res.Rows[2]; len(r.Failed) != 1 || r.Failed[0] != "proof" || r.Verified {
 		t.Errorf("tampered row %+v", r)
 	}
-	if r := res.Rows[4]; !strings.Contains(r.Error, "application/vc+jwt") {
-		t.Errorf("JWT row %+v", r)
+	if r := res.Rows[4]; r.Kind != verifier.KindCredential || len(r.Warnings) != 1 || r.Warnings[0] != "issuer" {
+		t.Errorf("vc+jwt row %+v", r)
 	}
-	if r := res.Rows[6]; r.Kind != verifier.KindPresentation || r.Holder != holder.did || r.ID != iss.CredentialID {
+	if r := res.Rows[5]; !strings.Contains(r.Error, "application/x-unknown") {
+		t.Errorf("unknown format row %+v", r)
+	}
+	if r := res.Rows[7]; r.Kind != verifier.KindPresentation || r.Holder != holder.did || r.ID != iss.CredentialID {
 		t.Errorf("presentation row %+v", r)
 	}
 
