@@ -29,7 +29,9 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(pt) > 0 && bytes.Contains(s, pt) {
+		// A 1-byte plaintext appears in random ciphertext by chance (about
+		// one run in eight); only a longer one proves a leak.
+		if len(pt) >= 8 && bytes.Contains(s, pt) {
 			t.Fatal("plaintext visible in the sealed value")
 		}
 		got, err := r.Open(s, []byte("rec/1"))
