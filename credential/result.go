@@ -31,31 +31,34 @@ type Result struct {
 	Errors   []string `json:"errors"`
 }
 
-// pass records a successful check.
-func (r *Result) pass(name, format string, args ...any) {
+// Pass records a successful check. Pass, Fail, Warn, Merge and Finish build
+// a Result the way this package's verifier does; the JOSE verifiers
+// (credential/vcjwt, credential/sdjwt) build theirs with them too.
+func (r *Result) Pass(name, format string, args ...any) {
 	r.Checks = append(r.Checks, Check{Name: name, Passed: true, Message: fmt.Sprintf(format, args...)})
 }
 
-// fail records a failed check.
-func (r *Result) fail(name, format string, args ...any) {
+// Fail records a failed check.
+func (r *Result) Fail(name, format string, args ...any) {
 	r.Checks = append(r.Checks, Check{Name: name, Passed: false, Message: fmt.Sprintf(format, args...)})
 }
 
-// warn records a passed check that carries a warning.
-func (r *Result) warn(name, format string, args ...any) {
+// Warn records a passed check that carries a warning.
+func (r *Result) Warn(name, format string, args ...any) {
 	r.Checks = append(r.Checks, Check{Name: name, Passed: true, Warning: true, Message: fmt.Sprintf(format, args...)})
 }
 
-// merge appends the checks of an embedded result, prefixing their names.
-func (r *Result) merge(prefix string, sub *Result) {
+// Merge appends the checks of an embedded result, prefixing their names.
+func (r *Result) Merge(prefix string, sub *Result) {
 	for _, c := range sub.Checks {
 		c.Name = prefix + c.Name
 		r.Checks = append(r.Checks, c)
 	}
 }
 
-// finish computes Verified, Errors and Warnings from the checks.
-func (r *Result) finish() *Result {
+// Finish computes Verified, Errors and Warnings from the checks (Verified
+// only if there is at least one check and every check passed) and returns r.
+func (r *Result) Finish() *Result {
 	r.Verified = len(r.Checks) > 0
 	r.Errors = []string{}
 	r.Warnings = []string{}

@@ -111,7 +111,7 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, raw []byte, opts Veri
 func (v *Verifier) VerifyCredentialDocument(ctx context.Context, doc map[string]any, opts VerifyOptions) *Result {
 	r := &Result{}
 	v.verifyCredential(ctx, r, doc, opts)
-	return r.finish()
+	return r.Finish()
 }
 
 func (v *Verifier) clock(opts VerifyOptions) time.Time {
@@ -124,23 +124,23 @@ func (v *Verifier) clock(opts VerifyOptions) time.Time {
 func (v *Verifier) verifyCredential(ctx context.Context, r *Result, doc map[string]any, opts VerifyOptions) {
 	version, err := dataModel(doc)
 	if err != nil {
-		r.fail(CheckFormat, "%v", err)
+		r.Fail(CheckFormat, "%v", err)
 		return
 	}
 	if err := requireType(doc, "VerifiableCredential"); err != nil {
-		r.fail(CheckFormat, "%v", err)
+		r.Fail(CheckFormat, "%v", err)
 		return
 	}
 	issuer, err := idOf(doc["issuer"])
 	if err != nil {
-		r.fail(CheckFormat, "issuer: %v", err)
+		r.Fail(CheckFormat, "issuer: %v", err)
 		return
 	}
 	if _, ok := doc["credentialSubject"]; !ok {
-		r.fail(CheckFormat, "the credential has no credentialSubject")
+		r.Fail(CheckFormat, "the credential has no credentialSubject")
 		return
 	}
-	r.pass(CheckFormat, "a Verifiable Credential in the W3C data model %s, issued by %s", version, issuer)
+	r.Pass(CheckFormat, "a Verifiable Credential in the W3C data model %s, issued by %s", version, issuer)
 
 	v.verifyProofs(ctx, r, doc, proofExpectation{purpose: RelAssertionMethod, controller: issuer, keyCheck: CheckIssuerKey, role: "issuer", now: v.clock(opts)})
 	v.checkValidity(r, doc, version, v.clock(opts))
@@ -150,35 +150,35 @@ func (v *Verifier) verifyCredential(ctx context.Context, r *Result, doc map[stri
 func (v *Verifier) VerifyPresentationDocument(ctx context.Context, doc map[string]any, opts VerifyOptions) *Result {
 	r := &Result{}
 	v.verifyPresentation(ctx, r, doc, opts)
-	return r.finish()
+	return r.Finish()
 }
 
 func (v *Verifier) verifyPresentation(ctx context.Context, r *Result, doc map[string]any, opts VerifyOptions) {
 	version, err := dataModel(doc)
 	if err != nil {
-		r.fail(CheckFormat, "%v", err)
+		r.Fail(CheckFormat, "%v", err)
 		return
 	}
 	if err := requireType(doc, "VerifiablePresentation"); err != nil {
-		r.fail(CheckFormat, "%v", err)
+		r.Fail(CheckFormat, "%v", err)
 		return
 	}
 	holder := ""
 	if h, ok := doc["holder"]; ok {
 		if holder, err = idOf(h); err != nil {
-			r.fail(CheckFormat, "holder: %v", err)
+			r.Fail(CheckFormat, "holder: %v", err)
 			return
 		}
 	}
 	creds, err := embeddedCredentials(doc)
 	if err != nil {
-		r.fail(CheckFormat, "%v", err)
+		r.Fail(CheckFormat, "%v", err)
 		return
 	}
-	r.pass(CheckFormat, "a Verifiable Presentation in the W3C data model %s with %d credential(s)", version, len(creds))
+	r.Pass(CheckFormat, "a Verifiable Presentation in the W3C data model %s with %d credential(s)", version, len(creds))
 
 	if holder == "" {
-		r.warn(CheckFormat, "the presentation names no holder: it is bound only to the key that signed it")
+		r.Warn(CheckFormat, "the presentation names no holder: it is bound only to the key that signed it")
 	}
 	proofs := v.verifyProofs(ctx, r, doc, proofExpectation{purpose: RelAuthentication, controller: holder, keyCheck: CheckHolderKey, role: "holder", now: v.clock(opts)})
 	v.checkBinding(r, proofs, opts)
@@ -186,12 +186,12 @@ func (v *Verifier) verifyPresentation(ctx context.Context, r *Result, doc map[st
 	for i, c := range creds {
 		sub := &Result{}
 		v.verifyCredential(ctx, sub, c, opts)
-		sub.finish()
+		sub.Finish()
 		prefix := fmt.Sprintf("credential[%d].", i)
-		r.merge(prefix, sub)
+		r.Merge(prefix, sub)
 	}
 	if len(creds) == 0 {
-		r.warn(CheckCredentials, "the presentation holds no credential")
+		r.Warn(CheckCredentials, "the presentation holds no credential")
 	}
 }
 
@@ -203,7 +203,7 @@ func (v *Verifier) checkBinding(r *Result, proofs []map[string]any, opts VerifyO
 		return
 	}
 	if opts.Challenge == "" {
-		r.fail(CheckChallenge, "the verifier gave no challenge: a presentation is only accepted against the challenge of a request")
+		r.Fail(CheckChallenge, "the verifier gave no challenge: a presentation is only accepted against the challenge of a request")
 	} else {
 		ok := true
 		for _, p := range proofs {
@@ -212,9 +212,9 @@ func (v *Verifier) checkBinding(r *Result, proofs []map[string]any, opts VerifyO
 			}
 		}
 		if ok {
-			r.pass(CheckChallenge, "the presentation answers this request's challenge")
+			r.Pass(CheckChallenge, "the presentation answers this request's challenge")
 		} else {
-			r.fail(CheckChallenge, "the presentation was made for another challenge: it answers another request or is replayed")
+			r.Fail(CheckChallenge, "the presentation was made for another challenge: it answers another request or is replayed")
 		}
 	}
 	domains := map[string]bool{}
@@ -224,13 +224,13 @@ func (v *Verifier) checkBinding(r *Result, proofs []map[string]any, opts VerifyO
 	}
 	switch {
 	case opts.Domain != "" && (len(domains) != 1 || !domains[opts.Domain]):
-		r.fail(CheckDomain, "the presentation was made for another domain, not %s", opts.Domain)
+		r.Fail(CheckDomain, "the presentation was made for another domain, not %s", opts.Domain)
 	case opts.Domain != "":
-		r.pass(CheckDomain, "the presentation is made for %s", opts.Domain)
+		r.Pass(CheckDomain, "the presentation is made for %s", opts.Domain)
 	case len(domains) == 1 && domains[""]:
 		// No domain expected, none given: nothing to report.
 	default:
-		r.warn(CheckDomain, "the presentation names a domain but the verifier expected none")
+		r.Warn(CheckDomain, "the presentation names a domain but the verifier expected none")
 	}
 }
 
@@ -247,21 +247,21 @@ type proofExpectation struct {
 func (v *Verifier) verifyProofs(ctx context.Context, r *Result, doc map[string]any, exp proofExpectation) []map[string]any {
 	proofs, err := proofsOf(doc)
 	if err != nil {
-		r.fail(CheckProof, "%v", err)
+		r.Fail(CheckProof, "%v", err)
 		return nil
 	}
 	if len(proofs) == 0 {
-		r.fail(CheckProof, "the document has no proof: it is not signed, so nobody vouches for it")
+		r.Fail(CheckProof, "the document has no proof: it is not signed, so nobody vouches for it")
 		return nil
 	}
 	unsecured := withoutProof(doc)
 	canonDoc, err := v.canon.Canonicalize(unsecured)
 	if err != nil {
-		r.fail(CheckJSONLD, "%v", err)
-		r.fail(CheckProof, "not checked: the document could not be canonicalized")
+		r.Fail(CheckJSONLD, "%v", err)
+		r.Fail(CheckProof, "not checked: the document could not be canonicalized")
 		return proofs
 	}
-	r.pass(CheckJSONLD, "every term is defined by a known context")
+	r.Pass(CheckJSONLD, "every term is defined by a known context")
 
 	for i, p := range proofs {
 		name, keyName := CheckProof, exp.keyCheck
@@ -280,35 +280,35 @@ func (v *Verifier) verifyProof(ctx context.Context, r *Result, doc map[string]an
 	case ProofDataIntegrity:
 		cs, _ := p["cryptosuite"].(string)
 		if cs != SuiteEdDSARDFC2022 && cs != SuiteECDSARDFC2019 {
-			r.fail(name, "the Data Integrity cryptosuite %q is not supported", cs)
+			r.Fail(name, "the Data Integrity cryptosuite %q is not supported", cs)
 			return
 		}
 		suite = cs
 	case ProofEd25519_2020, ProofEd25519_2018:
 	default:
-		r.fail(name, "the proof type %q is not supported", typ)
+		r.Fail(name, "the proof type %q is not supported", typ)
 		return
 	}
 	if purpose, _ := p["proofPurpose"].(string); purpose != exp.purpose {
-		r.fail(name, "the proof's purpose is %q, but a %s proof must be for %q", purpose, exp.role, exp.purpose)
+		r.Fail(name, "the proof's purpose is %q, but a %s proof must be for %q", purpose, exp.role, exp.purpose)
 		return
 	}
 	if err := v.checkProofTimes(p, exp.now); err != nil {
-		r.fail(name, "%v", err)
+		r.Fail(name, "%v", err)
 		return
 	}
 	vmID, _ := p["verificationMethod"].(string)
 	if vmID == "" {
-		r.fail(name, "the proof names no verificationMethod")
+		r.Fail(name, "the proof names no verificationMethod")
 		return
 	}
 	key, err := v.resolveKey(ctx, vmID, exp, suite)
 	if err != nil {
-		r.fail(keyName, "%v", err)
-		r.fail(name, "not checked: the signing key is not the %s's", exp.role)
+		r.Fail(keyName, "%v", err)
+		r.Fail(name, "not checked: the signing key is not the %s's", exp.role)
 		return
 	}
-	r.pass(keyName, "%s belongs to the %s and is listed under %s", vmID, exp.role, exp.purpose)
+	r.Pass(keyName, "%s belongs to the %s and is listed under %s", vmID, exp.role, exp.purpose)
 
 	// resolveKey has checked that the key's type fits the suite.
 	switch suite {
@@ -324,10 +324,10 @@ func (v *Verifier) verifyProof(ctx context.Context, r *Result, doc map[string]an
 		err = v.ed2018.verifyProof(canonDoc, p, doc["@context"], key.(ed25519.PublicKey))
 	}
 	if err != nil {
-		r.fail(name, "%s signature invalid: %v", suite, err)
+		r.Fail(name, "%s signature invalid: %v", suite, err)
 		return
 	}
-	r.pass(name, "%s signature by %s is valid", suite, vmID)
+	r.Pass(name, "%s signature by %s is valid", suite, vmID)
 }
 
 // strictProofConfig refuses proof options that JSON-LD would drop (and thus not sign).
@@ -425,7 +425,7 @@ func (v *Verifier) checkValidity(r *Result, doc map[string]any, version string, 
 	if version == "1.1" {
 		fromKey, untilKey = "issuanceDate", "expirationDate"
 		if _, ok := doc[fromKey]; !ok {
-			r.fail(CheckValidity, "a 1.1 credential must have an issuanceDate")
+			r.Fail(CheckValidity, "a 1.1 credential must have an issuanceDate")
 			return
 		}
 	}
@@ -433,27 +433,27 @@ func (v *Verifier) checkValidity(r *Result, doc map[string]any, version string, 
 	var err error
 	if raw, ok := doc[fromKey]; ok {
 		if from, err = parseTime(raw); err != nil {
-			r.fail(CheckValidity, "%s: %v", fromKey, err)
+			r.Fail(CheckValidity, "%s: %v", fromKey, err)
 			return
 		}
 	}
 	if raw, ok := doc[untilKey]; ok {
 		if until, err = parseTime(raw); err != nil {
-			r.fail(CheckValidity, "%s: %v", untilKey, err)
+			r.Fail(CheckValidity, "%s: %v", untilKey, err)
 			return
 		}
 	}
 	switch {
 	case !from.IsZero() && !until.IsZero() && until.Before(from):
-		r.fail(CheckValidity, "%s (%s) is before %s (%s)", untilKey, until.Format(time.RFC3339), fromKey, from.Format(time.RFC3339))
+		r.Fail(CheckValidity, "%s (%s) is before %s (%s)", untilKey, until.Format(time.RFC3339), fromKey, from.Format(time.RFC3339))
 	case !from.IsZero() && now.Add(v.skew).Before(from):
-		r.fail(CheckValidity, "not yet valid: valid from %s", from.Format(time.RFC3339))
+		r.Fail(CheckValidity, "not yet valid: valid from %s", from.Format(time.RFC3339))
 	case !until.IsZero() && now.Add(-v.skew).After(until):
-		r.fail(CheckValidity, "expired on %s", until.Format(time.RFC3339))
+		r.Fail(CheckValidity, "expired on %s", until.Format(time.RFC3339))
 	case until.IsZero():
-		r.pass(CheckValidity, "valid from %s, with no expiry", fmtOr(from, "issuance"))
+		r.Pass(CheckValidity, "valid from %s, with no expiry", fmtOr(from, "issuance"))
 	default:
-		r.pass(CheckValidity, "valid from %s until %s", fmtOr(from, "issuance"), until.Format(time.RFC3339))
+		r.Pass(CheckValidity, "valid from %s until %s", fmtOr(from, "issuance"), until.Format(time.RFC3339))
 	}
 }
 

@@ -137,9 +137,9 @@ func (v *Verifier) Verify(ctx context.Context, compact string, opts VerifyOption
 	if now.IsZero() {
 		now = v.now()
 	}
-	r := &result{}
+	r := &credential.Result{}
 	out := &Verified{Header: sd.JWT.Header}
-	defer func() { out.Result = r.finish() }()
+	defer func() { out.Result = r.Finish() }()
 
 	iss, ok := v.checkFormat(r, sd, payload)
 	if !ok {
@@ -147,23 +147,23 @@ func (v *Verifier) Verify(ctx context.Context, compact string, opts VerifyOption
 	}
 	pub, err := v.issuerKey(ctx, sd.JWT, iss, opts)
 	if err != nil {
-		r.fail(credential.CheckIssuerKey, "%v", err)
-		r.fail(credential.CheckProof, "not checked: the signing key is not the issuer's")
+		r.Fail(credential.CheckIssuerKey, "%v", err)
+		r.Fail(credential.CheckProof, "not checked: the signing key is not the issuer's")
 		return out, nil
 	}
-	r.pass(credential.CheckIssuerKey, "%s", keyMessage(sd.JWT, opts))
+	r.Pass(credential.CheckIssuerKey, "%s", keyMessage(sd.JWT, opts))
 	if err := sd.JWT.Verify(pub); err != nil {
-		r.fail(credential.CheckProof, "the issuer's %s signature is invalid: %v", sd.JWT.Alg(), err)
+		r.Fail(credential.CheckProof, "the issuer's %s signature is invalid: %v", sd.JWT.Alg(), err)
 		return out, nil
 	}
-	r.pass(credential.CheckProof, "the issuer's %s signature is valid", sd.JWT.Alg())
+	r.Pass(credential.CheckProof, "the issuer's %s signature is valid", sd.JWT.Alg())
 
 	pr, err := process(payload, sd.Disclosures)
 	if err != nil {
-		r.fail(CheckDisclosures, "%v", err)
+		r.Fail(CheckDisclosures, "%v", err)
 		return out, nil
 	}
-	r.pass(CheckDisclosures, "%d disclosure(s), each referenced once by the signed payload", len(sd.Disclosures))
+	r.Pass(CheckDisclosures, "%d disclosure(s), each referenced once by the signed payload", len(sd.Disclosures))
 	out.Claims = pr.claims
 	for _, p := range pr.paths {
 		out.Disclosed = append(out.Disclosed, p)
@@ -185,32 +185,32 @@ func keyMessage(jwt *jose.JWS, opts VerifyOptions) string {
 	return "the issuer's DID names its only key"
 }
 
-func (v *Verifier) checkFormat(r *result, sd *SDJWT, payload map[string]any) (string, bool) {
+func (v *Verifier) checkFormat(r *credential.Result, sd *SDJWT, payload map[string]any) (string, bool) {
 	typ := sd.JWT.Typ()
 	if !slices.Contains(v.types, typ) {
-		r.fail(credential.CheckFormat, "the typ header %q is not one of %v", typ, v.types)
+		r.Fail(credential.CheckFormat, "the typ header %q is not one of %v", typ, v.types)
 		return "", false
 	}
 	iss, _ := payload["iss"].(string)
 	if _, has := payload["iss"]; has && iss == "" {
-		r.fail(credential.CheckFormat, "iss must be a non-empty string")
+		r.Fail(credential.CheckFormat, "iss must be a non-empty string")
 		return "", false
 	}
 	if v.vc && (typ == TypeVC || typ == TypeVCLegacy) {
 		if iss == "" {
-			r.fail(credential.CheckFormat, "an SD-JWT VC must name its issuer (iss)")
+			r.Fail(credential.CheckFormat, "an SD-JWT VC must name its issuer (iss)")
 			return "", false
 		}
 		if vct, _ := payload["vct"].(string); vct == "" {
-			r.fail(credential.CheckFormat, "an SD-JWT VC must name its type (vct)")
+			r.Fail(credential.CheckFormat, "an SD-JWT VC must name its type (vct)")
 			return "", false
 		}
-		r.pass(credential.CheckFormat, "an SD-JWT VC (%s) of type %v issued by %s with %d disclosure(s)", typ, payload["vct"], iss, len(sd.Disclosures))
+		r.Pass(credential.CheckFormat, "an SD-JWT VC (%s) of type %v issued by %s with %d disclosure(s)", typ, payload["vct"], iss, len(sd.Disclosures))
 	} else {
-		r.pass(credential.CheckFormat, "an SD-JWT (%s) with %d disclosure(s)", typ, len(sd.Disclosures))
+		r.Pass(credential.CheckFormat, "an SD-JWT (%s) with %d disclosure(s)", typ, len(sd.Disclosures))
 	}
 	if typ == TypeVCLegacy {
-		r.warn(credential.CheckFormat, "typ %s is the legacy name of %s", TypeVCLegacy, TypeVC)
+		r.Warn(credential.CheckFormat, "typ %s is the legacy name of %s", TypeVCLegacy, TypeVC)
 	}
 	return iss, true
 }
@@ -248,7 +248,7 @@ func numericDate(claims map[string]any, name string) (time.Time, bool, error) {
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true, nil
 }
 
-func (v *Verifier) checkValidity(r *result, claims map[string]any, now time.Time) {
+func (v *Verifier) checkValidity(r *credential.Result, claims map[string]any, now time.Time) {
 	iat, hasIat, err := numericDate(claims, "iat")
 	if err == nil && hasIat && iat.After(now.Add(v.skew)) {
 		err = fmt.Errorf("issued in the future (iat %s)", iat.Format(time.RFC3339))
@@ -257,27 +257,27 @@ func (v *Verifier) checkValidity(r *result, claims map[string]any, now time.Time
 	exp, hasExp, err3 := numericDate(claims, "exp")
 	switch {
 	case err != nil:
-		r.fail(credential.CheckValidity, "%v", err)
+		r.Fail(credential.CheckValidity, "%v", err)
 	case err2 != nil:
-		r.fail(credential.CheckValidity, "%v", err2)
+		r.Fail(credential.CheckValidity, "%v", err2)
 	case err3 != nil:
-		r.fail(credential.CheckValidity, "%v", err3)
+		r.Fail(credential.CheckValidity, "%v", err3)
 	case hasNbf && hasExp && exp.Before(nbf):
-		r.fail(credential.CheckValidity, "exp (%s) is before nbf (%s)", exp.Format(time.RFC3339), nbf.Format(time.RFC3339))
+		r.Fail(credential.CheckValidity, "exp (%s) is before nbf (%s)", exp.Format(time.RFC3339), nbf.Format(time.RFC3339))
 	case hasNbf && now.Add(v.skew).Before(nbf):
-		r.fail(credential.CheckValidity, "not yet valid: valid from %s", nbf.Format(time.RFC3339))
+		r.Fail(credential.CheckValidity, "not yet valid: valid from %s", nbf.Format(time.RFC3339))
 	case hasExp && now.Add(-v.skew).After(exp):
-		r.fail(credential.CheckValidity, "expired at %s", exp.Format(time.RFC3339))
+		r.Fail(credential.CheckValidity, "expired at %s", exp.Format(time.RFC3339))
 	case hasExp:
-		r.pass(credential.CheckValidity, "valid until %s", exp.Format(time.RFC3339))
+		r.Pass(credential.CheckValidity, "valid until %s", exp.Format(time.RFC3339))
 	default:
-		r.pass(credential.CheckValidity, "valid, with no expiry")
+		r.Pass(credential.CheckValidity, "valid, with no expiry")
 	}
 }
 
 // checkKeyBinding verifies the Key Binding JWT (RFC 9901 §7.3) and returns the
 // holder's cnf key, if any.
-func (v *Verifier) checkKeyBinding(r *result, sd *SDJWT, claims map[string]any, opts VerifyOptions, now time.Time) crypto.PublicKey {
+func (v *Verifier) checkKeyBinding(r *credential.Result, sd *SDJWT, claims map[string]any, opts VerifyOptions, now time.Time) crypto.PublicKey {
 	var holder crypto.PublicKey
 	var holderErr error
 	if cnf, ok := claims["cnf"]; ok {
@@ -293,9 +293,9 @@ func (v *Verifier) checkKeyBinding(r *result, sd *SDJWT, claims map[string]any, 
 	if kb == nil {
 		switch {
 		case opts.RequireKeyBinding:
-			r.fail(CheckKeyBinding, "the presentation has no key binding JWT: it does not prove that the holder presents it")
+			r.Fail(CheckKeyBinding, "the presentation has no key binding JWT: it does not prove that the holder presents it")
 		case holder != nil:
-			r.warn(CheckKeyBinding, "presented without key binding: whoever holds a copy could have presented it")
+			r.Warn(CheckKeyBinding, "presented without key binding: whoever holds a copy could have presented it")
 		}
 		return holder
 	}
@@ -303,60 +303,60 @@ func (v *Verifier) checkKeyBinding(r *result, sd *SDJWT, claims map[string]any, 
 		if holderErr == nil {
 			holderErr = errors.New("the SD-JWT has no cnf claim naming the holder's key")
 		}
-		r.fail(CheckKeyBinding, "%v", holderErr)
+		r.Fail(CheckKeyBinding, "%v", holderErr)
 		return nil
 	}
 	if typ := kb.Typ(); typ != TypeKB {
-		r.fail(CheckKeyBinding, "the key binding JWT's typ is %q, not %s", typ, TypeKB)
+		r.Fail(CheckKeyBinding, "the key binding JWT's typ is %q, not %s", typ, TypeKB)
 		return holder
 	}
 	if err := kb.Verify(holder); err != nil {
-		r.fail(CheckKeyBinding, "the key binding JWT is not signed by the holder's cnf key: %v", err)
+		r.Fail(CheckKeyBinding, "the key binding JWT is not signed by the holder's cnf key: %v", err)
 		return holder
 	}
 	kbc, err := kb.Claims()
 	if err != nil {
-		r.fail(CheckKeyBinding, "%v", err)
+		r.Fail(CheckKeyBinding, "%v", err)
 		return holder
 	}
 	if h, _ := kbc["sd_hash"].(string); subtle.ConstantTimeCompare([]byte(h), []byte(sd.SDHash())) != 1 {
-		r.fail(CheckKeyBinding, "sd_hash does not match the presented SD-JWT: disclosures were added or removed after binding")
+		r.Fail(CheckKeyBinding, "sd_hash does not match the presented SD-JWT: disclosures were added or removed after binding")
 		return holder
 	}
 	iat, has, err := numericDate(kbc, "iat")
 	switch {
 	case err != nil:
-		r.fail(CheckKeyBinding, "%v", err)
+		r.Fail(CheckKeyBinding, "%v", err)
 		return holder
 	case !has:
-		r.fail(CheckKeyBinding, "the key binding JWT has no iat")
+		r.Fail(CheckKeyBinding, "the key binding JWT has no iat")
 		return holder
 	case iat.After(now.Add(v.skew)):
-		r.fail(CheckKeyBinding, "the key binding JWT claims to be made in the future (%s)", iat.Format(time.RFC3339))
+		r.Fail(CheckKeyBinding, "the key binding JWT claims to be made in the future (%s)", iat.Format(time.RFC3339))
 		return holder
 	case iat.Before(now.Add(-v.kbAge - v.skew)):
-		r.fail(CheckKeyBinding, "the key binding JWT was made at %s, more than %s ago: it may be replayed", iat.Format(time.RFC3339), v.kbAge)
+		r.Fail(CheckKeyBinding, "the key binding JWT was made at %s, more than %s ago: it may be replayed", iat.Format(time.RFC3339), v.kbAge)
 		return holder
 	}
-	r.pass(CheckKeyBinding, "bound to the holder's cnf key with %s at %s", kb.Alg(), iat.Format(time.RFC3339))
+	r.Pass(CheckKeyBinding, "bound to the holder's cnf key with %s at %s", kb.Alg(), iat.Format(time.RFC3339))
 
 	nonce, _ := kbc["nonce"].(string)
 	switch {
 	case opts.Nonce == "":
-		r.fail(credential.CheckChallenge, "the verifier gave no nonce: a key binding is only accepted against the nonce of a request")
+		r.Fail(credential.CheckChallenge, "the verifier gave no nonce: a key binding is only accepted against the nonce of a request")
 	case subtle.ConstantTimeCompare([]byte(nonce), []byte(opts.Nonce)) != 1:
-		r.fail(credential.CheckChallenge, "the key binding was made for another nonce: it answers another request or is replayed")
+		r.Fail(credential.CheckChallenge, "the key binding was made for another nonce: it answers another request or is replayed")
 	default:
-		r.pass(credential.CheckChallenge, "the key binding answers this request's nonce")
+		r.Pass(credential.CheckChallenge, "the key binding answers this request's nonce")
 	}
 	aud, _ := kbc["aud"].(string)
 	switch {
 	case opts.Audience == "":
-		r.fail(credential.CheckDomain, "the verifier gave no audience to check the key binding's aud against")
+		r.Fail(credential.CheckDomain, "the verifier gave no audience to check the key binding's aud against")
 	case aud != opts.Audience:
-		r.fail(credential.CheckDomain, "the key binding is for the audience %q, not %s", aud, opts.Audience)
+		r.Fail(credential.CheckDomain, "the key binding is for the audience %q, not %s", aud, opts.Audience)
 	default:
-		r.pass(credential.CheckDomain, "the key binding is for %s", opts.Audience)
+		r.Pass(credential.CheckDomain, "the key binding is for %s", opts.Audience)
 	}
 	return holder
 }

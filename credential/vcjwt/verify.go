@@ -111,9 +111,9 @@ func (v *Verifier) VerifyCredential(ctx context.Context, token string, opts cred
 	if err != nil {
 		return nil, err
 	}
-	r := &result{}
+	r := &credential.Result{}
 	doc, f := v.credential(ctx, r, j, opts)
-	return &Verified{Format: f, Result: r.finish(), Document: doc, Header: j.Header}, nil
+	return &Verified{Format: f, Result: r.Finish(), Document: doc, Header: j.Header}, nil
 }
 
 // VerifyPresentation verifies a compact vp+jwt (VCDM 2.0) or VP-JWT (VCDM
@@ -124,9 +124,9 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, token string, opts cr
 	if err != nil {
 		return nil, err
 	}
-	r := &result{}
+	r := &credential.Result{}
 	doc, f := v.presentation(ctx, r, j, opts)
-	return &Verified{Format: f, Result: r.finish(), Document: doc, Header: j.Header}, nil
+	return &Verified{Format: f, Result: r.Finish(), Document: doc, Header: j.Header}, nil
 }
 
 // Verify verifies raw in whichever format Detect finds: a compact token, a
@@ -171,14 +171,14 @@ func (v *Verifier) Verify(ctx context.Context, raw []byte, opts credential.Verif
 	if err != nil {
 		return nil, err
 	}
-	r := &result{}
+	r := &credential.Result{}
 	var doc map[string]any
 	if f == FormatVPJWT || f == FormatVPJWT11 || f == FormatEnvelopedVP || f == FormatDataURLVP {
 		doc, _ = v.presentation(ctx, r, j, opts)
 	} else {
 		doc, _ = v.credential(ctx, r, j, opts)
 	}
-	return &Verified{Format: f, Result: r.finish(), Document: doc, Header: j.Header}, nil
+	return &Verified{Format: f, Result: r.Finish(), Document: doc, Header: j.Header}, nil
 }
 
 // tokenOf extracts the compact token from raw in format f.
@@ -219,11 +219,11 @@ func (v *Verifier) verifySDJWT(ctx context.Context, token string, opts credentia
 }
 
 // credential verifies a JWS that secures a credential, into r.
-func (v *Verifier) credential(ctx context.Context, r *result, j *jose.JWS, opts credential.VerifyOptions) (map[string]any, Format) {
+func (v *Verifier) credential(ctx context.Context, r *credential.Result, j *jose.JWS, opts credential.VerifyOptions) (map[string]any, Format) {
 	now := v.clock(opts)
 	claims, err := j.Claims()
 	if err != nil {
-		r.fail(credential.CheckFormat, "%v", err)
+		r.Fail(credential.CheckFormat, "%v", err)
 		return nil, FormatUnknown
 	}
 	typ := j.Typ()
@@ -237,23 +237,23 @@ func (v *Verifier) credential(ctx context.Context, r *result, j *jose.JWS, opts 
 	case typ == TypeVC || slices.Contains(legacyVCTypes, typ):
 		f, model, doc = FormatVCJWT, credential.ContextV2, claims
 		if cty, ok := j.Header["cty"].(string); ok && !slices.Contains([]string{"vc", "vc+ld+json", "vc+json"}, jose.MediaType(cty)) {
-			r.fail(credential.CheckFormat, "the content type (cty) %q is not a credential", cty)
+			r.Fail(credential.CheckFormat, "the content type (cty) %q is not a credential", cty)
 			return nil, f
 		}
 	case typ == TypeJWT || typ == "":
 		vc, ok := claims["vc"].(map[string]any)
 		if !ok {
-			r.fail(credential.CheckFormat, "a JWT of typ %q without a vc claim is not a verifiable credential", typ)
+			r.Fail(credential.CheckFormat, "a JWT of typ %q without a vc claim is not a verifiable credential", typ)
 			return nil, FormatUnknown
 		}
 		f, model, doc = FormatVCJWT11, credential.ContextV1, maps.Clone(vc)
 		mapping = map[string]string{"nbf": "issuanceDate", "exp": "expirationDate"}
 		if err := complete11(doc, claims, "issuer", mapping); err != nil {
-			r.fail(CheckClaims, "%v", err)
+			r.Fail(CheckClaims, "%v", err)
 			return doc, f
 		}
 	default:
-		r.fail(credential.CheckFormat, "the typ %q is neither %s nor JWT: not a JOSE-secured credential", typ, TypeVC)
+		r.Fail(credential.CheckFormat, "the typ %q is neither %s nor JWT: not a JOSE-secured credential", typ, TypeVC)
 		return nil, FormatUnknown
 	}
 	issuer, err := v.checkModel(r, doc, model, "VerifiableCredential")
@@ -261,13 +261,13 @@ func (v *Verifier) credential(ctx context.Context, r *result, j *jose.JWS, opts 
 		return doc, f
 	}
 	if _, ok := doc["credentialSubject"]; !ok {
-		r.fail(credential.CheckFormat, "the credential has no credentialSubject")
+		r.Fail(credential.CheckFormat, "the credential has no credentialSubject")
 		return doc, f
 	}
 	if slices.Contains(legacyVCTypes, typ) {
-		r.warn(credential.CheckFormat, "typ %s is a draft name of %s", typ, TypeVC)
+		r.Warn(credential.CheckFormat, "typ %s is a draft name of %s", typ, TypeVC)
 	}
-	r.pass(credential.CheckFormat, "a Verifiable Credential in the W3C data model %s secured with JOSE (%s), issued by %s", version(model), f, issuer)
+	r.Pass(credential.CheckFormat, "a Verifiable Credential in the W3C data model %s secured with JOSE (%s), issued by %s", version(model), f, issuer)
 
 	if v.checkJSONLD(r, doc, f == FormatVCJWT) && v.checkSignature(ctx, r, j, issuer, f, credential.RelAssertionMethod) {
 		if f == FormatVCJWT {
@@ -279,11 +279,11 @@ func (v *Verifier) credential(ctx context.Context, r *result, j *jose.JWS, opts 
 }
 
 // presentation verifies a JWS that secures a presentation, into r.
-func (v *Verifier) presentation(ctx context.Context, r *result, j *jose.JWS, opts credential.VerifyOptions) (map[string]any, Format) {
+func (v *Verifier) presentation(ctx context.Context, r *credential.Result, j *jose.JWS, opts credential.VerifyOptions) (map[string]any, Format) {
 	now := v.clock(opts)
 	claims, err := j.Claims()
 	if err != nil {
-		r.fail(credential.CheckFormat, "%v", err)
+		r.Fail(credential.CheckFormat, "%v", err)
 		return nil, FormatUnknown
 	}
 	typ := j.Typ()
@@ -296,47 +296,47 @@ func (v *Verifier) presentation(ctx context.Context, r *result, j *jose.JWS, opt
 	case typ == TypeVP || slices.Contains(legacyVPTypes, typ):
 		f, model, doc = FormatVPJWT, credential.ContextV2, claims
 		if cty, ok := j.Header["cty"].(string); ok && !slices.Contains([]string{"vp", "vp+ld+json", "vp+json"}, jose.MediaType(cty)) {
-			r.fail(credential.CheckFormat, "the content type (cty) %q is not a presentation", cty)
+			r.Fail(credential.CheckFormat, "the content type (cty) %q is not a presentation", cty)
 			return nil, f
 		}
 	case typ == TypeJWT || typ == "":
 		vp, ok := claims["vp"].(map[string]any)
 		if !ok {
-			r.fail(credential.CheckFormat, "a JWT of typ %q without a vp claim is not a verifiable presentation", typ)
+			r.Fail(credential.CheckFormat, "a JWT of typ %q without a vp claim is not a verifiable presentation", typ)
 			return nil, FormatUnknown
 		}
 		f, model, doc = FormatVPJWT11, credential.ContextV1, maps.Clone(vp)
 		if err := complete11(doc, claims, "holder", nil); err != nil {
-			r.fail(CheckClaims, "%v", err)
+			r.Fail(CheckClaims, "%v", err)
 			return doc, f
 		}
 	default:
-		r.fail(credential.CheckFormat, "the typ %q is neither %s nor JWT: not a JOSE-secured presentation", typ, TypeVP)
+		r.Fail(credential.CheckFormat, "the typ %q is neither %s nor JWT: not a JOSE-secured presentation", typ, TypeVP)
 		return nil, FormatUnknown
 	}
 	holder := ""
 	if h, ok := doc["holder"]; ok {
 		if holder, err = idOf(h); err != nil {
-			r.fail(credential.CheckFormat, "holder: %v", err)
+			r.Fail(credential.CheckFormat, "holder: %v", err)
 			return doc, f
 		}
 	}
 	if c := asSlice(doc["@context"]); len(c) == 0 || c[0] != model {
-		r.fail(credential.CheckFormat, "the first @context must be %s", model)
+		r.Fail(credential.CheckFormat, "the first @context must be %s", model)
 		return doc, f
 	}
 	if !slices.Contains(asSlice(doc["type"]), any("VerifiablePresentation")) {
-		r.fail(credential.CheckFormat, "type must include VerifiablePresentation")
+		r.Fail(credential.CheckFormat, "type must include VerifiablePresentation")
 		return doc, f
 	}
 	if _, ok := doc["proof"]; ok {
-		r.fail(credential.CheckFormat, "a JOSE-secured presentation must not also carry an embedded proof")
+		r.Fail(credential.CheckFormat, "a JOSE-secured presentation must not also carry an embedded proof")
 		return doc, f
 	}
 	creds := asSlice(doc["verifiableCredential"])
-	r.pass(credential.CheckFormat, "a Verifiable Presentation in the W3C data model %s secured with JOSE (%s) with %d credential(s)", version(model), f, len(creds))
+	r.Pass(credential.CheckFormat, "a Verifiable Presentation in the W3C data model %s secured with JOSE (%s) with %d credential(s)", version(model), f, len(creds))
 	if holder == "" {
-		r.warn(credential.CheckFormat, "the presentation names no holder: it is bound only to the key that signed it")
+		r.Warn(credential.CheckFormat, "the presentation names no holder: it is bound only to the key that signed it")
 	}
 	// Credentials given as compact tokens (VCDM 1.1 style) are not JSON-LD;
 	// each is checked on its own below.
@@ -353,17 +353,17 @@ func (v *Verifier) presentation(ctx context.Context, r *result, j *jose.JWS, opt
 
 	for i, c := range creds {
 		sub := v.embedded(ctx, c, opts)
-		r.merge(fmt.Sprintf("credential[%d].", i), sub)
+		r.Merge(fmt.Sprintf("credential[%d].", i), sub)
 	}
 	if len(creds) == 0 {
-		r.warn(credential.CheckCredentials, "the presentation holds no credential")
+		r.Warn(credential.CheckCredentials, "the presentation holds no credential")
 	}
 	return doc, f
 }
 
 // embedded verifies one entry of a presentation's verifiableCredential.
 func (v *Verifier) embedded(ctx context.Context, c any, opts credential.VerifyOptions) *credential.Result {
-	r := &result{}
+	r := &credential.Result{}
 	var token string
 	switch t := c.(type) {
 	case string:
@@ -371,40 +371,40 @@ func (v *Verifier) embedded(ctx context.Context, c any, opts credential.VerifyOp
 	case map[string]any:
 		if !slices.Contains(asSlice(t["type"]), any(EnvelopedCredential)) {
 			if v.di == nil {
-				r.fail(credential.CheckFormat, "a credential with an embedded proof, and this verifier checks only JOSE-secured ones")
-				return r.finish()
+				r.Fail(credential.CheckFormat, "a credential with an embedded proof, and this verifier checks only JOSE-secured ones")
+				return r.Finish()
 			}
 			return v.di.VerifyCredentialDocument(ctx, t, opts)
 		}
 		mt, tok, err := Unenvelope(t)
 		if err != nil {
-			r.fail(credential.CheckFormat, "%v", err)
-			return r.finish()
+			r.Fail(credential.CheckFormat, "%v", err)
+			return r.Finish()
 		}
 		if mt == MediaVP {
-			r.fail(credential.CheckFormat, "an enveloped presentation where a credential belongs")
-			return r.finish()
+			r.Fail(credential.CheckFormat, "an enveloped presentation where a credential belongs")
+			return r.Finish()
 		}
 		token = tok
 	default:
-		r.fail(credential.CheckFormat, "neither a credential object nor a compact token")
-		return r.finish()
+		r.Fail(credential.CheckFormat, "neither a credential object nor a compact token")
+		return r.Finish()
 	}
 	if strings.Contains(token, "~") {
 		got, err := v.verifySDJWT(ctx, token, opts, true)
 		if err != nil {
-			r.fail(credential.CheckFormat, "%v", err)
-			return r.finish()
+			r.Fail(credential.CheckFormat, "%v", err)
+			return r.Finish()
 		}
 		return got.Result
 	}
 	j, err := jose.Parse(token)
 	if err != nil {
-		r.fail(credential.CheckFormat, "%v", err)
-		return r.finish()
+		r.Fail(credential.CheckFormat, "%v", err)
+		return r.Finish()
 	}
 	v.credential(ctx, r, j, opts)
-	return r.finish()
+	return r.Finish()
 }
 
 func version(model string) string {
@@ -416,10 +416,10 @@ func version(model string) string {
 
 // checkModel checks the data model, the type and the issuer, and refuses an
 // embedded proof.
-func (v *Verifier) checkModel(r *result, doc map[string]any, model, typ string) (string, error) {
+func (v *Verifier) checkModel(r *credential.Result, doc map[string]any, model, typ string) (string, error) {
 	fail := func(format string, args ...any) (string, error) {
 		err := fmt.Errorf(format, args...)
-		r.fail(credential.CheckFormat, "%v", err)
+		r.Fail(credential.CheckFormat, "%v", err)
 		return "", err
 	}
 	if c := asSlice(doc["@context"]); len(c) == 0 || c[0] != model {
@@ -440,7 +440,7 @@ func (v *Verifier) checkModel(r *result, doc map[string]any, model, typ string) 
 
 // checkJSONLD canonicalizes a VCDM 2.0 payload (without the registered JWT
 // claims) when a loader is configured, refusing undefined terms.
-func (v *Verifier) checkJSONLD(r *result, doc map[string]any, payloadIsDoc bool) bool {
+func (v *Verifier) checkJSONLD(r *credential.Result, doc map[string]any, payloadIsDoc bool) bool {
 	if v.canon == nil {
 		return true
 	}
@@ -452,17 +452,17 @@ func (v *Verifier) checkJSONLD(r *result, doc map[string]any, payloadIsDoc bool)
 		}
 	}
 	if _, err := v.canon.Canonicalize(d); err != nil {
-		r.fail(credential.CheckJSONLD, "%v", err)
+		r.Fail(credential.CheckJSONLD, "%v", err)
 		return false
 	}
-	r.pass(credential.CheckJSONLD, "every term is defined by a known context")
+	r.Pass(credential.CheckJSONLD, "every term is defined by a known context")
 	return true
 }
 
 // checkSignature resolves the header's kid to a key of party (the issuer or
 // holder; any controller when party is empty) listed under rel, and verifies
 // the signature with it.
-func (v *Verifier) checkSignature(ctx context.Context, r *result, j *jose.JWS, party string, f Format, rel string) bool {
+func (v *Verifier) checkSignature(ctx context.Context, r *credential.Result, j *jose.JWS, party string, f Format, rel string) bool {
 	keyCheck, role := credential.CheckIssuerKey, "issuer"
 	if rel == credential.RelAuthentication {
 		keyCheck, role = credential.CheckHolderKey, "holder"
@@ -484,16 +484,16 @@ func (v *Verifier) checkSignature(ctx context.Context, r *result, j *jose.JWS, p
 		err = errors.New("the header names no key (kid): a DID URL of the signer's verification method is required")
 	}
 	if err != nil {
-		r.fail(keyCheck, "the %s's key: %v", role, err)
-		r.fail(credential.CheckProof, "not checked: the signing key is not the %s's", role)
+		r.Fail(keyCheck, "the %s's key: %v", role, err)
+		r.Fail(credential.CheckProof, "not checked: the signing key is not the %s's", role)
 		return false
 	}
-	r.pass(keyCheck, "%s belongs to the %s and is listed under %s", kid, role, rel)
+	r.Pass(keyCheck, "%s belongs to the %s and is listed under %s", kid, role, rel)
 	if err := j.Verify(pub); err != nil {
-		r.fail(credential.CheckProof, "%s signature invalid: %v", j.Alg(), err)
+		r.Fail(credential.CheckProof, "%s signature invalid: %v", j.Alg(), err)
 		return false
 	}
-	r.pass(credential.CheckProof, "%s signature by %s is valid", j.Alg(), kid)
+	r.Pass(credential.CheckProof, "%s signature by %s is valid", j.Alg(), kid)
 	return true
 }
 
@@ -561,7 +561,7 @@ func complete11(doc, claims map[string]any, issField string, times map[string]st
 }
 
 // checkClaims2 checks registered JWT claims beside a VCDM 2.0 credential.
-func (v *Verifier) checkClaims2(r *result, claims, doc map[string]any, issuer string) {
+func (v *Verifier) checkClaims2(r *credential.Result, claims, doc map[string]any, issuer string) {
 	var bad []string
 	if iss, ok := claims["iss"]; ok && iss != issuer {
 		bad = append(bad, fmt.Sprintf("iss %v is not the issuer %s", iss, issuer))
@@ -573,11 +573,11 @@ func (v *Verifier) checkClaims2(r *result, claims, doc map[string]any, issuer st
 		bad = append(bad, fmt.Sprintf("jti %v is not the credential's id", jti))
 	}
 	if len(bad) > 0 {
-		r.fail(CheckClaims, "%s", strings.Join(bad, "; "))
+		r.Fail(CheckClaims, "%s", strings.Join(bad, "; "))
 		return
 	}
 	if slices.ContainsFunc([]string{"iss", "sub", "jti"}, func(k string) bool { _, ok := claims[k]; return ok }) {
-		r.pass(CheckClaims, "the JWT claims agree with the credential")
+		r.Pass(CheckClaims, "the JWT claims agree with the credential")
 	}
 }
 
@@ -598,13 +598,13 @@ func numericDate(claims map[string]any, name string) (time.Time, bool, error) {
 // checkValidity checks the JWT's iat, nbf and exp, and the document's validity
 // members (names maps nbf and exp to them; nil for presentations), which must
 // agree with nbf and exp when both are present.
-func (v *Verifier) checkValidity(r *result, claims, doc map[string]any, names map[string]string, now time.Time) {
+func (v *Verifier) checkValidity(r *credential.Result, claims, doc map[string]any, names map[string]string, now time.Time) {
 	var from, until time.Time
 	bound := map[string]*time.Time{"nbf": &from, "exp": &until}
 	for _, claim := range []string{"nbf", "exp"} {
 		t, has, err := numericDate(claims, claim)
 		if err != nil {
-			r.fail(credential.CheckValidity, "%v", err)
+			r.Fail(credential.CheckValidity, "%v", err)
 			return
 		}
 		if has {
@@ -620,11 +620,11 @@ func (v *Verifier) checkValidity(r *result, claims, doc map[string]any, names ma
 		}
 		mt, err := parseTime(raw)
 		if err != nil {
-			r.fail(credential.CheckValidity, "%s: %v", member, err)
+			r.Fail(credential.CheckValidity, "%s: %v", member, err)
 			return
 		}
 		if has && mt.Unix() != t.Unix() {
-			r.fail(CheckClaims, "%s %s contradicts %s %s", claim, t.Format(time.RFC3339), member, mt.Format(time.RFC3339))
+			r.Fail(CheckClaims, "%s %s contradicts %s %s", claim, t.Format(time.RFC3339), member, mt.Format(time.RFC3339))
 			return
 		}
 		*bound[claim] = mt
@@ -632,42 +632,42 @@ func (v *Verifier) checkValidity(r *result, claims, doc map[string]any, names ma
 	iat, hasIat, err := numericDate(claims, "iat")
 	switch {
 	case err != nil:
-		r.fail(credential.CheckValidity, "%v", err)
+		r.Fail(credential.CheckValidity, "%v", err)
 	case hasIat && iat.After(now.Add(v.skew)):
-		r.fail(credential.CheckValidity, "issued in the future (iat %s)", iat.Format(time.RFC3339))
+		r.Fail(credential.CheckValidity, "issued in the future (iat %s)", iat.Format(time.RFC3339))
 	case !from.IsZero() && !until.IsZero() && until.Before(from):
-		r.fail(credential.CheckValidity, "valid until %s, before it is valid from %s", until.Format(time.RFC3339), from.Format(time.RFC3339))
+		r.Fail(credential.CheckValidity, "valid until %s, before it is valid from %s", until.Format(time.RFC3339), from.Format(time.RFC3339))
 	case !from.IsZero() && now.Add(v.skew).Before(from):
-		r.fail(credential.CheckValidity, "not yet valid: valid from %s", from.Format(time.RFC3339))
+		r.Fail(credential.CheckValidity, "not yet valid: valid from %s", from.Format(time.RFC3339))
 	case !until.IsZero() && now.Add(-v.skew).After(until):
-		r.fail(credential.CheckValidity, "expired on %s", until.Format(time.RFC3339))
+		r.Fail(credential.CheckValidity, "expired on %s", until.Format(time.RFC3339))
 	case until.IsZero():
-		r.pass(credential.CheckValidity, "valid, with no expiry")
+		r.Pass(credential.CheckValidity, "valid, with no expiry")
 	default:
-		r.pass(credential.CheckValidity, "valid until %s", until.Format(time.RFC3339))
+		r.Pass(credential.CheckValidity, "valid until %s", until.Format(time.RFC3339))
 	}
 }
 
 // checkBinding checks nonce against the challenge (required, compared in
 // constant time) and aud against the domain.
-func (v *Verifier) checkBinding(r *result, claims map[string]any, opts credential.VerifyOptions) {
+func (v *Verifier) checkBinding(r *credential.Result, claims map[string]any, opts credential.VerifyOptions) {
 	nonce, _ := claims["nonce"].(string)
 	switch {
 	case opts.Challenge == "":
-		r.fail(credential.CheckChallenge, "the verifier gave no challenge: a presentation is only accepted against the challenge of a request")
+		r.Fail(credential.CheckChallenge, "the verifier gave no challenge: a presentation is only accepted against the challenge of a request")
 	case subtle.ConstantTimeCompare([]byte(nonce), []byte(opts.Challenge)) != 1:
-		r.fail(credential.CheckChallenge, "the presentation was made for another challenge (nonce): it answers another request or is replayed")
+		r.Fail(credential.CheckChallenge, "the presentation was made for another challenge (nonce): it answers another request or is replayed")
 	default:
-		r.pass(credential.CheckChallenge, "the presentation answers this request's challenge")
+		r.Pass(credential.CheckChallenge, "the presentation answers this request's challenge")
 	}
 	aud, hasAud := claims["aud"]
 	auds := asSlice(aud)
 	switch {
 	case opts.Domain != "" && (len(auds) != 1 || auds[0] != opts.Domain):
-		r.fail(credential.CheckDomain, "the presentation was made for another audience (aud %v), not %s", aud, opts.Domain)
+		r.Fail(credential.CheckDomain, "the presentation was made for another audience (aud %v), not %s", aud, opts.Domain)
 	case opts.Domain != "":
-		r.pass(credential.CheckDomain, "the presentation is made for %s", opts.Domain)
+		r.Pass(credential.CheckDomain, "the presentation is made for %s", opts.Domain)
 	case hasAud:
-		r.warn(credential.CheckDomain, "the presentation names an audience (aud %v) but the verifier expected none", aud)
+		r.Warn(credential.CheckDomain, "the presentation names an audience (aud %v) but the verifier expected none", aud)
 	}
 }
