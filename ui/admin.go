@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/issuer"
@@ -225,14 +224,10 @@ func (h *handler) adminCreateToken(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	var ttl time.Duration
-	if req.ExpiresIn != "" {
-		d, err := time.ParseDuration(req.ExpiresIn)
-		if err != nil || d <= 0 {
-			h.fail(w, r, &validationError{Fields: []FieldError{{Field: "expiresIn", Reason: `must be a positive duration such as "720h"`}}})
-			return
-		}
-		ttl = d
+	ttl, err := expiresIn(req.ExpiresIn, "720h")
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	scopes := make([]issuer.Scope, len(req.Scopes))
 	for i, s := range req.Scopes {

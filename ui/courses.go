@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/talentchain/talentchain/courses"
 	"github.com/talentchain/talentchain/issuer"
@@ -308,12 +307,10 @@ func (h *handler) invite(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	var ttl time.Duration
-	if req.ExpiresIn != "" {
-		if ttl, err = time.ParseDuration(req.ExpiresIn); err != nil || ttl <= 0 {
-			h.fail(w, r, &validationError{Fields: []FieldError{{Field: "expiresIn", Reason: `must be a positive duration such as "336h"`}}})
-			return
-		}
+	ttl, err := expiresIn(req.ExpiresIn, "336h")
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	inv, err := h.courses.Invite(r.Context(), ref, courses.InviteOptions{TTL: ttl, Note: req.Note})
 	if err != nil {

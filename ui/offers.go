@@ -83,12 +83,10 @@ func (or *offerRoutes) create(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var ttl time.Duration
-	if req.ExpiresIn != "" {
-		if ttl, err = time.ParseDuration(req.ExpiresIn); err != nil || ttl <= 0 {
-			h.fail(w, r, &validationError{Fields: []FieldError{{Field: "expiresIn", Reason: `must be a positive duration such as "168h"`}}})
-			return
-		}
+	ttl, err := expiresIn(req.ExpiresIn, "168h")
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	offer, err := or.o.CreateOffer(r.Context(), p.Org, r.PathValue("id"), ttl, req.TxCode)
 	if err != nil {

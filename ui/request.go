@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
@@ -329,4 +330,18 @@ func reason(fe validator.FieldError) string {
 		return "must be a JSON object"
 	}
 	return "is invalid (" + fe.Tag() + ")"
+}
+
+// expiresIn reads an optional "expiresIn" request field, a Go duration such
+// as example ("168h"): 0 when empty (the service's default), a validation
+// error naming the field when it is not a positive duration.
+func expiresIn(v, example string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, &validationError{Fields: []FieldError{{Field: "expiresIn", Reason: fmt.Sprintf("must be a positive duration such as %q", example)}}}
+	}
+	return d, nil
 }

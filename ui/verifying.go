@@ -537,12 +537,10 @@ func (vr *verifyingRoutes) createRequest(w http.ResponseWriter, r *http.Request)
 		h.fail(w, r, err)
 		return
 	}
-	var ttl time.Duration
-	if req.ExpiresIn != "" {
-		if ttl, err = time.ParseDuration(req.ExpiresIn); err != nil || ttl <= 0 {
-			h.fail(w, r, &validationError{Fields: []FieldError{{Field: "expiresIn", Reason: `must be a positive duration such as "15m"`}}})
-			return
-		}
+	ttl, err := expiresIn(req.ExpiresIn, "15m")
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	domain := req.Domain
 	if domain == "" {
