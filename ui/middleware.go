@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -102,16 +103,44 @@ func (h *handler) withRecovery(next http.Handler) http.Handler {
 	})
 }
 
-// withSecurityHeaders sets the headers every response carries.
+// HSTS is the Strict-Transport-Security value sent on answers that reached
+// the node over TLS (directly, or through a TLS-terminating proxy that says so
+// with X-Forwarded-Proto: https, as behind --public-url https://...). Browsers
+// ignore the header over plain HTTP, so a spoofed X-Forwarded-Proto gains
+// nothing.
+const HSTS = "max-age=31536000; includeSubDomains"
+
+// ContentSecurityPolicy is the CSP of every answer: only the node's own
+// scripts, styles and images, no framing, no plugins, forms only to itself.
+const ContentSecurityPolicy = "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+
+// withSecurityHeaders sets the headers every response carries, and
+// Cache-Control: no-store on every answer to a request that carries
+// credentials (a bearer token or a cookie), so no shared cache or browser
+// history keeps an authenticated answer. A handler may still set its own
+// Cache-Control afterwards (public status lists, DID documents).
 func withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if overTLS(r) {
+			hd.Set("Strict-Transport-Security", HSTS)
+		}
+		if r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
+			hd.Set("Cache-Control", "no-store")
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// overTLS reports whether the client reached the node over TLS.
+func overTLS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
 }
 
 // statusRecorder remembers the status and size of a response.
