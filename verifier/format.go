@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
 )
 
@@ -335,4 +336,41 @@ func controllerOf(vm string) string {
 		return vm[:i]
 	}
 	return vm
+}
+
+// checks returns s's checks (none for a nil s).
+func (s *Secured) checks() []credential.Check {
+	if s == nil {
+		return nil
+	}
+	return s.Checks
+}
+
+// talent reports whether s names a did:talent issuer, whose keys come from
+// (cached) chain state.
+func (s *Secured) talent() bool {
+	return s != nil && strings.HasPrefix(idOf(s.Document["issuer"]), chain.DIDPrefix)
+}
+
+// checks returns the presentation's checks and its credentials'.
+func (sp *SecuredPresentation) checks() []credential.Check {
+	if sp == nil {
+		return nil
+	}
+	out := slices.Clone(sp.Checks)
+	for _, c := range sp.Credentials {
+		out = append(out, c.checks()...)
+	}
+	return out
+}
+
+// talent reports whether a key of the presentation comes from chain state.
+func (sp *SecuredPresentation) talent() bool {
+	if sp == nil {
+		return false
+	}
+	if strings.HasPrefix(sp.Holder, chain.DIDPrefix) {
+		return true
+	}
+	return slices.ContainsFunc(sp.Credentials, (*Secured).talent)
 }

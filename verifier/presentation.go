@@ -3,14 +3,17 @@ package verifier
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/talentchain/talentchain/credential"
 )
 
-// presentationSteps appends the presentation's own steps: format, proof,
-// challenge, domain, holder binding and replay.
-func (v *Verifier) presentationSteps(ctx context.Context, rep *Report, sp *SecuredPresentation, opts Options) error {
+// presentationSteps appends the presentation's own steps but replay: format,
+// proof, challenge, domain and holder binding. It reports whether the
+// holder's proof and the challenge verified (the presentation answers this
+// verifier's challenge), which replayStep needs.
+func (v *Verifier) presentationSteps(rep *Report, sp *SecuredPresentation, opts Options) bool {
 	checks := sp.Checks
 	// Format.
 	if _, bad := failedCheck(checks, named(credential.CheckFormat)); bad != nil {
@@ -19,8 +22,8 @@ func (v *Verifier) presentationSteps(ctx context.Context, rep *Report, sp *Secur
 				"无法识别为可验证出示（%s）。文件可能已损坏，或由不兼容的钱包生成；请持有人重新出示。", bad.Message),
 			map[string]any{"reason": bad.Message})
 		rep.skip(msg("Not checked: the presentation could not be read.", "未检查：无法读取该出示。"),
-			StepProof, StepChallenge, StepDomain, StepHolder, StepReplay)
-		return nil
+			StepProof, StepChallenge, StepDomain, StepHolder)
+		return false
 	}
 	empty := false
 	for _, c := range checks {
@@ -101,10 +104,27 @@ func (v *Verifier) presentationSteps(ctx context.Context, rep *Report, sp *Secur
 	// Holder binding: the holder must be the subject of each credential.
 	v.holderStep(rep, sp)
 
-	// Replay: a verified answer to a challenge is accepted once.
+	return proofOK && challengeOK
+}
+
+// replayStep appends the replay step, last: a verified answer to a challenge
+// is accepted once. The challenge is recorded only when every other step of
+// the presentation and of its credentials passed (warnings allowed), with
+// the seen set's atomic first use, so that a presentation refused for
+// another reason, or one whose chain reads failed, does not use up the
+// challenge the holder needs to answer again.
+func (v *Verifier) replayStep(ctx context.Context, rep *Report, opts Options, answered bool) error {
+	failed := slices.ContainsFunc(rep.Steps, func(s Step) bool { return s.State == StepFailed }) ||
+		slices.ContainsFunc(rep.Credentials, func(c *Report) bool { return c.State == StateInvalid })
 	switch {
-	case !proofOK || !challengeOK:
+	case !answered:
 		rep.add(StepReplay, StepSkipped, msg("Not checked: the presentation's proof or challenge did not verify.", "未检查：出示的签名或挑战值未通过验证。"), nil)
+	case opts.Reusable:
+		rep.add(StepReplay, StepSkipped, msg("Not applicable: this presentation is meant to be opened many times (a share link), so its challenge is not single-use.",
+			"不适用：该出示可被多次打开（分享链接），其挑战值并非一次性。"), map[string]any{"reusable": true})
+	case failed:
+		rep.add(StepReplay, StepSkipped, msg("Not recorded: another check failed, so this answer was not accepted and its challenge stays usable for a corrected answer.",
+			"未记录：其他检查未通过，本次回应未被接受，挑战值仍可用于更正后的回应。"), nil)
 	case v.cfg.Seen == nil:
 		rep.add(StepReplay, StepWarning,
 			msg("Replay was not checked: this verifier keeps no record of used challenges. Make sure each challenge is accepted once.",

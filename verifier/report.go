@@ -94,6 +94,14 @@ type Report struct {
 	Steps        []Step    `json:"steps"`
 	// Credentials are the reports of a presentation's credentials, in order.
 	Credentials []*Report `json:"credentials,omitempty"`
+	// Document is the credential as the pipeline read it, in the VC data
+	// model whatever its format: a JSON-LD credential as it is, a VC-JWT's
+	// decoded credential, an SD-JWT VC's claims with only the disclosed
+	// ones in place (see JOSEFormats). It is what policy rules and
+	// presentation definitions are evaluated over; rely on it only when
+	// State is not invalid. Never serialised: a report is kept and shown
+	// without the holder's claims (see Subject for a summary).
+	Document map[string]any `json:"-"`
 }
 
 // Step returns the step with the given name.

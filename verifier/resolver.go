@@ -27,7 +27,7 @@ func (r historyResolver) Resolve(ctx context.Context, id string) (*credential.Co
 	if !strings.HasPrefix(id, chain.DIDPrefix) || !chain.ValidIssuerDID(id) {
 		return nil, fmt.Errorf("%w: %s is not a did:talent DID", credential.ErrNotFound, id)
 	}
-	is, err := r.view.issuer(ctx, id, false)
+	is, err := r.view.issuer(ctx, id, freshRecords(ctx))
 	if errors.Is(err, chain.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s is not registered on TalentChain", credential.ErrNotFound, id)
 	}

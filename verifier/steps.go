@@ -94,7 +94,7 @@ func checkMessages(checks []credential.Check, match func(string) bool) []string 
 // credentialSteps appends the seven credential steps to rep.
 func (v *Verifier) credentialSteps(ctx context.Context, rep *Report, sec *Secured, receipt *credential.AnchorReceipt, now time.Time) error {
 	f := factsOf(sec)
-	rep.ID, rep.Types, rep.Issuer = f.id, f.types, f.issuer
+	rep.ID, rep.Types, rep.Issuer, rep.Document = f.id, f.types, f.issuer, f.doc
 	if ids := subjectIDs(f.doc); len(ids) > 0 {
 		rep.Holder = ids[0]
 	}

@@ -100,6 +100,10 @@ type Options struct {
 	// Receipts are the anchor receipts of a presentation's credentials, by
 	// credential id (the request member "anchorReceipts").
 	Receipts map[string]*credential.AnchorReceipt `validate:"max=256,dive,keys,min=1,max=2048,endkeys,required"`
+	// Reusable says the challenge is not single-use: the presentation
+	// behind a share link is opened by anyone holding the link, as often as
+	// they like. The replay step is then skipped and nothing is recorded.
+	Reusable bool
 }
 
 // Verifier runs the verification pipeline. It is safe for concurrent use.
@@ -211,6 +215,11 @@ func (v *Verifier) VerifyCredential(ctx context.Context, raw []byte, opts Option
 		return nil, err
 	}
 	sec, err := f.VerifyCredential(ctx, in, now)
+	if v.mayBeStale(in, err, sec.checks(), sec.talent()) {
+		// A key rotated in after the issuer record was cached is unknown to
+		// the cached record: read the issuer again and check once more.
+		sec, err = f.VerifyCredential(withFreshRecords(ctx), in, now)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("verify credential: %w", err)
 	}
@@ -258,13 +267,14 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, raw []byte, opts Opti
 		}
 	}
 	sp, err := f.VerifyPresentation(ctx, in, opts.Challenge, opts.Domain, now)
+	if v.mayBeStale(in, err, sp.checks(), sp.talent()) {
+		sp, err = f.VerifyPresentation(withFreshRecords(ctx), in, opts.Challenge, opts.Domain, now)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("verify presentation: %w", err)
 	}
 	rep.Holder = sp.Holder
-	if err := v.presentationSteps(ctx, rep, sp, opts); err != nil {
-		return nil, err
-	}
+	answered := v.presentationSteps(rep, sp, opts)
 	for _, sec := range sp.Credentials {
 		crep := &Report{Kind: KindCredential, MediaType: MediaTypeVC, CheckedAt: rep.CheckedAt}
 		id, _ := sec.Document["id"].(string)
@@ -272,6 +282,12 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, raw []byte, opts Opti
 			return nil, err
 		}
 		rep.Credentials = append(rep.Credentials, crep.finish())
+	}
+	// The challenge is recorded last, once every other check passed: a
+	// presentation that fails a step, or a chain read that errs, leaves it
+	// usable for the holder's corrected answer or retry.
+	if err := v.replayStep(ctx, rep, opts, answered); err != nil {
+		return nil, err
 	}
 	rep.finish()
 	v.log.Debug("presentation verified", slog.String("holder", rep.Holder), slog.Int("credentials", len(rep.Credentials)), slog.String("state", string(rep.State)))
@@ -293,6 +309,40 @@ func (v *Verifier) warm(ctx context.Context, doc map[string]any) error {
 		return fmt.Errorf("%w: read issuer %s: %w", ErrUnavailable, iss, err)
 	}
 	return nil
+}
+
+// freshRecordsKey marks a context whose issuer reads skip the cache.
+type freshRecordsKey struct{}
+
+// withFreshRecords makes the resolvers of the pipeline (and those of
+// HistoryResolver) read issuer records from the chain, not the cache.
+func withFreshRecords(ctx context.Context) context.Context {
+	return context.WithValue(ctx, freshRecordsKey{}, true)
+}
+
+func freshRecords(ctx context.Context) bool {
+	fresh, _ := ctx.Value(freshRecordsKey{}).(bool)
+	return fresh
+}
+
+// mayBeStale reports whether a verification that failed could have failed
+// on a cached issuer record that misses a key rotated in since: a failed
+// proof of a did:talent credential, or a compact (JOSE) input whose key
+// could not be resolved (the JOSE verifiers answer an error for that). Only
+// then is the proof checked again with fresh reads, so a good credential
+// costs nothing more and a bad one at most a second check.
+func (v *Verifier) mayBeStale(in *Input, err error, checks []credential.Check, talent bool) bool {
+	if v.cfg.RecordTTL < 0 && in.Document != nil {
+		return false
+	}
+	if err != nil {
+		return in.Document == nil && errors.Is(err, ErrMalformed)
+	}
+	if !talent {
+		return false
+	}
+	_, bad := failedCheck(checks, not(named(credential.CheckFormat, credential.CheckValidity, credential.CheckChallenge, credential.CheckDomain, credential.CheckCredentials)))
+	return bad != nil
 }
 
 var notReadable = msg("Not checked: the input could not be read.", "未检查：无法读取输入内容。")
