@@ -6,10 +6,14 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
+	"time"
 
 	"github.com/talentchain/talentchain/chain"
+	"github.com/talentchain/talentchain/internal/audit"
 	"github.com/talentchain/talentchain/issuer"
 )
 
@@ -51,7 +55,13 @@ type Governance interface {
 //	POST /admin/orgs/{did}/accreditations     accredit for a credential type
 //	DELETE /admin/orgs/{did}/accreditations/{type}  withdraw it
 //	POST /admin/orgs/{did}/suspension         suspend; DELETE reinstates
-func WithAdmin(token string, a Administration, gov Governance) Option {
+//	GET  /admin/audit?after=N&limit=M         the audit log, oldest first (AdminAudit)
+//
+// With AdminAudit, every change made through these routes (every method
+// but GET), allowed or refused, is appended to the audit log with the
+// actor ("operator"), the action, its target, the request id and the
+// outcome; request bodies (names, reasons, passwords) are never recorded.
+func WithAdmin(token string, a Administration, gov Governance, opts ...AdminOption) Option {
 	return func(h *handler) error {
 		if len(token) < 32 {
 			return errors.New("ui: admin token shorter than 32 characters")
@@ -61,14 +71,154 @@ func WithAdmin(token string, a Administration, gov Governance) Option {
 		}
 		sum := sha256.Sum256([]byte(token))
 		h.admin = &adminRoutes{hash: sum, svc: a, gov: gov}
+		for _, o := range opts {
+			if err := o(h.admin); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// AdminOption configures the operator's routes.
+type AdminOption func(*adminRoutes) error
+
+// AuditLog is the append-only log of administrative actions;
+// *audit.Log satisfies it. Append returns an error wrapping
+// audit.ErrInvalid for an event that breaks its rules; Page returns
+// entries oldest first after the sequence number given.
+type AuditLog interface {
+	Append(ctx context.Context, ev audit.Event) (*audit.Entry, error)
+	Page(ctx context.Context, after uint64, limit int) (*audit.Page, error)
+}
+
+// AdminAudit records the operator's changes in l and serves it at
+// GET /admin/audit.
+func AdminAudit(l AuditLog) AdminOption {
+	return func(a *adminRoutes) error {
+		if l == nil {
+			return errors.New("ui: nil AuditLog")
+		}
+		a.audit = l
 		return nil
 	}
 }
 
 type adminRoutes struct {
-	hash [sha256.Size]byte
-	svc  Administration
-	gov  Governance
+	hash  [sha256.Size]byte
+	svc   Administration
+	gov   Governance
+	audit AuditLog // nil: no audit log
+}
+
+// adminActions names the audit action of each changing route.
+var adminActions = map[string]string{
+	"POST /admin/orgs":                               "org.create",
+	"POST /admin/orgs/{did}/register":                "org.register",
+	"POST /admin/orgs/{did}/keys":                    "org.key.rotate",
+	"POST /admin/orgs/{did}/tokens":                  "token.create",
+	"DELETE /admin/orgs/{did}/tokens/{id}":           "token.revoke",
+	"POST /admin/orgs/{did}/staff":                   "staff.add",
+	"POST /admin/orgs/{did}/accreditations":          "org.accredit",
+	"DELETE /admin/orgs/{did}/accreditations/{type}": "org.accreditation.withdraw",
+	"POST /admin/orgs/{did}/suspension":              "org.suspend",
+	"DELETE /admin/orgs/{did}/suspension":            "org.reinstate",
+}
+
+// auditNote lets a handler name the target it created (a new
+// organisation's DID, a token's id) for the audit entry of its request.
+type auditNote struct{ target string }
+
+type auditNoteKey struct{}
+
+// noteTarget sets the audit target of r's entry.
+func noteTarget(r *http.Request, target string) {
+	if n, ok := r.Context().Value(auditNoteKey{}).(*auditNote); ok {
+		n.target = target
+	}
+}
+
+// auditTimeout bounds writing one audit entry.
+const auditTimeout = 5 * time.Second
+
+// record appends the audit entry of an operator request that changed (or
+// tried to change) something. The action has happened by now, so a
+// failure to record it is logged, not answered.
+func (h *handler) record(r *http.Request, status int, note *auditNote) {
+	action, ok := adminActions[r.Pattern]
+	if !ok || h.admin.audit == nil {
+		return
+	}
+	target := note.target
+	if target == "" {
+		target = r.PathValue("did")
+		switch {
+		case r.PathValue("id") != "":
+			target += "/tokens/" + r.PathValue("id")
+		case r.PathValue("type") != "":
+			target += "/accreditations/" + r.PathValue("type")
+		}
+	}
+	outcome := audit.OutcomeOK
+	switch {
+	case status >= 500:
+		outcome = audit.OutcomeFailed
+	case status >= 400:
+		outcome = audit.OutcomeDenied
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditTimeout)
+	defer cancel()
+	ev := audit.Event{Actor: "operator", Action: action, Target: printable(target, 512),
+		RequestID: printable(requestID(r.Context()), 128), Outcome: outcome, Status: status}
+	if _, err := h.admin.audit.Append(ctx, ev); err != nil {
+		h.log.LogAttrs(ctx, slog.LevelError, "audit entry not written",
+			slog.String("request_id", requestID(r.Context())), slog.String("action", action),
+			slog.String("outcome", outcome), slog.String("error", err.Error()))
+	}
+}
+
+// printable keeps the printable ASCII of s, at most n bytes: path values
+// come from the client.
+func printable(s string, n int) string {
+	b := make([]byte, 0, min(len(s), n))
+	for i := 0; i < len(s) && len(b) < n; i++ {
+		if s[i] >= 0x20 && s[i] <= 0x7e {
+			b = append(b, s[i])
+		} else {
+			b = append(b, '?')
+		}
+	}
+	return string(b)
+}
+
+// adminAudit answers GET /admin/audit?after=N&limit=M: a page of the audit
+// log, oldest first, and the after of the next page.
+func (h *handler) adminAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var after uint64
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			h.fail(w, r, fmt.Errorf("%w: after: want the sequence number of the last entry seen", errMalformedRequest))
+			return
+		}
+		after = n
+	}
+	limit := audit.DefaultPageLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > audit.MaxPageLimit {
+			h.fail(w, r, fmt.Errorf("%w: limit: want a number from 1 to %d", errMalformedRequest, audit.MaxPageLimit))
+			return
+		}
+		limit = n
+	}
+	page, err := h.admin.audit.Page(r.Context(), after, limit)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.writeJSON(w, r, page)
 }
 
 // errNoGovernance: this node holds no governance key.
@@ -90,6 +240,9 @@ func (h *handler) adminRoutes(mux *http.ServeMux) {
 		"POST /admin/orgs/{did}/suspension":              h.adminSuspend,
 		"DELETE /admin/orgs/{did}/suspension":            h.adminReinstate,
 	}
+	if h.admin.audit != nil {
+		routes["GET /admin/audit"] = h.adminAudit
+	}
 	for pattern, fn := range routes {
 		mux.HandleFunc(pattern, h.requireAdmin(fn))
 	}
@@ -109,7 +262,14 @@ func (h *handler) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		next(w, r)
+		if r.Method == http.MethodGet || h.admin.audit == nil {
+			next(w, r)
+			return
+		}
+		note := &auditNote{}
+		rec := &statusRecorder{ResponseWriter: w}
+		next(rec, r.WithContext(context.WithValue(r.Context(), auditNoteKey{}, note)))
+		h.record(r, rec.status, note)
 	}
 }
 
@@ -169,6 +329,7 @@ func (h *handler) adminCreateOrg(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	noteTarget(r, org.DID)
 	h.writeJSONStatus(w, r, http.StatusCreated, org)
 }
 
@@ -238,6 +399,7 @@ func (h *handler) adminCreateToken(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	noteTarget(r, r.PathValue("did")+"/tokens/"+tok.ID)
 	h.writeJSONStatus(w, r, http.StatusCreated, map[string]any{"token": secret, "info": tok})
 }
 
@@ -269,6 +431,7 @@ func (h *handler) adminAddStaff(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	noteTarget(r, r.PathValue("did")+"/staff/"+st.Username)
 	h.writeJSONStatus(w, r, http.StatusCreated, st)
 }
 
