@@ -14,6 +14,7 @@ import (
 
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/credential/vcjwt/jose"
 	"github.com/talentchain/talentchain/store"
 )
 
@@ -43,7 +44,8 @@ type Request struct {
 	// ValidFrom defaults to now; ValidUntil is optional.
 	ValidFrom  time.Time `json:"validFrom,omitzero"`
 	ValidUntil time.Time `json:"validUntil,omitzero"`
-	// Format defaults to FormatV2.
+	// Format defaults to FormatV2 ("ldp_vc" is the same); FormatSDJWT (or
+	// "vc+sd-jwt") issues an SD-JWT VC (sdjwt.go).
 	Format Format `json:"format,omitempty"`
 	// IdempotencyKey, when set, makes a repeated request with the same key
 	// return the credential the first one issued (a CSV row's key).
@@ -62,10 +64,16 @@ const (
 
 // Record is an issued credential as the issuer keeps it.
 type Record struct {
-	ID         string                    `json:"id"`
-	Org        string                    `json:"org"`
-	Type       string                    `json:"type"`
-	Template   string                    `json:"template"`
+	ID       string `json:"id"`
+	Org      string `json:"org"`
+	Type     string `json:"type"`
+	Template string `json:"template"`
+	// Format is the credential's format: FormatV2, FormatV1 or FormatSDJWT
+	// (empty in records written before formats were recorded: FormatV2 or
+	// FormatV1).
+	Format Format `json:"format,omitempty"`
+	// Credential is the credential's JSON: an object, or for an SD-JWT VC
+	// a string holding its compact form with every disclosure.
 	Credential json.RawMessage           `json:"credential"`
 	Receipt    *credential.AnchorReceipt `json:"receipt,omitempty"` // nil until anchored
 	Status     Status                    `json:"status"`
@@ -119,9 +127,15 @@ func (s *Service) check(req *Request) (*Template, error) {
 		return nil, invalid("/validUntil", "must be after validFrom")
 	}
 	switch req.Format {
-	case "", FormatV2, FormatV1:
+	case "", FormatV2, FormatV1, FormatLDP:
+	case FormatSDJWT, FormatSDJWTLegacy:
+		if req.Holder != "" {
+			if _, err := holderKey(context.Background(), req.Holder); err != nil {
+				return nil, invalid("/holder", err.Error())
+			}
+		}
 	default:
-		return nil, invalid("/format", "must be vc2 or vc1")
+		return nil, invalid("/format", "must be vc2 (or ldp_vc), vc1, dc+sd-jwt or vc+sd-jwt")
 	}
 	if len(req.IdempotencyKey) > 200 {
 		return nil, invalid("/idempotencyKey", "at most 200 characters")
@@ -326,7 +340,7 @@ func (s *Service) signAndStore(ctx context.Context, st *orgState, o *Org, items 
 		}
 	}
 	defer unlock()
-	signer := st.signer
+	signer, jws := st.signer, st.jws
 
 	errs := make([]error, len(items))
 	var wg sync.WaitGroup
@@ -334,7 +348,7 @@ func (s *Service) signAndStore(ctx context.Context, st *orgState, o *Org, items 
 	for range min(s.cfg.Workers, len(items)) {
 		wg.Go(func() {
 			for i := range next {
-				items[i].rec, errs[i] = s.build(signer, o, items[i], first+i, now)
+				items[i].rec, errs[i] = s.build(signer, jws, o, items[i], first+i, now)
 			}
 		})
 	}
@@ -405,13 +419,17 @@ func (s *Service) signAndStore(ctx context.Context, st *orgState, o *Org, items 
 	return nil
 }
 
-// build makes and signs one credential.
-func (s *Service) build(signer *credential.Signer, o *Org, it *prepared, index int, now time.Time) (*credRecord, error) {
+// build makes and signs one credential: with signer (Data Integrity or
+// Ed25519Signature2020) or, for an SD-JWT VC, with jws.
+func (s *Service) build(signer *credential.Signer, jws *jose.Signer, o *Org, it *prepared, index int, now time.Time) (*credRecord, error) {
 	listLen := chain.MinStatusListLen
 	list, pos := index/listLen, index%listLen
 	id, err := newURN()
 	if err != nil {
 		return nil, err
+	}
+	if it.req.Format.isSDJWT() {
+		return s.buildSDJWT(jws, o, it, id, list, pos, now)
 	}
 	subject := maps.Clone(it.req.Subject)
 	if it.req.Holder != "" {
@@ -433,7 +451,9 @@ func (s *Service) build(signer *credential.Signer, o *Org, it *prepared, index i
 			credential.NewStatusEntry(susURL, credential.StatusSuspension, pos).Map(),
 		},
 	}
+	format := FormatV2
 	if it.req.Format == FormatV1 {
+		format = FormatV1
 		doc["@context"] = []any{credential.ContextV1, credential.ContextEd25519_2020, credential.ContextStatusList, credential.ContextTalentChainV1}
 		doc["issuanceDate"] = validFrom.UTC().Format(time.RFC3339)
 		if !it.req.ValidUntil.IsZero() {
@@ -464,7 +484,7 @@ func (s *Service) build(signer *credential.Signer, o *Org, it *prepared, index i
 	}
 	return &credRecord{
 		Record: Record{
-			ID: id, Org: o.DID, Type: it.tmpl.Type, Template: it.tmpl.ID, Credential: raw,
+			ID: id, Org: o.DID, Type: it.tmpl.Type, Template: it.tmpl.ID, Format: format, Credential: raw,
 			Status: StatusActive, StatusList: list, StatusIdx: pos, Issued: now,
 		},
 		Digest: hex.EncodeToString(digest[:]),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/credential/vcjwt/jose"
 	"github.com/talentchain/talentchain/internal/seal"
 	"github.com/talentchain/talentchain/store"
 )
@@ -231,6 +232,7 @@ type orgState struct {
 	// the old key is anchored after the old key's window ended.
 	keyMu  sync.RWMutex
 	signer *credential.Signer
+	jws    *jose.Signer // the same key, for SD-JWT VCs
 	// txMu serialises the organisation's chain transactions (the chain
 	// checks a per-account sequence) and guards txKey, txKeyID and seq.
 	txMu    sync.Mutex

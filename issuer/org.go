@@ -13,6 +13,7 @@ import (
 
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/credential/vcjwt/jose"
 	"github.com/talentchain/talentchain/store"
 )
 
@@ -261,7 +262,11 @@ func (st *orgState) setKey(loader *credential.Loader, did, keyID string, priv ed
 	if err != nil {
 		return fmt.Errorf("signer of %s: %w", keyID, err)
 	}
-	st.signer, st.txKey, st.txKeyID = signer, priv, keyID
+	jws, err := jose.NewSigner(priv, keyID)
+	if err != nil {
+		return fmt.Errorf("JOSE signer of %s: %w", keyID, err)
+	}
+	st.signer, st.jws, st.txKey, st.txKeyID = signer, jws, priv, keyID
 	return nil
 }
 

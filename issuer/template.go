@@ -27,7 +27,11 @@ type Template struct {
 	Level  string          `json:"level"` // accreditation level; "" when the type has none
 	Title  string          `json:"title"`
 	Schema json.RawMessage `json:"schema"`
-	schema *jsonschema.Schema
+	// Disclosable are the claims (JSON Pointers into credentialSubject)
+	// that an SD-JWT VC of this template makes selectively disclosable;
+	// the others are always visible. See sdjwt.go.
+	Disclosable []string `json:"disclosable"`
+	schema      *jsonschema.Schema
 }
 
 // Template ids.
@@ -85,7 +89,7 @@ func loadTemplates() (*templates, error) {
 			Title string `json:"title"`
 		}
 		_ = json.Unmarshal(raw, &head)
-		tm := &Template{ID: b.id, Type: b.typ, Level: b.level, Title: head.Title, Schema: raw, schema: sch}
+		tm := &Template{ID: b.id, Type: b.typ, Level: b.level, Title: head.Title, Schema: raw, schema: sch, Disclosable: disclosable[b.typ]}
 		t.byID[b.id] = tm
 		t.list = append(t.list, tm)
 	}

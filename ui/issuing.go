@@ -106,9 +106,10 @@ type issueCredential struct {
 type issueOptions struct {
 	// Template names the template; by default it follows from the type.
 	Template string `json:"template,omitempty" validate:"max=64"`
-	// Format is vc2 (VCDM 2.0, eddsa-rdfc-2022; the default) or vc1 (VCDM 1.1,
-	// Ed25519Signature2020).
-	Format string `json:"format,omitempty" validate:"omitempty,oneof=vc2 vc1"`
+	// Format is vc2 or ldp_vc (VCDM 2.0, eddsa-rdfc-2022; the default), vc1
+	// (VCDM 1.1, Ed25519Signature2020), or dc+sd-jwt / vc+sd-jwt (an SD-JWT
+	// VC; verifiableCredential is then its compact form, a JSON string).
+	Format string `json:"format,omitempty" validate:"omitempty,oneof=vc2 vc1 ldp_vc dc+sd-jwt vc+sd-jwt"`
 	// IdempotencyKey makes a retried request return the first one's credential.
 	IdempotencyKey string `json:"idempotencyKey,omitempty" validate:"max=200"`
 	// Wait false answers 202 as soon as the credential is signed and stored,

@@ -25,8 +25,18 @@ import (
 // An SD-JWT VC's claims are read into the VC data model so that the chain
 // steps treat it like any credential: iss → issuer, vct → type (see
 // VCTPrefix), sub → credentialSubject.id, nbf (else iat) → validFrom, exp →
-// validUntil, jti → id; every other claim goes into credentialSubject. The
-// token status list ("status") is not mapped: it is not checked.
+// validUntil, jti → id; every other claim goes into credentialSubject.
+//
+// The status claim's token status list reference
+// {"status_list": {"idx": i, "uri": u}} becomes credentialStatus entries, so
+// the pipeline's status step reads the bits from chain state like a JSON-LD
+// credential's: when u is a TalentChain list ({...}/status/{did}/rev-n), a
+// revocation entry at rev-n and a suspension entry at sus-n, both at index i
+// (the issuer service keeps a credential's two bits at the same index of
+// the two lists); any other u one revocation entry, which the status step
+// reports as not checkable (it never fetches an issuer's site). A status
+// claim that is not of that shape becomes an entry the status step refuses
+// as malformed.
 
 // VCTPrefix is the prefix of TalentChain's SD-JWT VC types: a vct
 // VCTPrefix+"degree" is the type DegreeCredential (the name with its first
@@ -173,7 +183,36 @@ func sdDocument(claims map[string]any) map[string]any {
 	if t, ok := numericDate(claims["exp"]); ok {
 		doc["validUntil"] = t
 	}
+	if st, ok := claims["status"]; ok {
+		doc["credentialStatus"] = sdStatus(st)
+	}
 	return doc
+}
+
+// sdStatus maps an SD-JWT VC's status claim to credentialStatus entries
+// (see the comment at the top of this file).
+func sdStatus(st any) []any {
+	malformed := []any{map[string]any{"type": "BitstringStatusListEntry", "statusPurpose": credential.StatusRevocation, "statusListIndex": "malformed status claim"}}
+	m, ok := st.(map[string]any)
+	if !ok {
+		return malformed
+	}
+	sl, ok := m["status_list"].(map[string]any)
+	if !ok {
+		return malformed
+	}
+	f, ok := sl["idx"].(float64)
+	uri, _ := sl["uri"].(string)
+	if !ok || f < 0 || f != float64(int64(f)) || f > 1<<40 || uri == "" {
+		return malformed
+	}
+	idx := int(f)
+	out := []any{credential.NewStatusEntry(uri, credential.StatusRevocation, idx).Map()}
+	if base, n, ok := strings.Cut(uri[strings.LastIndexByte(uri, '/')+1:], "-"); ok && base == "rev" && n != "" && strings.Trim(n, "0123456789") == "" {
+		sus := uri[:strings.LastIndexByte(uri, '/')+1] + "sus-" + n
+		out = append(out, credential.NewStatusEntry(sus, credential.StatusSuspension, idx).Map())
+	}
+	return out
 }
 
 func vctType(vct string) string {

@@ -3,7 +3,10 @@ package verifier_test
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/talentchain/talentchain/credential/sdjwt"
 	"github.com/talentchain/talentchain/credential/vcjwt"
 	"github.com/talentchain/talentchain/credential/vcjwt/jose"
+	"github.com/talentchain/talentchain/issuer"
 	"github.com/talentchain/talentchain/verifier"
 )
 
@@ -289,4 +293,152 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestSDJWTTalentIssuer runs SD-JWT VCs issued by the issuer service for a
+// did:talent organisation through the whole pipeline: issuer accredited on
+// chain, key in force at issuance, anchor receipt over the issuer-signed
+// JWT, and the status claim mapped to the chain's lists — then suspension
+// and revocation.
+func TestSDJWTTalentIssuer(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	res := verifier.HistoryResolver(e.node.Client(), -1)
+	sd, err := sdjwt.NewVerifier(sdjwt.VerifierConfig{Resolver: res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := e.verifier(t, func(c *verifier.Config) { c.Formats, c.PresentationFormats = verifier.JOSEFormats(nil, sd) })
+	uni := e.org(t, "DegreeCredential:master")
+	holder := newJOSEParty(t)
+	req := masterDegree(holder.did)
+	req.Format = issuer.FormatSDJWT
+	req.Subject["degree"].(map[string]any)["grade"] = "A"
+	rec := e.issue(t, uni.DID, req)
+	var compact string
+	if err := json.Unmarshal(rec.Credential, &compact); err != nil || !strings.Contains(compact, "~") {
+		t.Fatalf("credential %s: %v", rec.Credential, err)
+	}
+	// The anchored digest is SHA-256 of the issuer-signed JWT.
+	jwt, _, _ := strings.Cut(compact, "~")
+	if d := sha256.Sum256([]byte(jwt)); rec.Receipt.Digest != hex.EncodeToString(d[:]) {
+		t.Fatalf("receipt digest %s is not SHA-256 of the issuer JWT", rec.Receipt.Digest)
+	}
+	verify := func(t *testing.T, raw string, receipt *credential.AnchorReceipt) *verifier.Report {
+		t.Helper()
+		rep, err := v.VerifyCredential(ctx, []byte(raw), verifier.Options{Receipt: receipt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	want := func(t *testing.T, rep *verifier.Report, state verifier.State, steps map[string]verifier.StepState) {
+		t.Helper()
+		if rep.State != state {
+			t.Fatalf("state %s, want %s: %s", rep.State, state, steps2(rep))
+		}
+		for name, st := range steps {
+			if s := stepOf(rep, name); s == nil || s.State != st {
+				t.Fatalf("step %s: %+v, want %s: %s", name, s, st, steps2(rep))
+			}
+		}
+	}
+	allOK := map[string]verifier.StepState{
+		verifier.StepFormat: verifier.StepOK, verifier.StepProof: verifier.StepOK, verifier.StepIssuer: verifier.StepOK,
+		verifier.StepKey: verifier.StepOK, verifier.StepAnchor: verifier.StepOK, verifier.StepStatus: verifier.StepOK,
+		verifier.StepValidity: verifier.StepOK,
+	}
+	t.Run("issued: every step passes", func(t *testing.T) {
+		rep := verify(t, compact, rec.Receipt)
+		want(t, rep, verifier.StateValid, allOK)
+		lists := stepOf(rep, verifier.StepStatus).Details["lists"].([]map[string]any)
+		if len(lists) != 2 || !strings.HasSuffix(lists[0]["statusListCredential"].(string), "/status/"+uni.DID+"/rev-0") ||
+			!strings.HasSuffix(lists[1]["statusListCredential"].(string), "/status/"+uni.DID+"/sus-0") {
+			t.Fatalf("status lists %v", lists)
+		}
+	})
+	t.Run("presented with only the degree level: valid, grade not disclosed", func(t *testing.T) {
+		p, err := sdjwt.Present(compact, []string{"/degree/level"}, &sdjwt.KeyBinding{Signer: holder.signer, Audience: "hr.example.com", Nonce: "n-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := v.VerifyPresentation(ctx, []byte(p), verifier.Options{Challenge: "n-1", Domain: "hr.example.com",
+			Receipts: map[string]*credential.AnchorReceipt{rec.ID: rec.Receipt}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.State != verifier.StateValid || len(rep.Credentials) != 1 || rep.Holder != holder.did {
+			t.Fatalf("presentation %s holder %s: %s", rep.State, rep.Holder, steps2(rep))
+		}
+		want(t, rep.Credentials[0], verifier.StateValid, allOK)
+		// The level is always visible: nothing needs disclosing, and the
+		// grade, the name and the rest stay hidden.
+		if parsed, err := sdjwt.Parse(p); err != nil || len(parsed.Disclosures) != 0 || parsed.KeyBinding == nil {
+			t.Fatalf("the presentation discloses more than the level: %s (%v)", p, err)
+		}
+		if doc := rep.Credentials[0].Document; doc != nil {
+			subj, _ := doc["credentialSubject"].(map[string]any)
+			deg, _ := subj["degree"].(map[string]any)
+			if deg["level"] != "master" || deg["grade"] != nil || subj["fullName"] != nil {
+				t.Fatalf("disclosed subject %v", subj)
+			}
+		}
+	})
+	t.Run("a forged receipt fails the anchor", func(t *testing.T) {
+		forged := *rec.Receipt
+		forged.Digest = strings.Repeat("ab", 32)
+		rep := verify(t, compact, &forged)
+		if rep.State != verifier.StateInvalid || stepOf(rep, verifier.StepAnchor).State != verifier.StepFailed {
+			t.Fatalf("forged receipt: %s", steps2(rep))
+		}
+	})
+	t.Run("suspended, reinstated, revoked", func(t *testing.T) {
+		e.setStatus(t, uni.DID, rec.ID, issuer.StatusSuspended)
+		rep := verify(t, compact, rec.Receipt)
+		if rep.State != verifier.StateInvalid || stepOf(rep, verifier.StepStatus).State != verifier.StepFailed ||
+			!strings.Contains(stepOf(rep, verifier.StepStatus).MessageEN, "Suspended") {
+			t.Fatalf("suspended: %s", steps2(rep))
+		}
+		e.setStatus(t, uni.DID, rec.ID, issuer.StatusActive)
+		want(t, verify(t, compact, rec.Receipt), verifier.StateValid, allOK)
+		e.setStatus(t, uni.DID, rec.ID, issuer.StatusRevoked)
+		rep = verify(t, compact, rec.Receipt)
+		if rep.State != verifier.StateInvalid || !strings.Contains(stepOf(rep, verifier.StepStatus).MessageEN, "Revoked") {
+			t.Fatalf("revoked: %s", steps2(rep))
+		}
+	})
+	t.Run("status claims", func(t *testing.T) {
+		other := newJOSEParty(t)
+		cases := []struct {
+			name   string
+			status map[string]any
+			state  verifier.StepState
+		}{
+			{"a list not on TalentChain: not checkable", map[string]any{"status_list": map[string]any{"idx": 3, "uri": "https://status.example.com/lists/1"}}, verifier.StepWarning},
+			{"idx not a number: malformed", map[string]any{"status_list": map[string]any{"idx": "3", "uri": "https://status.example.com/lists/1"}}, verifier.StepFailed},
+			{"no status_list: malformed", map[string]any{"other": true}, verifier.StepFailed},
+			{"negative idx: malformed", map[string]any{"status_list": map[string]any{"idx": -1, "uri": "https://status.example.com/rev-0"}}, verifier.StepFailed},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				issued, err := sdjwt.IssueVC(other.signer, sdjwt.VC{Issuer: other.did, Type: verifier.VCTPrefix + "degree", Status: c.status,
+					Claims: map[string]any{"x": 1}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep := verify(t, issued, nil)
+				if s := stepOf(rep, verifier.StepStatus); s == nil || s.State != c.state {
+					t.Fatalf("status step %+v, want %s: %s", s, c.state, steps2(rep))
+				}
+			})
+		}
+	})
+}
+
+func steps2(r *verifier.Report) string {
+	var sb strings.Builder
+	for _, s := range r.Steps {
+		fmt.Fprintf(&sb, "%s=%s (%s) ", s.Name, s.State, s.MessageEN)
+	}
+	return sb.String()
 }
