@@ -3,6 +3,7 @@ package credential
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -21,11 +22,22 @@ type Canonicalizer struct {
 	// cache keeps the processed contexts: the loader's documents never change,
 	// and processing them again was most of the cost of a canonicalization.
 	cache *ld.ContextCache
+	// templates expand documents of an already seen shape without json-gold
+	// (template.go). nil, like a nil cache, is the plain reference path.
+	templates *templates
 }
 
 // NewCanonicalizer returns a canonicalizer that resolves contexts with loader.
+// Canonicalizers of one loader share its caches.
 func NewCanonicalizer(loader *Loader) *Canonicalizer {
-	return &Canonicalizer{loader: loader, cache: ld.NewContextCache()}
+	contexts, templates := loader.caches()
+	return &Canonicalizer{loader: loader, cache: contexts, templates: templates}
+}
+
+// newReferenceCanonicalizer returns a canonicalizer without any cache: plain
+// json-gold, the reference the fast path is tested and measured against.
+func newReferenceCanonicalizer(loader *Loader) *Canonicalizer {
+	return &Canonicalizer{loader: loader}
 }
 
 // jsonLDKeywords are the keywords JSON-LD 1.1 defines. A member whose name looks
@@ -51,18 +63,10 @@ func (c *Canonicalizer) Canonicalize(doc map[string]any) (out string, err error)
 	if err := c.checkJSON(doc, "", 0); err != nil {
 		return "", err
 	}
-	opts := ld.NewJsonLdOptions("")
-	opts.ProcessingMode = ld.JsonLd_1_1
-	opts.DocumentLoader = c.loader
-	opts.SafeMode = true
-	opts.Algorithm = ld.AlgorithmURDNA2015
-	opts.Format = "application/n-quads"
-	opts.ContextCache = c.cache
-
-	proc := ld.NewJsonLdProcessor()
-	expanded, err := proc.Expand(doc, opts)
+	opts := canonOptions(c)
+	expanded, err := c.expand(doc, opts)
 	if err != nil {
-		return "", jsonLDError(err)
+		return "", err
 	}
 	if err := checkExpanded(expanded, ""); err != nil {
 		return "", err
@@ -77,10 +81,10 @@ func (c *Canonicalizer) Canonicalize(doc map[string]any) (out string, err error)
 	for _, quads := range dataset.Graphs {
 		for _, q := range quads {
 			for _, n := range []ld.Node{q.Subject, q.Predicate, q.Object, q.Graph} {
-				if iri, ok := n.(ld.IRI); ok && !ld.IsAbsoluteIri(iri.Value) {
+				if iri, ok := n.(ld.IRI); ok && !absoluteIRI(iri.Value) {
 					return "", &InputError{Reason: fmt.Sprintf("%q does not expand to an absolute IRI; define it in a context", iri.Value)}
 				}
-				if lit, ok := n.(ld.Literal); ok && !ld.IsAbsoluteIri(lit.Datatype) {
+				if lit, ok := n.(ld.Literal); ok && !absoluteIRI(lit.Datatype) {
 					return "", &InputError{Reason: fmt.Sprintf("datatype %q is not an absolute IRI", lit.Datatype)}
 				}
 			}
@@ -95,6 +99,33 @@ func (c *Canonicalizer) Canonicalize(doc map[string]any) (out string, err error)
 		return "", fmt.Errorf("canonicalize: unexpected output %T", out)
 	}
 	return s, nil
+}
+
+// canonOptions returns json-gold's options for c.
+func canonOptions(c *Canonicalizer) *ld.JsonLdOptions {
+	opts := ld.NewJsonLdOptions("")
+	opts.ProcessingMode = ld.JsonLd_1_1
+	opts.DocumentLoader = c.loader
+	opts.SafeMode = true
+	opts.Algorithm = ld.AlgorithmURDNA2015
+	opts.Format = "application/n-quads"
+	opts.ContextCache = c.cache
+	return opts
+}
+
+// expand returns the JSON-LD expanded form of doc, from a template when its
+// shape allows.
+func (c *Canonicalizer) expand(doc map[string]any, opts *ld.JsonLdOptions) (any, error) {
+	if c.templates != nil {
+		if expanded, ok := c.templates.expand(doc, opts); ok {
+			return expanded, nil
+		}
+	}
+	expanded, err := ld.NewJsonLdProcessor().Expand(doc, opts)
+	if err != nil {
+		return nil, jsonLDError(err)
+	}
+	return expanded, nil
 }
 
 // jsonLDError classifies an error from json-gold.
@@ -118,13 +149,24 @@ const maxDepth = 64
 // checkJSON walks the compacted document before JSON-LD processing: keyword-like
 // names that are not keywords, contexts the loader does not know, strings that
 // are not valid UTF-8 or carry control characters, and excessive nesting.
+//
+// A document with several faults is walked again in member order, so the
+// error reported is always the same one.
 func (c *Canonicalizer) checkJSON(v any, path string, depth int) error {
+	if err := c.checkJSONIn(v, path, depth, false); err != nil {
+		return c.checkJSONIn(v, path, depth, true)
+	}
+	return nil
+}
+
+func (c *Canonicalizer) checkJSONIn(v any, path string, depth int, sorted bool) error {
 	if depth > maxDepth {
 		return &InputError{Field: path, Reason: fmt.Sprintf("nested deeper than %d levels", maxDepth)}
 	}
 	switch t := v.(type) {
 	case map[string]any:
-		for k, e := range t {
+		for _, k := range memberOrder(t, sorted) {
+			e := t[k]
 			p := joinPath(path, k)
 			if err := checkString(k, p); err != nil {
 				return err
@@ -137,13 +179,13 @@ func (c *Canonicalizer) checkJSON(v any, path string, depth int) error {
 					return err
 				}
 			}
-			if err := c.checkJSON(e, p, depth+1); err != nil {
+			if err := c.checkJSONIn(e, p, depth+1, sorted); err != nil {
 				return err
 			}
 		}
 	case []any:
 		for i, e := range t {
-			if err := c.checkJSON(e, fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			if err := c.checkJSONIn(e, fmt.Sprintf("%s[%d]", path, i), depth+1, sorted); err != nil {
 				return err
 			}
 		}
@@ -190,14 +232,23 @@ func checkString(s, path string) error {
 }
 
 // checkExpanded refuses identifiers and types that did not expand to absolute IRIs.
+// Like checkJSON, it reports the first fault in member order.
 func checkExpanded(v any, path string) error {
+	if err := checkExpandedIn(v, path, false); err != nil {
+		return checkExpandedIn(v, path, true)
+	}
+	return nil
+}
+
+func checkExpandedIn(v any, path string, sorted bool) error {
 	switch t := v.(type) {
 	case map[string]any:
 		_, isValue := t["@value"]
-		for k, e := range t {
+		for _, k := range memberOrder(t, sorted) {
+			e := t[k]
 			switch k {
 			case "@id":
-				if s, ok := e.(string); ok && !ld.IsAbsoluteIri(s) {
+				if s, ok := e.(string); ok && !absoluteIRI(s) {
 					return &InputError{Field: path, Reason: fmt.Sprintf("identifier %q is not an absolute IRI", s)}
 				}
 			case "@type":
@@ -210,19 +261,19 @@ func checkExpanded(v any, path string) error {
 					if isValue && s == "@json" {
 						continue
 					}
-					if !ld.IsAbsoluteIri(s) {
+					if !absoluteIRI(s) {
 						return &InputError{Field: path, Reason: fmt.Sprintf("type %q is not defined by any context", s)}
 					}
 				}
 			default:
-				if err := checkExpanded(e, joinPath(path, k)); err != nil {
+				if err := checkExpandedIn(e, joinPath(path, k), sorted); err != nil {
 					return err
 				}
 			}
 		}
 	case []any:
 		for _, e := range t {
-			if err := checkExpanded(e, path); err != nil {
+			if err := checkExpandedIn(e, path, sorted); err != nil {
 				return err
 			}
 		}
@@ -230,9 +281,50 @@ func checkExpanded(v any, path string) error {
 	return nil
 }
 
+// memberOrder returns the member names of m, sorted when asked.
+func memberOrder(m map[string]any, sorted bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	if sorted {
+		slices.Sort(keys)
+	}
+	return keys
+}
+
 func joinPath(path, k string) string {
 	if path == "" {
 		return k
 	}
 	return path + "." + k
+}
+
+// absoluteIRI is ld.IsAbsoluteIri (a blank node label, or a URL that
+// net/url parses with a scheme) without parsing the common opaque IRIs
+// (urn:, did:, mailto: ...): those parse whenever their scheme is well
+// formed and they hold no control character and no percent sign (whose
+// escapes net/url checks); everything else goes to ld.IsAbsoluteIri.
+func absoluteIRI(s string) bool {
+	if strings.HasPrefix(s, "_:") {
+		return true
+	}
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
+			i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
+			continue
+		}
+		break
+	}
+	if i == 0 || i == len(s) || s[i] != ':' || strings.HasPrefix(s[i+1:], "/") {
+		return ld.IsAbsoluteIri(s)
+	}
+	for j := i + 1; j < len(s); j++ {
+		if c := s[j]; c < 0x20 || c == 0x7f || c == '%' {
+			return ld.IsAbsoluteIri(s)
+		}
+	}
+	return true
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/piprate/json-gold/ld"
 )
@@ -59,6 +60,21 @@ var embeddedFiles = map[string]string{
 type Loader struct {
 	docs map[string]*ld.RemoteDocument
 	raw  map[string][]byte
+
+	// Caches shared by every canonicalizer of this loader: its documents
+	// never change, so what is derived from them holds for its lifetime.
+	cacheOnce sync.Once
+	contexts  *ld.ContextCache
+	templates *templates
+}
+
+// caches returns the loader's processed-context cache and expansion templates.
+func (l *Loader) caches() (*ld.ContextCache, *templates) {
+	l.cacheOnce.Do(func() {
+		l.contexts = ld.NewContextCache()
+		l.templates = newTemplates(l)
+	})
+	return l.contexts, l.templates
 }
 
 // NewLoader returns a loader with the embedded contexts. extraDirs are folders of
