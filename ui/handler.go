@@ -49,6 +49,8 @@ type handler struct {
 	verifying *verifyingRoutes
 	// routes registers the routes of further services (options append).
 	routes []func(mux *http.ServeMux)
+	// web, when set, serves the web pages (WithWeb).
+	web *webState
 }
 
 // New returns the HTTP handler of the web layer: the routes wrapped in the
@@ -74,7 +76,9 @@ func New(cfg Config, v Verifier, ready Ready, log *slog.Logger, opts ...Option) 
 	}
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", h.landing)
+	if h.web == nil {
+		mux.HandleFunc("GET /{$}", h.landing)
+	}
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("POST /credentials/verify", h.verifyCredential)
 	mux.HandleFunc("POST /presentations/verify", h.verifyPresentation)
@@ -101,6 +105,9 @@ func New(cfg Config, v Verifier, ready Ready, log *slog.Logger, opts ...Option) 
 	}
 	for _, add := range h.routes {
 		add(mux)
+	}
+	if h.web != nil {
+		h.webRoutes(mux)
 	}
 
 	return h.withRequestID(h.withLogging(h.withRecovery(withSecurityHeaders(mux)))), nil

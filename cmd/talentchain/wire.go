@@ -329,7 +329,14 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		ui.WithOffers(a.issuer),
 		ui.WithAdmin(adminToken, a.issuer, gov),
 		ui.WithVerifying(a.verifying(cfg, loader, st, log)),
-		ui.WithWallet(holderWallet, walletSecure(cfg.publicURL)))
+		ui.WithWallet(holderWallet, walletSecure(cfg.publicURL)),
+		ui.WithWeb(ui.WebConfig{
+			Sessions:  store.WithPrefix(st, "web/"),
+			Secure:    walletSecure(cfg.publicURL),
+			PublicURL: cfg.publicURL,
+			Wallet:    holderWallet,
+			Offers:    a.issuer,
+		}))
 	if err != nil {
 		return fail(fmt.Errorf("web layer: %w", err))
 	}

@@ -1,0 +1,516 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/talentchain/talentchain/issuer"
+	"github.com/talentchain/talentchain/store"
+	"github.com/talentchain/talentchain/ui/i18n"
+	"github.com/talentchain/talentchain/ui/pages"
+)
+
+// The web pages: server-rendered HTML (templ components in ui/pages) over
+// the same services as the JSON API, in Chinese and English.
+//
+// Every role signs in with its own credentials: holders to the wallet
+// (/my/login, the wallet's session cookie); issuer staff with their
+// organisation, username and password; verifiers with their verifier token;
+// the governance office with the admin token (/login, the console session
+// cookie). A console session lives in the store (so replicas share it),
+// under the SHA-256 of its id, for ConsoleTTL; its form token (CSRF) is
+// checked on every POST in constant time.
+//
+// Routes of each area are added by the files web_*.go through addWebPages,
+// so that the areas do not share a file.
+
+// WebConfig configures the web pages (WithWeb).
+type WebConfig struct {
+	// Sessions keeps the console sessions; required.
+	Sessions store.Store
+	// Secure marks the cookies Secure (served over https).
+	Secure bool
+	// PublicURL is the node's public base URL, for the links and QR codes
+	// the pages hand out (share links, offers, requests).
+	PublicURL string
+	// Wallet serves the holders' pages; nil: no holder pages.
+	Wallet Wallet
+	// Offers serves claim offers; nil: no offer pages.
+	Offers Offers
+}
+
+// ConsoleCookie holds the console session id.
+const ConsoleCookie = "tc_console"
+
+// ConsoleTTL is how long a console session lasts.
+const ConsoleTTL = 8 * time.Hour
+
+// webState is the web pages' configuration inside the handler.
+type webState struct {
+	cfg       WebConfig
+	publicURL *url.URL
+}
+
+// WithWeb serves the web pages.
+func WithWeb(cfg WebConfig) Option {
+	return func(h *handler) error {
+		if cfg.Sessions == nil {
+			return errors.New("ui: WithWeb needs a Sessions store")
+		}
+		ws := &webState{cfg: cfg}
+		if cfg.PublicURL != "" {
+			u, err := url.Parse(cfg.PublicURL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("ui: WithWeb: PublicURL %q is not an http(s) URL", cfg.PublicURL)
+			}
+			ws.publicURL = u
+		}
+		h.web = ws
+		return nil
+	}
+}
+
+// webPages lists the page areas (web_*.go register themselves in init).
+var webPages []func(h *handler, mux *http.ServeMux)
+
+// addWebPages registers an area's routes; each area checks for the services
+// it needs and registers nothing without them.
+func addWebPages(f func(h *handler, mux *http.ServeMux)) { webPages = append(webPages, f) }
+
+//go:embed static
+var staticFiles embed.FS
+
+func (h *handler) webRoutes(mux *http.ServeMux) {
+	sub, _ := fs.Sub(staticFiles, "static") // the embedded folder exists
+	files := http.FileServerFS(sub)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})))
+	mux.HandleFunc("GET /{$}", h.homePage)
+	mux.HandleFunc("GET /login", h.loginPage)
+	mux.HandleFunc("POST /login", h.loginSubmit)
+	mux.HandleFunc("POST /logout", h.logoutSubmit)
+	for _, add := range webPages {
+		add(h, mux)
+	}
+}
+
+// consoleSession is a signed-in staff member, verifier or governance
+// officer, as stored.
+type consoleSession struct {
+	Role    string         `json:"role"`
+	Org     string         `json:"org,omitempty"`     // staff: the organisation's DID
+	Name    string         `json:"name"`              // shown in the header
+	Account string         `json:"account,omitempty"` // verifier account id / staff username
+	Scopes  []issuer.Scope `json:"scopes,omitempty"`
+	CSRF    string         `json:"csrf"`
+	Created time.Time      `json:"created"`
+}
+
+// can reports whether a staff session holds scope.
+func (s *consoleSession) can(scope issuer.Scope) bool {
+	for _, sc := range s.Scopes {
+		if sc == scope {
+			return true
+		}
+	}
+	return false
+}
+
+func consoleKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return "console/" + hex.EncodeToString(sum[:])
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// console returns r's console session, or nil when there is none.
+func (h *handler) console(r *http.Request) *consoleSession {
+	if h.web == nil {
+		return nil
+	}
+	c, err := r.Cookie(ConsoleCookie)
+	if err != nil || c.Value == "" || len(c.Value) > 128 {
+		return nil
+	}
+	raw, err := h.web.cfg.Sessions.Get(r.Context(), consoleKey(c.Value))
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			h.log.WarnContext(r.Context(), "console session read failed", slog.String("error", err.Error()))
+		}
+		return nil
+	}
+	var s consoleSession
+	if json.Unmarshal(raw, &s) != nil {
+		return nil
+	}
+	return &s
+}
+
+// startConsole stores a new session and sets its cookie.
+func (h *handler) startConsole(w http.ResponseWriter, r *http.Request, s consoleSession) error {
+	id := randomToken()
+	s.CSRF = randomToken()
+	s.Created = time.Now().UTC()
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if err := h.web.cfg.Sessions.Put(r.Context(), consoleKey(id), raw, ConsoleTTL); err != nil {
+		return fmt.Errorf("store console session: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{Name: ConsoleCookie, Value: id, Path: "/", MaxAge: int(ConsoleTTL / time.Second),
+		HttpOnly: true, Secure: h.web.cfg.Secure, SameSite: http.SameSiteLaxMode})
+	return nil
+}
+
+// Errors of the web pages; webProblem maps them.
+var (
+	// errWebCSRF: a form without the session's token.
+	errWebCSRF = errors.New("the form's security token is missing or stale")
+	// errWebLogin: a sign-in with wrong credentials.
+	errWebLogin = errors.New("sign-in refused")
+	// errWebSignIn: a page that needs a signed-in role.
+	errWebSignIn = errors.New("sign in to open this page")
+	// errWebRole: signed in, but as a role that may not open the page.
+	errWebRole = errors.New("your account may not open this page")
+)
+
+func init() {
+	problemMappers = append(problemMappers, webProblem)
+}
+
+func webProblem(err error) (Problem, bool) {
+	switch {
+	case errors.Is(err, errWebCSRF):
+		return Problem{Type: ProblemTypeBase + "csrf", Title: "Form expired", Status: http.StatusForbidden, Detail: err.Error()}, true
+	case errors.Is(err, errWebLogin):
+		return Problem{Type: ProblemTypeBase + "unauthenticated", Title: "Sign-in refused", Status: http.StatusUnauthorized, Detail: err.Error()}, true
+	case errors.Is(err, errWebSignIn):
+		return Problem{Type: ProblemTypeBase + "unauthenticated", Title: "Sign in", Status: http.StatusUnauthorized, Detail: err.Error()}, true
+	case errors.Is(err, errWebRole):
+		return Problem{Type: ProblemTypeBase + "forbidden", Title: "Not allowed", Status: http.StatusForbidden, Detail: err.Error()}, true
+	}
+	return Problem{}, false
+}
+
+// checkCSRF compares the form's csrf field with want in constant time.
+// Call it after r's form is parsed.
+func checkCSRF(r *http.Request, want string) error {
+	got := r.PostFormValue("csrf")
+	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return errWebCSRF
+	}
+	return nil
+}
+
+// page returns the layout data of r: language (remembering a ?lang=
+// choice in the cookie), path, the signed-in console user.
+func (h *handler) page(w http.ResponseWriter, r *http.Request, titleKey string) pages.Page {
+	lang, fromQuery := i18n.Detect(r)
+	if fromQuery {
+		i18n.Remember(w, lang, h.web.cfg.Secure)
+	}
+	p := pages.Page{Lang: lang, Title: lang.T(titleKey), Path: r.URL.RequestURI()}
+	if s := h.console(r); s != nil {
+		p.User = &pages.User{Role: s.Role, Name: s.Name, Org: s.Org}
+		p.CSRF = s.CSRF
+	}
+	return p
+}
+
+// render writes c as the page with status 200, or status when given (an
+// error page's status, from problemFor).
+func (h *handler) render(w http.ResponseWriter, r *http.Request, c templ.Component, status ...int) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		h.fail(w, r, fmt.Errorf("render page: %w", err))
+		return
+	}
+	h.writePage(w, buf.Bytes(), status...)
+}
+
+// writePage sends a rendered page.
+func (h *handler) writePage(w http.ResponseWriter, page []byte, status ...int) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if len(status) > 0 {
+		w.WriteHeader(status[0])
+	}
+	w.Write(page)
+}
+
+// alertFor turns err into the words and next step a person reads, and the
+// status of the page. The message is the problem's detail (the services'
+// messages are written for people) with a next step by kind of problem.
+func (h *handler) alertFor(r *http.Request, lang i18n.Lang, err error) (pages.Alert, int) {
+	p := problemFor(err)
+	a := pages.Alert{Message: p.Detail}
+	for _, fe := range p.Errors {
+		a.Message += " · " + fe.Field + ": " + fe.Reason
+	}
+	kind := strings.TrimPrefix(p.Type, ProblemTypeBase)
+	switch {
+	case errors.Is(err, errWebCSRF):
+		a.Message, a.Next = lang.T("error.csrf"), lang.T("error.tryAgain")
+	case errors.Is(err, errWebLogin):
+		a.Message, a.Next = lang.T("login.failed"), ""
+	case errors.Is(err, errWebSignIn):
+		a.Message, a.Next = lang.T("login.needed"), ""
+		a.NextHref, a.NextText = "/login?next="+url.QueryEscape(r.URL.RequestURI()), lang.T("nav.login")
+	case kind == "not-found":
+		a.Next = lang.T("error.notFound")
+	case kind == "unauthenticated":
+		a.Next = lang.T("error.signIn")
+	case kind == "forbidden":
+		a.Next = lang.T("error.forbidden")
+	case kind == "too-large":
+		a.Next = lang.T("error.tooLarge")
+	case kind == "unavailable":
+		a.Next = lang.T("error.unavailable")
+	case kind == "internal" || p.Status >= 500:
+		a.Message = lang.F("error.internal", requestID(r.Context()))
+	default:
+		a.Next = lang.T("error.tryAgain")
+	}
+	if p.Status >= 500 {
+		h.log.ErrorContext(r.Context(), "page failed", slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+	}
+	return a, p.Status
+}
+
+// webFail renders err as a whole error page.
+func (h *handler) webFail(w http.ResponseWriter, r *http.Request, err error) {
+	p := h.page(w, r, "error.title")
+	a, status := h.alertFor(r, p.Lang, err)
+	h.render(w, r, pages.ErrorPage(p, a), status)
+}
+
+// requireConsole runs next for a console session of one of roles; anyone
+// else is sent to sign in (or told the role may not open the page). POSTs
+// are checked for the session's form token.
+func (h *handler) requireConsole(next func(http.ResponseWriter, *http.Request, *consoleSession), roles ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := h.console(r)
+		if s == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			h.webFail(w, r, errWebSignIn)
+			return
+		}
+		allowed := len(roles) == 0
+		for _, role := range roles {
+			allowed = allowed || s.Role == role
+		}
+		if !allowed {
+			h.webFail(w, r, errWebRole)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if err := h.parseForm(w, r); err != nil {
+				h.webFail(w, r, err)
+				return
+			}
+			if err := checkCSRF(r, s.CSRF); err != nil {
+				h.webFail(w, r, err)
+				return
+			}
+		}
+		next(w, r, s)
+	}
+}
+
+// parseForm reads a url-encoded or multipart form within the upload limit.
+func (h *handler) parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxUploadBytes)
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "multipart/form-data") {
+		if err := r.ParseMultipartForm(8 << 20); err != nil {
+			return webFormError(err)
+		}
+		return nil
+	}
+	if err := r.ParseForm(); err != nil {
+		return webFormError(err)
+	}
+	return nil
+}
+
+func webFormError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return fmt.Errorf("%w: the upload is over %d bytes", errTooLarge, mbe.Limit)
+	}
+	return fmt.Errorf("%w: the form could not be read: %v", errMalformedRequest, err)
+}
+
+// safeNext returns next if it is a local path, else "".
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return ""
+	}
+	return next
+}
+
+// publicLink returns the absolute URL of path on this node: PublicURL when
+// set, else the request's own host.
+func (h *handler) publicLink(r *http.Request, path string) string {
+	if h.web != nil && h.web.publicURL != nil {
+		return strings.TrimRight(h.web.publicURL.String(), "/") + path
+	}
+	scheme := "http"
+	if overTLS(r) {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + path
+}
+
+func (h *handler) homePage(w http.ResponseWriter, r *http.Request) {
+	p := h.page(w, r, "app.name")
+	p.Title = p.T("home.title")
+	h.render(w, r, pages.Home(p))
+}
+
+func (h *handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	p := h.page(w, r, "login.title")
+	// A signed-out visitor needs a form token too: it is bound to a
+	// short-lived pre-session cookie.
+	p.CSRF = h.preSessionToken(w, r)
+	h.render(w, r, pages.Login(p, pages.LoginView{Next: safeNext(r.URL.Query().Get("next")), Role: r.URL.Query().Get("role")}))
+}
+
+// preCookie binds the sign-in form's token before any session exists
+// (login CSRF).
+const preCookie = "tc_pre"
+
+func (h *handler) preSessionToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(preCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+		return c.Value
+	}
+	tok := randomToken()
+	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: tok, Path: "/", MaxAge: 3600, HttpOnly: true,
+		Secure: h.web.cfg.Secure, SameSite: http.SameSiteStrictMode})
+	return tok
+}
+
+func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	p := h.page(w, r, "login.title")
+	if err := h.parseForm(w, r); err != nil {
+		h.webFail(w, r, err)
+		return
+	}
+	pre, _ := r.Cookie(preCookie)
+	if pre == nil || checkCSRF(r, pre.Value) != nil {
+		h.webFail(w, r, errWebCSRF)
+		return
+	}
+	v := pages.LoginView{Role: r.PostFormValue("role"), Org: strings.TrimSpace(r.PostFormValue("org")),
+		Username: strings.TrimSpace(r.PostFormValue("username")), Next: safeNext(r.PostFormValue("next"))}
+	s, err := h.authenticateConsole(r.Context(), v, r.PostFormValue("password"), strings.TrimSpace(r.PostFormValue("token")))
+	if err != nil {
+		p.CSRF = pre.Value
+		a, status := h.alertFor(r, p.Lang, err)
+		p.Alert = &a
+		h.render(w, r, pages.Login(p, v), status)
+		return
+	}
+	if err := h.startConsole(w, r, *s); err != nil {
+		h.webFail(w, r, err)
+		return
+	}
+	next := v.Next
+	if next == "" {
+		next = map[string]string{pages.RoleStaff: "/org", pages.RoleVerifier: "/hr", pages.RoleGov: "/gov"}[s.Role]
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// staffLogin is what the sign-in needs of the issuer service.
+type staffLogin interface {
+	Login(ctx context.Context, org, username, password string) (*issuer.Principal, error)
+}
+
+// authenticateConsole checks a sign-in; every refusal is errWebLogin, so
+// the page does not tell which part was wrong.
+func (h *handler) authenticateConsole(ctx context.Context, v pages.LoginView, password, token string) (*consoleSession, error) {
+	switch v.Role {
+	case pages.RoleStaff:
+		sl, ok := h.issuer.(staffLogin)
+		if h.issuer == nil || !ok || v.Org == "" || v.Username == "" || password == "" {
+			return nil, errWebLogin
+		}
+		pr, err := sl.Login(ctx, v.Org, v.Username, password)
+		if err != nil {
+			if !errors.Is(err, issuer.ErrUnauthenticated) && !errors.Is(err, issuer.ErrNotFound) && !errors.Is(err, issuer.ErrForbidden) {
+				return nil, err // the store failed: not the user's fault
+			}
+			return nil, fmt.Errorf("%w: %v", errWebLogin, err)
+		}
+		return &consoleSession{Role: pages.RoleStaff, Org: pr.Org, Name: v.Username, Account: v.Username, Scopes: pr.Scopes}, nil
+	case pages.RoleVerifier:
+		if h.verifying == nil || h.verifying.v.Accounts == nil || token == "" {
+			return nil, errWebLogin
+		}
+		acct, err := h.verifying.v.Accounts.AuthenticateVerifier(ctx, token)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errWebLogin, err)
+		}
+		return &consoleSession{Role: pages.RoleVerifier, Name: acct.Name, Account: acct.ID}, nil
+	case pages.RoleGov:
+		if h.admin == nil || token == "" {
+			return nil, errWebLogin
+		}
+		sum := sha256.Sum256([]byte(token))
+		if subtle.ConstantTimeCompare(sum[:], h.admin.hash[:]) != 1 {
+			return nil, errWebLogin
+		}
+		return &consoleSession{Role: pages.RoleGov, Name: "governance"}, nil
+	}
+	return nil, errWebLogin
+}
+
+func (h *handler) logoutSubmit(w http.ResponseWriter, r *http.Request) {
+	s := h.console(r)
+	if s != nil {
+		if err := h.parseForm(w, r); err != nil {
+			h.webFail(w, r, err)
+			return
+		}
+		if err := checkCSRF(r, s.CSRF); err != nil {
+			h.webFail(w, r, err)
+			return
+		}
+		c, _ := r.Cookie(ConsoleCookie)
+		if err := h.web.cfg.Sessions.Delete(r.Context(), consoleKey(c.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			h.webFail(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: ConsoleCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: h.web.cfg.Secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
