@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/piprate/json-gold/ld"
@@ -319,12 +321,36 @@ func absoluteIRI(s string) bool {
 		break
 	}
 	if i == 0 || i == len(s) || s[i] != ':' || strings.HasPrefix(s[i+1:], "/") {
-		return ld.IsAbsoluteIri(s)
+		return parsedAbsoluteIRI(s)
 	}
 	for j := i + 1; j < len(s); j++ {
 		if c := s[j]; c < 0x20 || c == 0x7f || c == '%' {
-			return ld.IsAbsoluteIri(s)
+			return parsedAbsoluteIRI(s)
 		}
 	}
 	return true
+}
+
+// absoluteIRIs remembers ld.IsAbsoluteIri for the IRIs that need a full URL
+// parse, mostly the same few hundred vocabulary IRIs of the contexts
+// (https://www.w3.org/2018/credentials#issuer ...). Bounded: once full, new
+// IRIs are parsed every time.
+var absoluteIRIs struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+const maxRememberedIRIs = 8192
+
+func parsedAbsoluteIRI(s string) bool {
+	if v, ok := absoluteIRIs.m.Load(s); ok {
+		return v.(bool)
+	}
+	abs := ld.IsAbsoluteIri(s)
+	if len(s) <= 256 && absoluteIRIs.n.Load() < maxRememberedIRIs {
+		if _, loaded := absoluteIRIs.m.LoadOrStore(s, abs); !loaded {
+			absoluteIRIs.n.Add(1)
+		}
+	}
+	return abs
 }
