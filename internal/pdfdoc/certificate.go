@@ -60,9 +60,17 @@ func (d *doc) certificate(c *CertificateData) {
 	d.centred(certMid, 124, d.say(wCertificate), 30, true, ink)
 	d.line(certMid-50, 138, certMid+50, 138, 1.5, accent)
 	d.centred(certMid, 168, d.say(wCertifies), 12, false, muted)
-	d.centred(certMid, 208, c.HolderName, d.fit(c.HolderName, 700, 30, 12, true), true, ink)
+	d.centred(certMid, 208, c.HolderName, d.fit(c.HolderName, 700, 30, 9, true), true, ink)
 	d.centred(certMid, 236, d.say(wAwarded), 12, false, muted)
-	d.centred(certMid, 270, c.Title, d.fit(c.Title, 700, 22, 10, true), true, accent)
+	// The title takes one line at up to 22 points, or two smaller ones.
+	if size, lines := d.block(c.Title, 700, 22, 16, 1, true); len(lines) == 1 {
+		d.centred(certMid, 270, c.Title, size, true, accent)
+	} else {
+		size, lines = d.block(c.Title, 700, 15, 8, 2, true)
+		for i, l := range lines {
+			d.centred(certMid, 259+float64(i)*(size+4), l, size, true, accent)
+		}
+	}
 	d.line(certLeft, 288, certRight, 288, 0.5, rule)
 
 	d.claims(c.Claims)
@@ -86,7 +94,7 @@ func (d *doc) certificate(c *CertificateData) {
 
 	label := d.say(wVerifyAt) + d.say(wColon)
 	lw := d.text(certLeft+330, detailsTop+44, label, 8, false, muted)
-	size, lines := d.block(c.VerifyURL, certRight-certLeft-330-lw, 8.5, 5.5, 4, false)
+	size, lines := d.block(c.VerifyURL, certRight-certLeft-330-lw, 8.5, 5, 5, false)
 	for i, l := range lines {
 		d.text(certLeft+330+lw, detailsTop+44+float64(i)*(size+2), l, size, false, accent)
 	}
@@ -117,13 +125,13 @@ func (d *doc) block(s string, w, size, min float64, maxLines int, bold bool) (fl
 // claims draws the key claims in two columns (the first half on the left),
 // at the largest size at which both columns fit between claimsTop and
 // claimsBot.
-func (d *doc) claims(fs []Field) {
+func (d *doc) claims(fs []Claim) {
 	if len(fs) == 0 {
 		return
 	}
 	colW := (claimsW - 20) / 2
 	half := (len(fs) + 1) / 2
-	cols := [][]Field{fs[:half], fs[half:]}
+	cols := [][]Claim{fs[:half], fs[half:]}
 	size := 11.0
 	for ; size > 6; size -= 0.5 {
 		if d.column(cols[0], 0, 0, colW, size, false) <= claimsBot-claimsTop &&
@@ -137,7 +145,7 @@ func (d *doc) claims(fs []Field) {
 
 // column lays out fields from top y, drawing them when draw is set, and
 // returns the height used.
-func (d *doc) column(fs []Field, x, y, w, size float64, draw bool) float64 {
+func (d *doc) column(fs []Claim, x, y, w, size float64, draw bool) float64 {
 	top := y
 	labelSize := max(6, size*0.78)
 	for _, f := range fs {

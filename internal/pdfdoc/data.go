@@ -57,8 +57,15 @@ const (
 	VerdictInvalid Verdict = "invalid"
 )
 
-// Field is a labelled value: a key claim of a certificate ("Major" /
-// "Computer Science") or a line of a report's document summary.
+// Claim is a key claim printed on a certificate: "专业" / "计算机科学与技术",
+// "Major" / "Computer Science". The limits keep eight of them, in Chinese,
+// legible in the space a certificate has.
+type Claim struct {
+	Label string `validate:"required,max=30"`
+	Value string `validate:"required,max=80"`
+}
+
+// Field is a line of a report's document summary.
 type Field struct {
 	Label string `validate:"required,max=40"`
 	Value string `validate:"required,max=200"`
@@ -81,13 +88,13 @@ type CertificateData struct {
 	HolderName string `validate:"required,max=64"`
 	// Title is what was awarded: 工学硕士, Master of Engineering.
 	Title        string    `validate:"required,max=100"`
-	IssuerName   string    `validate:"required,max=100"`
+	IssuerName   string    `validate:"required,max=60"`
 	IssuedAt     time.Time `validate:"required"`
 	ValidUntil   time.Time `validate:"omitempty,gtfield=IssuedAt"` // zero: no expiry
 	CredentialID string    `validate:"required,max=200"`
 	// Claims are the few claims worth printing, in order (major, grade,
 	// hours...).
-	Claims []Field `validate:"max=10,dive"`
+	Claims []Claim `validate:"max=8,dive"`
 	// VerifyURL is the credential's public verification page, printed as a
 	// QR code and as text. It must be http or https.
 	VerifyURL string  `validate:"required,max=512,http_url"`

@@ -33,7 +33,7 @@ func sampleCertificate(lang pdfdoc.Lang) pdfdoc.CertificateData {
 		IssuerName:   "清华大学",
 		IssuedAt:     time.Date(2026, 7, 1, 10, 0, 0, 0, shanghai),
 		CredentialID: "urn:uuid:2f1c9a7e-5b7c-4c1e-9f38-0d8c2b7e4a11",
-		Claims: []pdfdoc.Field{
+		Claims: []pdfdoc.Claim{
 			{Label: "专业", Value: "计算机科学与技术"},
 			{Label: "学位类别", Value: "学术学位"},
 			{Label: "授予单位代码", Value: "10003"},
@@ -45,7 +45,7 @@ func sampleCertificate(lang pdfdoc.Lang) pdfdoc.CertificateData {
 	if lang == pdfdoc.LangEN {
 		c.HolderName, c.Title, c.IssuerName = "Li Na", "Master of Engineering", "Tsinghua University"
 		c.ValidUntil = time.Date(2031, 6, 30, 0, 0, 0, 0, shanghai)
-		c.Claims = []pdfdoc.Field{
+		c.Claims = []pdfdoc.Claim{
 			{Label: "Major", Value: "Computer Science and Technology"},
 			{Label: "Degree type", Value: "Academic degree"},
 		}
@@ -125,8 +125,16 @@ func run(t testing.TB, name string, args ...string) string {
 	return string(out)
 }
 
-// pdfText extracts the text of a PDF with pdftotext, keeping the layout.
+// pdfText extracts the text of a PDF with pdftotext, in reading order
+// (blocks of text one after the other, so a wrapped value stays together).
 func pdfText(t testing.TB, path string) string {
+	need(t, "pdftotext")
+	return run(t, "pdftotext", "-enc", "UTF-8", path, "-")
+}
+
+// layoutText extracts the text keeping the layout: what is printed on one
+// line of the page is on one line of text.
+func layoutText(t testing.TB, path string) string {
 	need(t, "pdftotext")
 	return run(t, "pdftotext", "-layout", "-enc", "UTF-8", path, "-")
 }
