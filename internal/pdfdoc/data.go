@@ -170,12 +170,22 @@ func check(v any, rawURL, urlField string) error {
 			errs = append(errs, &ValidationError{Field: field, Reason: r})
 		}
 	})
-	if rawURL != "" {
+	// The validator's http_url accepts a few odd forms; say it once.
+	if !refusedField(errs, urlField) {
 		if u, err := url.Parse(rawURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, &ValidationError{Field: urlField, Reason: "must be an absolute http or https URL"})
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func refusedField(errs []error, field string) bool {
+	for _, e := range errs {
+		if ve, ok := e.(*ValidationError); ok && ve.Field == field {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldName drops the struct name: "CertificateData.Claims[2].Value" →

@@ -3,9 +3,10 @@
 // fall back to empty boxes.
 //
 // DroidSansFallbackFull.ttf is Google's Droid Sans Fallback (TrueType
-// outlines; Latin, CJK Unified Ideographs, Hiragana, Katakana and Hangul),
-// copied from Debian's fonts-droid-fallback package, under the Apache
-// License 2.0 (LICENSE beside this file; see README.md for its origin).
+// outlines; CJK ideographs and punctuation, Hiragana and Katakana, but no
+// Latin letters and no Hangul), copied from Debian's fonts-droid-fallback
+// package, under the Apache License 2.0 (LICENSE beside this file; see
+// README.md for its origin).
 // It is about 4 MB; a program that does not import this package does not
 // carry it, and PDF writers embed only the glyphs a document uses.
 package fonts
