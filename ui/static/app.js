@@ -39,3 +39,10 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+// verify: print buttons (<button data-print hidden>), shown only with JS.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("button[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
+});
