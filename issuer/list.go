@@ -1,0 +1,283 @@
+package issuer
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+
+	"github.com/talentchain/talentchain/store"
+)
+
+// Listing and counting an organisation's credentials, for the staff pages.
+//
+// Credentials are stored by id (cred/{id}) with no index by organisation,
+// so both calls read every credential record once, a page of listPageSize
+// at a time, and keep only a small summary of the organisation's. That is
+// linear in the number of credentials the service holds (about 1 ms per
+// thousand with the embedded store); an index by organisation and issue
+// time is the next step when registries grow past a few hundred thousand.
+
+// Limits of ListCredentials.
+const (
+	DefaultListLimit = 20
+	MaxListLimit     = 200
+	// MaxListScan bounds the credentials one call reads.
+	MaxListScan  = 1_000_000
+	listPageSize = 500
+)
+
+// CredentialQuery selects an organisation's credentials.
+type CredentialQuery struct {
+	// Text matches, case-insensitively, part of the holder's name (any
+	// language), the holder's DID or the credential id.
+	Text string `json:"text,omitempty" validate:"max=200"`
+	// Type is a credential type (DegreeCredential) or a template id
+	// (master-degree); empty: any.
+	Type string `json:"type,omitempty" validate:"max=100"`
+	// Status is active, revoked or suspended; empty: any.
+	Status Status `json:"status,omitempty" validate:"omitempty,oneof=active revoked suspended"`
+	// From and To bound the issue time (From inclusive, To exclusive);
+	// zero: open.
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
+	// Offset skips that many matches (newest first); Limit is the page
+	// size: default DefaultListLimit, at most MaxListLimit.
+	Offset int `json:"offset,omitempty" validate:"min=0,max=1000000"`
+	Limit  int `json:"limit,omitempty" validate:"min=0,max=200"`
+}
+
+// CredentialSummary is one credential in a list: no claims but the
+// holder's name.
+type CredentialSummary struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Template string `json:"template"`
+	Format   Format `json:"format,omitempty"`
+	// HolderName is the subject's fullName by language tag ("zh", "en"),
+	// empty when the credential has none.
+	HolderName map[string]string `json:"holderName,omitempty"`
+	Holder     string            `json:"holder,omitempty"` // the holder's DID
+	Status     Status            `json:"status"`
+	Issued     time.Time         `json:"issued"`
+	Anchored   bool              `json:"anchored"`
+}
+
+// CredentialPage is a page of ListCredentials: the matches from Offset,
+// newest first, and how many match in all.
+type CredentialPage struct {
+	Items  []CredentialSummary `json:"items"`
+	Total  int                 `json:"total"`
+	Offset int                 `json:"offset"`
+	Limit  int                 `json:"limit"`
+}
+
+// MonthCount is the credentials issued in one calendar month (UTC).
+type MonthCount struct {
+	Month  time.Time `json:"month"` // the first instant of the month
+	Issued int       `json:"issued"`
+}
+
+// CredentialStats counts an organisation's credentials.
+type CredentialStats struct {
+	Total     int            `json:"total"`
+	ByStatus  map[Status]int `json:"byStatus"`
+	ByType    map[string]int `json:"byType"`
+	ByMonth   []MonthCount   `json:"byMonth"` // oldest first, every month of the window
+	Anchored  int            `json:"anchored"`
+	Generated time.Time      `json:"generated"`
+}
+
+var listValidate = validator.New(validator.WithRequiredStructEnabled())
+
+// ListCredentials returns a page of the organisation's credentials that
+// match q, newest first. A query breaking its limits is ErrInvalid (a
+// *ValidationError).
+func (s *Service) ListCredentials(ctx context.Context, org string, q CredentialQuery) (*CredentialPage, error) {
+	if err := listValidate.Struct(q); err != nil {
+		return nil, fmt.Errorf("list credentials: %w", queryError(err))
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		return nil, fmt.Errorf("list credentials: %w", &ValidationError{Fields: []FieldError{{Field: "/to", Reason: "must be after from"}}})
+	}
+	if q.Limit == 0 {
+		q.Limit = DefaultListLimit
+	}
+	text := strings.ToLower(strings.TrimSpace(q.Text))
+	var all []CredentialSummary
+	err := s.eachCredential(ctx, org, func(c *CredentialSummary) {
+		if q.Type != "" && c.Type != q.Type && c.Template != q.Type ||
+			q.Status != "" && c.Status != q.Status ||
+			!q.From.IsZero() && c.Issued.Before(q.From) ||
+			!q.To.IsZero() && !c.Issued.Before(q.To) ||
+			text != "" && !c.matches(text) {
+			return
+		}
+		all = append(all, *c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(all, func(a, b CredentialSummary) int {
+		return cmp.Or(b.Issued.Compare(a.Issued), strings.Compare(a.ID, b.ID))
+	})
+	p := &CredentialPage{Total: len(all), Offset: q.Offset, Limit: q.Limit, Items: []CredentialSummary{}}
+	if q.Offset < len(all) {
+		p.Items = all[q.Offset:min(len(all), q.Offset+q.Limit)]
+	}
+	return p, nil
+}
+
+// CredentialStats counts the organisation's credentials by status, type
+// and month of issue; ByMonth covers the months from months-1 months
+// before now to now (months 1–120; 0 means 12).
+func (s *Service) CredentialStats(ctx context.Context, org string, months int) (*CredentialStats, error) {
+	if months == 0 {
+		months = 12
+	}
+	if months < 1 || months > 120 {
+		return nil, fmt.Errorf("credential stats: %w", &ValidationError{Fields: []FieldError{{Field: "/months", Reason: "must be from 1 to 120"}}})
+	}
+	now := s.cfg.Now().UTC()
+	first := time.Date(now.Year(), now.Month()-time.Month(months-1), 1, 0, 0, 0, 0, time.UTC)
+	st := &CredentialStats{ByStatus: map[Status]int{}, ByType: map[string]int{}, Generated: now}
+	for i := range months {
+		st.ByMonth = append(st.ByMonth, MonthCount{Month: first.AddDate(0, i, 0)})
+	}
+	err := s.eachCredential(ctx, org, func(c *CredentialSummary) {
+		st.Total++
+		st.ByStatus[c.Status]++
+		st.ByType[c.Type]++
+		if c.Anchored {
+			st.Anchored++
+		}
+		iss := c.Issued.UTC()
+		if iss.Before(first) {
+			return
+		}
+		i := (iss.Year()-first.Year())*12 + int(iss.Month()-first.Month())
+		if i >= 0 && i < len(st.ByMonth) {
+			st.ByMonth[i].Issued++
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// eachCredential calls f with a summary of each of org's credentials.
+func (s *Service) eachCredential(ctx context.Context, org string, f func(*CredentialSummary)) error {
+	anchored, err := s.keySet(ctx, "receipt/")
+	if err != nil {
+		return err
+	}
+	after, seen := "", 0
+	for {
+		page, err := s.st.List(ctx, "cred/", store.ListOptions{After: after, Limit: listPageSize})
+		if err != nil {
+			return fmt.Errorf("list credentials: %w", err)
+		}
+		for _, e := range page {
+			seen++
+			var rec credRecord
+			if err := json.Unmarshal(e.Value, &rec); err != nil {
+				s.log.WarnContext(ctx, "list credentials: undecodable record", "key", e.Key, "error", err.Error())
+				continue
+			}
+			if rec.Org != org {
+				continue
+			}
+			c := summarize(&rec)
+			_, c.Anchored = anchored[rec.ID]
+			f(c)
+		}
+		if len(page) < listPageSize {
+			return nil
+		}
+		if seen >= MaxListScan {
+			return fmt.Errorf("list credentials: more than %d credentials to read: %w", MaxListScan, ErrInvalid)
+		}
+		after = page[len(page)-1].Key
+	}
+}
+
+// keySet returns the ids stored under prefix (receipts: anchored ids).
+func (s *Service) keySet(ctx context.Context, prefix string) (map[string]struct{}, error) {
+	out := map[string]struct{}{}
+	after := ""
+	for {
+		page, err := s.st.List(ctx, prefix, store.ListOptions{After: after, Limit: listPageSize})
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
+		}
+		for _, e := range page {
+			out[strings.TrimPrefix(e.Key, prefix)] = struct{}{}
+		}
+		if len(page) < listPageSize {
+			return out, nil
+		}
+		after = page[len(page)-1].Key
+	}
+}
+
+// summarize reads the summary of a record: the holder's name comes from
+// the credential's subject (a JSON object), or from the kept request (an
+// SD-JWT VC, whose claims are in disclosures).
+func summarize(rec *credRecord) *CredentialSummary {
+	c := &CredentialSummary{ID: rec.ID, Type: rec.Type, Template: rec.Template, Format: rec.Format,
+		Holder: rec.Holder, Status: rec.Status, Issued: rec.Issued}
+	var subject map[string]any
+	var doc struct {
+		Subject json.RawMessage `json:"credentialSubject"`
+	}
+	if len(rec.Credential) > 0 && rec.Credential[0] == '{' && json.Unmarshal(rec.Credential, &doc) == nil {
+		_ = json.Unmarshal(doc.Subject, &subject) // an array subject has no single name
+	}
+	if subject == nil && rec.Request != nil {
+		subject = rec.Request.Subject
+	}
+	if names, ok := subject["fullName"].(map[string]any); ok {
+		c.HolderName = map[string]string{}
+		for k, v := range names {
+			if s, ok := v.(string); ok {
+				c.HolderName[k] = s
+			}
+		}
+	}
+	if id, ok := subject["id"].(string); ok && c.Holder == "" {
+		c.Holder = id
+	}
+	return c
+}
+
+func (c *CredentialSummary) matches(lower string) bool {
+	if strings.Contains(strings.ToLower(c.ID), lower) || strings.Contains(strings.ToLower(c.Holder), lower) {
+		return true
+	}
+	for _, n := range c.HolderName {
+		if strings.Contains(strings.ToLower(n), lower) {
+			return true
+		}
+	}
+	return false
+}
+
+// queryError turns the validator's errors into a ValidationError.
+func queryError(err error) error {
+	var fields []FieldError
+	if ve, ok := err.(validator.ValidationErrors); ok {
+		for _, fe := range ve {
+			fields = append(fields, FieldError{Field: "/" + strings.ToLower(fe.Field()[:1]) + fe.Field()[1:], Reason: "fails " + fe.Tag() + " " + fe.Param()})
+		}
+	}
+	if len(fields) == 0 {
+		fields = []FieldError{{Field: "/", Reason: err.Error()}}
+	}
+	return &ValidationError{Fields: fields}
+}
