@@ -164,6 +164,9 @@ func checkMediaType(header string) error {
 // decodeStrict decodes exactly one JSON value from data into dst, refusing
 // unknown object members and trailing data. The errors name the field at fault.
 func decodeStrict(data []byte, dst any) error {
+	if err := noDuplicateMembers(data); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -173,6 +176,54 @@ func decodeStrict(data []byte, dst any) error {
 		return fmt.Errorf("%w: unexpected data after the JSON object", errMalformedRequest)
 	}
 	return nil
+}
+
+// noDuplicateMembers refuses a JSON text in which an object names a member
+// twice: encoding/json keeps the last value, another parser may keep the
+// first, and the two would then act on different requests. Syntax errors
+// are left to the decoder, which names their position.
+func noDuplicateMembers(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		seen  map[string]bool
+		isObj bool
+		key   bool // the next token of an object is a member name
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.isObj && top.key {
+			if name, ok := tok.(string); ok {
+				if top.seen[name] {
+					return &validationError{Fields: []FieldError{{Field: name, Reason: "is given twice"}}}
+				}
+				top.seen[name] = true
+				top.key = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{seen: map[string]bool{}, isObj: true, key: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: an enclosing object expects a member name next.
+		if len(stack) > 0 && stack[len(stack)-1].isObj {
+			stack[len(stack)-1].key = true
+		}
+	}
 }
 
 // jsonError turns an encoding/json error into a malformed-request or a
