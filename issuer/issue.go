@@ -88,6 +88,12 @@ type Record struct {
 type credRecord struct {
 	Record
 	Digest string `json:"digest"`
+	// Holder is the holder's DID the credential was issued to, if any.
+	Holder string `json:"holder,omitempty"`
+	// Request is the request of a credential issued without a holder, kept
+	// to issue it again bound to the key a wallet proves at delivery
+	// (RedeemCredential). It holds no more than the credential does.
+	Request *Request `json:"request,omitempty"`
 }
 
 // pendingRecord marks a credential waiting for its anchor.
@@ -428,9 +434,26 @@ func (s *Service) build(signer *credential.Signer, jws *jose.Signer, o *Org, it 
 	if err != nil {
 		return nil, err
 	}
+	var rec *credRecord
 	if it.req.Format.isSDJWT() {
-		return s.buildSDJWT(jws, o, it, id, list, pos, now)
+		rec, err = s.buildSDJWT(jws, o, it, id, list, pos, now)
+	} else {
+		rec, err = s.buildLDP(signer, o, it, id, list, pos, now)
 	}
+	if err != nil {
+		return nil, err
+	}
+	rec.Holder = it.req.Holder
+	if rec.Holder == "" {
+		req := *it.req
+		req.IdempotencyKey = ""
+		rec.Request = &req
+	}
+	return rec, nil
+}
+
+// buildLDP makes and signs one W3C credential.
+func (s *Service) buildLDP(signer *credential.Signer, o *Org, it *prepared, id string, list, pos int, now time.Time) (*credRecord, error) {
 	subject := maps.Clone(it.req.Subject)
 	if it.req.Holder != "" {
 		subject["id"] = it.req.Holder

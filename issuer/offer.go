@@ -72,6 +72,11 @@ type Offer struct {
 	CredentialOffer *CredentialOffer `json:"credentialOffer"`
 	URI             string           `json:"uri"`
 	ClaimURL        string           `json:"claimUrl"`
+	// OfferURI is the credential_offer_uri of the same offer (GET it once,
+	// until the offer expires, to read the offer JSON), and URIByReference
+	// the openid-credential-offer:// link carrying it: a short QR code.
+	OfferURI       string `json:"offerUri"`
+	URIByReference string `json:"uriByReference"`
 }
 
 // CredentialOffer is the OID4VCI 1.0 credential offer object.
@@ -119,6 +124,7 @@ type offerRecord struct {
 	Org          string    `json:"org"`
 	CredentialID string    `json:"credentialId"`
 	Type         string    `json:"type"`
+	Format       Format    `json:"format,omitempty"`
 	CodeHash     []byte    `json:"codeHash"`
 	TxHash       []byte    `json:"txHash,omitempty"`
 	Created      time.Time `json:"created"`
@@ -140,8 +146,14 @@ func offerFailKey(id string) string   { return "offerfail/" + id }
 func offerCodeKey(h [32]byte) string  { return "offercode/" + hex.EncodeToString(h[:16]) }
 func offerTokenKey(h [32]byte) string { return "offertoken/" + hex.EncodeToString(h[:16]) }
 
-// configurationID names a credential type's OID4VCI configuration.
-func configurationID(typ string) string { return typ + "_" + FormatLDPVC }
+// configurationID names the OID4VCI configuration of a credential type in
+// a format: DegreeCredential_ldp_vc, DegreeCredential_dc+sd-jwt.
+func configurationID(typ string, f Format) string {
+	if f.isSDJWT() {
+		return typ + "_" + string(FormatSDJWT)
+	}
+	return typ + "_" + FormatLDPVC
+}
 
 func randomBase64(n int) (string, error) {
 	b := make([]byte, n)
@@ -202,7 +214,7 @@ func (s *Service) CreateOffer(ctx context.Context, org, credentialID string, ttl
 	o := &Offer{ID: hex.EncodeToString(idb[:]), CredentialID: credentialID, Expires: now.Add(ttl).Truncate(time.Second), Code: code}
 	codeHash := sha256.Sum256([]byte(code))
 	or := offerRecord{
-		ID: o.ID, Org: org, CredentialID: credentialID, Type: rec.Type, CodeHash: codeHash[:],
+		ID: o.ID, Org: org, CredentialID: credentialID, Type: rec.Type, Format: rec.Format, CodeHash: codeHash[:],
 		Created: now, Expires: o.Expires,
 	}
 	grant := PreAuthorizedCodeGrant{PreAuthorizedCode: code}
@@ -217,7 +229,7 @@ func (s *Service) CreateOffer(ctx context.Context, org, credentialID string, ttl
 	}
 	o.CredentialOffer = &CredentialOffer{
 		CredentialIssuer:           s.cfg.BaseURL,
-		CredentialConfigurationIDs: []string{configurationID(rec.Type)},
+		CredentialConfigurationIDs: []string{configurationID(rec.Type, rec.Format)},
 		Grants:                     map[string]PreAuthorizedCodeGrant{GrantPreAuthorizedCode: grant},
 	}
 	offerJSON, err := json.Marshal(o.CredentialOffer)
@@ -226,6 +238,12 @@ func (s *Service) CreateOffer(ctx context.Context, org, credentialID string, ttl
 	}
 	o.URI = OfferURIPrefix + url.QueryEscape(string(offerJSON))
 	o.ClaimURL = s.cfg.BaseURL + "/offers/" + o.ID + "#" + code
+	ref, err := s.storeOfferRef(ctx, offerJSON, ttl)
+	if err != nil {
+		return nil, fmt.Errorf("create offer: %w", err)
+	}
+	o.OfferURI = s.cfg.BaseURL + offerRefPath + ref
+	o.URIByReference = OfferByReferencePrefix + url.QueryEscape(o.OfferURI)
 
 	raw, err := json.Marshal(or)
 	if err != nil {
@@ -269,7 +287,7 @@ func (s *Service) OfferInfo(ctx context.Context, id string) (*OfferInfo, error) 
 		return nil, err
 	}
 	return &OfferInfo{
-		ID: rec.ID, CredentialIssuer: s.cfg.BaseURL, CredentialConfigurationID: configurationID(rec.Type),
+		ID: rec.ID, CredentialIssuer: s.cfg.BaseURL, CredentialConfigurationID: configurationID(rec.Type, rec.Format),
 		Issuer: rec.Org, Expires: rec.Expires, TxCodeRequired: rec.TxHash != nil, Used: !rec.Used.IsZero(),
 	}, nil
 }
@@ -370,6 +388,10 @@ func (s *Service) ExchangeCode(ctx context.Context, code, txCode string) (*Acces
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
+	nonceHash := sha256.Sum256([]byte(nonce))
+	if err := s.st.Create(ctx, nonceKey(nonceHash), nonceHash[:], NonceTTL); err != nil {
+		return nil, fmt.Errorf("token: %w", err)
+	}
 	token := accessTokenPrefix + secret
 	tokHash := sha256.Sum256([]byte(token))
 	ar, err := json.Marshal(accessRecord{
@@ -400,65 +422,11 @@ func (s *Service) ExchangeCode(ctx context.Context, code, txCode string) (*Acces
 	return &AccessToken{AccessToken: token, TokenType: "Bearer", ExpiresIn: int(AccessTokenTTL / time.Second), CNonce: nonce}, nil
 }
 
-// RedeemAccessToken is the credential endpoint: it returns the offered
-// credential's record (the credential and its anchor receipt) for an
-// access token from ExchangeCode, once. An unknown, malformed, used or
-// expired token, or a credential revoked since the exchange, is
-// ErrOfferInvalid (the token is then used up). While the credential's
-// anchor is not confirmed the answer is ErrAnchorPending and the token
-// stays valid, to be tried again.
-//
-// The c_nonce is not checked: the credential was bound to the holder's DID
-// when it was issued, and this endpoint delivers it, it does not issue.
+// RedeemAccessToken delivers the offered credential for an access token
+// without a proof of possession: RedeemCredential with an empty request
+// (the credential as issued).
 func (s *Service) RedeemAccessToken(ctx context.Context, accessToken string) (*Record, error) {
-	if !strings.HasPrefix(accessToken, accessTokenPrefix) || !wellFormed(accessToken[len(accessTokenPrefix):], codeLength) {
-		return nil, fmt.Errorf("credential endpoint: %w", ErrOfferInvalid)
-	}
-	h := sha256.Sum256([]byte(accessToken))
-	raw, err := s.st.Get(ctx, offerTokenKey(h))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("credential endpoint: %w", ErrOfferInvalid)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("credential endpoint: %w", err)
-	}
-	var ar accessRecord
-	if err := json.Unmarshal(raw, &ar); err != nil {
-		return nil, fmt.Errorf("credential endpoint: decode: %w", err)
-	}
-	if subtle.ConstantTimeCompare(ar.Hash, h[:]) != 1 {
-		return nil, fmt.Errorf("credential endpoint: %w", ErrOfferInvalid)
-	}
-	if !s.cfg.Now().Before(ar.Expires) {
-		_ = s.st.Delete(ctx, offerTokenKey(h))
-		return nil, fmt.Errorf("credential endpoint: %w: expired", ErrOfferInvalid)
-	}
-	rec, err := s.load(ctx, ar.CredentialID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("credential endpoint: %w: the credential is gone", ErrOfferInvalid)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("credential endpoint: %w", err)
-	}
-	if rec.Org != ar.Org {
-		return nil, fmt.Errorf("credential endpoint: %w", ErrOfferInvalid)
-	}
-	if rec.Status == StatusRevoked {
-		_ = s.st.Delete(ctx, offerTokenKey(h))
-		return nil, fmt.Errorf("credential endpoint: %w: the credential was revoked", ErrOfferInvalid)
-	}
-	if rec.Receipt == nil {
-		return nil, fmt.Errorf("credential endpoint: credential %s: %w", rec.ID, ErrAnchorPending)
-	}
-	if _, err := s.st.Take(ctx, offerTokenKey(h)); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("credential endpoint: %w: already used", ErrOfferInvalid)
-		}
-		return nil, fmt.Errorf("credential endpoint: %w", err)
-	}
-	s.log.Info("offered credential delivered", slog.String("org", rec.Org), slog.String("offer", ar.OfferID), slog.String("credential", rec.ID))
-	out := rec.Record
-	return &out, nil
+	return s.RedeemCredential(ctx, accessToken, CredentialRequest{})
 }
 
 // credentialTypes are the types the templates issue, with display names.
@@ -474,22 +442,34 @@ var credentialTypes = []struct{ typ, en, zh string }{
 // authorization server).
 func (s *Service) IssuerMetadata() map[string]any {
 	configs := map[string]any{}
+	proofs := map[string]any{ProofTypeJWT: map[string]any{"proof_signing_alg_values_supported": []string{"EdDSA", "ES256"}}}
 	for _, ct := range credentialTypes {
-		configs[configurationID(ct.typ)] = map[string]any{
+		display := []map[string]string{{"name": ct.en, "locale": "en"}, {"name": ct.zh, "locale": "zh-CN"}}
+		configs[configurationID(ct.typ, FormatV2)] = map[string]any{
 			"format": FormatLDPVC,
 			"cryptographic_binding_methods_supported": []string{"did:key"},
 			"credential_signing_alg_values_supported": []string{credential.SuiteEdDSARDFC2022, "Ed25519Signature2020"},
+			"proof_types_supported":                   proofs,
 			"credential_definition": map[string]any{
 				"@context": []string{credential.ContextV2, credential.ContextTalentChainV1},
 				"type":     []string{"VerifiableCredential", ct.typ},
 			},
-			"display": []map[string]string{{"name": ct.en, "locale": "en"}, {"name": ct.zh, "locale": "zh-CN"}},
+			"display": display,
+		}
+		configs[configurationID(ct.typ, FormatSDJWT)] = map[string]any{
+			"format": string(FormatSDJWT),
+			"vct":    VCT(ct.typ),
+			"cryptographic_binding_methods_supported": []string{"jwk", "did:key", "did:jwk"},
+			"credential_signing_alg_values_supported": []string{"EdDSA"},
+			"proof_types_supported":                   proofs,
+			"display":                                 display,
 		}
 	}
 	return map[string]any{
 		"credential_issuer":                   s.cfg.BaseURL,
 		"credential_endpoint":                 s.cfg.BaseURL + credentialEndpoint,
 		"token_endpoint":                      s.cfg.BaseURL + tokenEndpoint,
+		"nonce_endpoint":                      s.cfg.BaseURL + nonceEndpoint,
 		"credential_configurations_supported": configs,
 	}
 }

@@ -298,8 +298,13 @@ func TestOffer(t *testing.T) {
 					Issuer     string `json:"credential_issuer"`
 					Credential string `json:"credential_endpoint"`
 					Token      string `json:"token_endpoint"`
+					Nonce      string `json:"nonce_endpoint"`
 					Configs    map[string]struct {
 						Format     string   `json:"format"`
+						VCT        string   `json:"vct"`
+						Proofs     map[string]struct {
+							Algs []string `json:"proof_signing_alg_values_supported"`
+						} `json:"proof_types_supported"`
 						Binding    []string `json:"cryptographic_binding_methods_supported"`
 						Definition struct {
 							Context []string `json:"@context"`
@@ -311,12 +316,22 @@ func TestOffer(t *testing.T) {
 					t.Fatal(err)
 				}
 				base := "https://issuer.example.edu.cn"
-				if md.Issuer != base || md.Credential != base+"/oid4vci/credential" || md.Token != base+"/oid4vci/token" {
+				if md.Issuer != base || md.Credential != base+"/oid4vci/credential" || md.Token != base+"/oid4vci/token" ||
+					md.Nonce != base+"/oid4vci/nonce" {
 					t.Errorf("metadata %s", raw)
 				}
 				var ids []string
 				for id, c := range md.Configs {
 					ids = append(ids, id)
+					if !slices.Equal(c.Proofs["jwt"].Algs, []string{"EdDSA", "ES256"}) {
+						t.Errorf("configuration %s: proof types %+v", id, c.Proofs)
+					}
+					if typ, ok := strings.CutSuffix(id, "_dc+sd-jwt"); ok {
+						if c.Format != "dc+sd-jwt" || c.VCT != VCT(typ) || !slices.Contains(c.Binding, "did:key") {
+							t.Errorf("configuration %s: %+v", id, c)
+						}
+						continue
+					}
 					typ := strings.TrimSuffix(id, "_ldp_vc")
 					if c.Format != "ldp_vc" || !slices.Equal(c.Binding, []string{"did:key"}) ||
 						!slices.Equal(c.Definition.Type, []string{"VerifiableCredential", typ}) || len(c.Definition.Context) != 2 {
@@ -324,12 +339,16 @@ func TestOffer(t *testing.T) {
 					}
 				}
 				slices.Sort(ids)
-				want := []string{"CourseCompletionCredential_ldp_vc", "DegreeCredential_ldp_vc", "TrainingCertificateCredential_ldp_vc"}
+				want := []string{"CourseCompletionCredential_dc+sd-jwt", "CourseCompletionCredential_ldp_vc", "DegreeCredential_dc+sd-jwt",
+					"DegreeCredential_ldp_vc", "TrainingCertificateCredential_dc+sd-jwt", "TrainingCertificateCredential_ldp_vc"}
 				if !slices.Equal(ids, want) {
 					t.Errorf("configurations %v, want %v", ids, want)
 				}
 				for _, tm := range svc.Templates() {
-					if _, ok := md.Configs[configurationID(tm.Type)]; !ok {
+					if _, ok := md.Configs[configurationID(tm.Type, FormatSDJWT)]; !ok {
+						t.Errorf("template %s's type has no SD-JWT configuration", tm.ID)
+					}
+					if _, ok := md.Configs[configurationID(tm.Type, FormatV2)]; !ok {
 						t.Errorf("template %s's type has no configuration", tm.ID)
 					}
 				}

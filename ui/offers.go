@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -21,7 +22,9 @@ type Offers interface {
 	CreateOffer(ctx context.Context, org, credentialID string, ttl time.Duration, withTxCode bool) (*issuer.Offer, error)
 	OfferInfo(ctx context.Context, id string) (*issuer.OfferInfo, error)
 	ExchangeCode(ctx context.Context, code, txCode string) (*issuer.AccessToken, error)
-	RedeemAccessToken(ctx context.Context, accessToken string) (*issuer.Record, error)
+	RedeemCredential(ctx context.Context, accessToken string, req issuer.CredentialRequest) (*issuer.Record, error)
+	OfferByReference(ctx context.Context, ref string) (*issuer.CredentialOffer, error)
+	Nonce(ctx context.Context) (string, error)
 	IssuerMetadata() map[string]any
 }
 
@@ -31,8 +34,10 @@ type Offers interface {
 //	POST /credentials/{id}/offers            the issuer offers a credential (scope issue)
 //	GET  /offers/{id}                        what the claim page may show (public, no code)
 //	GET  /.well-known/openid-credential-issuer   the credential issuer metadata
-//	POST /oid4vci/token                      code (and tx_code) → access token, form-encoded
-//	POST /oid4vci/credential                 Bearer access token → the credential and its anchor receipt
+//	GET  /oid4vci/offers/{ref}               an offer by reference (its credential_offer_uri), once
+//	POST /oid4vci/token                      code (and tx_code) → access token and c_nonce, form-encoded
+//	POST /oid4vci/nonce                      a fresh c_nonce for a proof of possession
+//	POST /oid4vci/credential                 Bearer access token (+ proofs.jwt) → the credential and its anchor receipt
 //
 // The token and credential endpoints answer OAuth errors ({"error": ...}),
 // as wallets expect, not problem details.
@@ -46,7 +51,9 @@ func WithOffers(o Offers) Option {
 			mux.HandleFunc("POST /credentials/{id}/offers", or.create)
 			mux.HandleFunc("GET /offers/{id}", or.info)
 			mux.HandleFunc("GET /.well-known/openid-credential-issuer", or.metadata)
+			mux.HandleFunc("GET /oid4vci/offers/{ref}", or.byReference)
 			mux.HandleFunc("POST /oid4vci/token", or.token)
+			mux.HandleFunc("POST /oid4vci/nonce", or.nonce)
 			mux.HandleFunc("POST /oid4vci/credential", or.credential)
 		})
 		return nil
@@ -110,6 +117,29 @@ func (or *offerRoutes) info(w http.ResponseWriter, r *http.Request) {
 func (or *offerRoutes) metadata(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	or.h.writeJSON(w, r, or.o.IssuerMetadata())
+}
+
+// byReference answers an offer's credential_offer_uri with the offer JSON,
+// once; an unknown, used or expired reference is 404.
+func (or *offerRoutes) byReference(w http.ResponseWriter, r *http.Request) {
+	o, err := or.o.OfferByReference(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		or.h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	or.h.writeJSON(w, r, o)
+}
+
+// nonce is the OID4VCI nonce endpoint.
+func (or *offerRoutes) nonce(w http.ResponseWriter, r *http.Request) {
+	n, err := or.o.Nonce(r.Context())
+	if err != nil {
+		or.h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	or.h.writeJSON(w, r, map[string]string{"c_nonce": n})
 }
 
 // oauthError is an OAuth 2.0 error answer (RFC 6749 §5.2, RFC 6750 §3.1).
@@ -178,19 +208,32 @@ func (or *offerRoutes) credential(w http.ResponseWriter, r *http.Request) {
 		or.oauthFail(w, r, errOAuthToken, "send the access token of the token endpoint as Authorization: Bearer")
 		return
 	}
-	// The body names what is asked for; a pre-authorized offer holds
-	// exactly one credential, so it is read for size only.
-	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 64<<10)); err != nil {
-		or.oauthFail(w, r, errOAuthRequest, "the request body is too large")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		or.oauthFail(w, r, errOAuthCredentialRequest, "the request body is too large")
 		return
 	}
-	rec, err := or.o.RedeemAccessToken(r.Context(), strings.TrimSpace(tok))
+	req, err := credentialRequest(body)
 	if err != nil {
-		if errors.Is(err, issuer.ErrOfferInvalid) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="talentchain", error="invalid_token"`)
-			or.oauthFail(w, r, errOAuthToken, "the access token is unknown, used or expired; claim the offer again")
-			return
-		}
+		or.oauthFail(w, r, errOAuthCredentialRequest, err.Error())
+		return
+	}
+	rec, err := or.o.RedeemCredential(r.Context(), strings.TrimSpace(tok), *req)
+	switch {
+	case errors.Is(err, issuer.ErrOfferInvalid):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="talentchain", error="invalid_token"`)
+		or.oauthFail(w, r, errOAuthToken, "the access token is unknown, used or expired; claim the offer again")
+		return
+	case errors.Is(err, issuer.ErrInvalidNonce):
+		or.oauthFail(w, r, errOAuthNonce, "the proof's nonce is unknown, expired or used; get a fresh c_nonce from the nonce endpoint")
+		return
+	case errors.Is(err, issuer.ErrInvalidProof):
+		or.oauthFail(w, r, errOAuthProof, oauthDetail(err))
+		return
+	case errors.Is(err, issuer.ErrCredentialRequest):
+		or.oauthFail(w, r, errOAuthCredentialRequest, oauthDetail(err))
+		return
+	case err != nil:
 		or.h.fail(w, r, err)
 		return
 	}
@@ -198,12 +241,40 @@ func (or *offerRoutes) credential(w http.ResponseWriter, r *http.Request) {
 	or.h.writeJSON(w, r, credentialResponse{Credentials: []issuedItem{{Credential: rec.Credential}}, AnchorReceipt: rec.Receipt})
 }
 
+// credentialRequest reads a credential request (outside input): empty, or
+// a JSON object without duplicate members.
+func credentialRequest(body []byte) (*issuer.CredentialRequest, error) {
+	var req issuer.CredentialRequest
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return &req, nil
+	}
+	if _, err := credential.ParseDocument(body); err != nil {
+		return nil, fmt.Errorf("the credential request is not a JSON object: %v", err)
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("the credential request is malformed: %v", err)
+	}
+	return &req, nil
+}
+
+// oauthDetail is the reason of a refusal, without the package prefix.
+func oauthDetail(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "issuer: "); i >= 0 {
+		msg = msg[i+len("issuer: "):]
+	}
+	return msg
+}
+
 // OAuth error codes; oauthProblem maps them to statuses.
 var (
-	errOAuthRequest   = errors.New("invalid_request")
-	errOAuthGrantType = errors.New("unsupported_grant_type")
-	errOAuthGrant     = errors.New("invalid_grant")
-	errOAuthToken     = errors.New("invalid_token")
+	errOAuthProof             = errors.New("invalid_proof")
+	errOAuthNonce             = errors.New("invalid_nonce")
+	errOAuthCredentialRequest = errors.New("invalid_credential_request")
+	errOAuthRequest           = errors.New("invalid_request")
+	errOAuthGrantType         = errors.New("unsupported_grant_type")
+	errOAuthGrant             = errors.New("invalid_grant")
+	errOAuthToken             = errors.New("invalid_token")
 )
 
 // oauthFail answers an OAuth error.
@@ -221,7 +292,8 @@ func oauthProblem(err error) (Problem, bool) {
 	switch {
 	case errors.Is(err, errOAuthToken):
 		return Problem{Status: http.StatusUnauthorized, Title: "invalid_token"}, true
-	case errors.Is(err, errOAuthRequest), errors.Is(err, errOAuthGrantType), errors.Is(err, errOAuthGrant):
+	case errors.Is(err, errOAuthRequest), errors.Is(err, errOAuthGrantType), errors.Is(err, errOAuthGrant),
+		errors.Is(err, errOAuthProof), errors.Is(err, errOAuthNonce), errors.Is(err, errOAuthCredentialRequest):
 		return Problem{Status: http.StatusBadRequest, Title: err.Error()}, true
 	}
 	return Problem{}, false
