@@ -46,6 +46,7 @@ func commands() []command {
 		{name: "testnet", summary: "write the homes of an N-validator network on one host (keys, genesis, peers, ports)", run: testnetCommand},
 		{name: "gov", summary: "gov register|accredit|withdraw|suspend|reinstate|remove|rotate-key: governance transactions to a chain node", run: govCommand},
 		{name: "issue-batch", summary: "issue a class from a CSV file through a node's API: dry run first, then a progress bar", run: issueBatchCommand},
+		{name: "fsck", summary: "check that the store and the chain agree (--repair fixes what it can): exit 0 clean, 1 problems, 2 repair failed", run: fsckCommand},
 		{name: "key", summary: "key new: print a new Ed25519 key pair with its did:key", run: keyCommand},
 		{name: "vc", summary: "vc sign | vc verify: sign a credential, or verify one (exit 0 valid, 1 not, 2 unusable)", run: vcCommand},
 		{name: "help", summary: "list the commands, or show one command's flags", run: helpCommand},
