@@ -1,17 +1,22 @@
 package ui
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,6 +176,60 @@ type Verifying struct {
 	MaxBatch int
 	// BatchWorkers is how many items of a batch are verified at once; 0: 4.
 	BatchWorkers int
+	// PublicURL is the node's public URL: a batch CSV of share links accepts
+	// only links PublicURL + "/share/{token}", resolved in-process (never
+	// fetched). Empty: share links are refused row by row.
+	PublicURL string
+	// Verifications keeps verifications asked to be stored (options.store)
+	// for GET /verifications/{id}; nil: the store option is refused.
+	Verifications Verifications
+	// VerificationTTL is how long a stored verification is kept; 0:
+	// DefaultVerificationTTL.
+	VerificationTTL time.Duration
+}
+
+// Verifications keeps stored verifications by id, each for its TTL. Get
+// answers ErrVerificationNotFound for an unknown or expired id.
+type Verifications interface {
+	Keep(ctx context.Context, v *StoredVerification, ttl time.Duration) error
+	Get(ctx context.Context, id string) (*StoredVerification, error)
+}
+
+// ErrVerificationNotFound: no stored verification has this id (or it
+// expired). Answered 404.
+var ErrVerificationNotFound = errors.New("no such stored verification")
+
+// DefaultVerificationTTL is how long a stored verification is kept.
+const DefaultVerificationTTL = 30 * 24 * time.Hour
+
+// StoredVerification is a verification kept for a report page (and its
+// PDF): the pipeline's full report (every step with its messages, the
+// check time, the anchored time, the issuer's name) and a summary of the
+// credential's subject. It holds nothing the submitter did not send but
+// the chain's answers; the credential itself is not kept.
+type StoredVerification struct {
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+	// Kind, State and Verified repeat the report's verdict.
+	Kind     string         `json:"kind"`
+	State    verifier.State `json:"state"`
+	Verified bool           `json:"verified"`
+	// Subjects summarise the subject of the credential (or of each
+	// credential of a presentation), in order: id, types, issuer and
+	// issuer's name, and the subject's plain claims (verifier.Report.Subject).
+	Subjects []SubjectSummary `json:"subjects"`
+	Report   *verifier.Report `json:"report"`
+}
+
+// SubjectSummary is what a report page shows about one credential.
+type SubjectSummary struct {
+	CredentialID string          `json:"credentialId,omitempty"`
+	Types        []string        `json:"types,omitempty"`
+	Issuer       string          `json:"issuer,omitempty"`
+	IssuerName   *verifier.Names `json:"issuerName,omitempty"`
+	State        verifier.State  `json:"state"`
+	Subject      map[string]any  `json:"subject,omitempty"`
 }
 
 // DefaultMaxBatch is the largest batch accepted by default.
@@ -206,7 +265,10 @@ func WithVerifying(v Verifying, setupErr error) Option {
 		if v.BatchWorkers == 0 {
 			v.BatchWorkers = 4
 		}
-		if v.MaxBatch < 1 || v.BatchWorkers < 1 {
+		if v.VerificationTTL == 0 {
+			v.VerificationTTL = DefaultVerificationTTL
+		}
+		if v.MaxBatch < 1 || v.BatchWorkers < 1 || v.VerificationTTL < 0 {
 			return errors.New("ui: WithVerifying: MaxBatch and BatchWorkers must be positive")
 		}
 		vr := &verifyingRoutes{h: h, v: v}
@@ -221,10 +283,15 @@ func WithVerifying(v Verifying, setupErr error) Option {
 type verifyingRoutes struct {
 	h *handler
 	v Verifying
+	// mux is the handler's own router: share links of a batch are opened
+	// through it, in-process.
+	mux *http.ServeMux
 }
 
 func (vr *verifyingRoutes) register(mux *http.ServeMux) {
+	vr.mux = mux
 	mux.HandleFunc("POST /verify/batch", vr.batch)
+	mux.HandleFunc("GET /verifications/{id}", vr.getVerification)
 	mux.HandleFunc("POST /requests", vr.createRequest)
 	mux.HandleFunc("GET /requests/{id}", vr.fetchRequest)
 	mux.HandleFunc("POST /requests/{id}/response", vr.respond)
@@ -256,16 +323,32 @@ func (vr *verifyingRoutes) account(r *http.Request) (*VerifierAccount, error) {
 type pipelineCredentialRequest struct {
 	VerifiableCredential json.RawMessage `json:"verifiableCredential" validate:"required"`
 	AnchorReceipt        json.RawMessage `json:"anchorReceipt,omitempty"`
-	Options              verifyOptions   `json:"options"`
+	Options              pipelineOptions `json:"options"`
+}
+
+// pipelineOptions are the options of POST /credentials/verify: store keeps
+// the verification for GET /verifications/{id} (the answer then names its
+// verificationId).
+type pipelineOptions struct {
+	Challenge string `json:"challenge" validate:"omitempty,max=512"`
+	Domain    string `json:"domain" validate:"omitempty,max=512"`
+	Store     bool   `json:"store,omitempty"`
+}
+
+// pipelinePresentationOptions are those of POST /presentations/verify.
+type pipelinePresentationOptions struct {
+	Challenge string `json:"challenge" validate:"required,max=512"`
+	Domain    string `json:"domain" validate:"omitempty,max=512"`
+	Store     bool   `json:"store,omitempty"`
 }
 
 // pipelinePresentationRequest is the body of POST /presentations/verify with
 // the pipeline: anchorReceipts is an object from credential id to receipt,
 // or an array aligned with the presentation's verifiableCredential.
 type pipelinePresentationRequest struct {
-	VerifiablePresentation json.RawMessage     `json:"verifiablePresentation" validate:"required"`
-	AnchorReceipts         json.RawMessage     `json:"anchorReceipts,omitempty"`
-	Options                presentationOptions `json:"options"`
+	VerifiablePresentation json.RawMessage             `json:"verifiablePresentation" validate:"required"`
+	AnchorReceipts         json.RawMessage             `json:"anchorReceipts,omitempty"`
+	Options                pipelinePresentationOptions `json:"options"`
 }
 
 // VerificationResponse is the answer of the VC-API verification endpoints
@@ -274,6 +357,9 @@ type pipelinePresentationRequest struct {
 type VerificationResponse struct {
 	credential.Result
 	Report *verifier.Report `json:"report"`
+	// VerificationID names the stored verification (options.store):
+	// GET /verifications/{id}.
+	VerificationID string `json:"verificationId,omitempty"`
 }
 
 // ResultOf summarises a pipeline report in the VC-API shape: verified unless
@@ -329,8 +415,12 @@ func (vr *verifyingRoutes) verifyCredential(w http.ResponseWriter, r *http.Reque
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
 	defer cancel()
+	if err := vr.canStore(req.Options.Store); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	rep, err := vr.v.Pipeline.VerifyCredential(ctx, req.VerifiableCredential, opts)
-	vr.renderReport(w, r, rep, err)
+	vr.renderReport(w, r, rep, err, req.Options.Store)
 }
 
 func (vr *verifyingRoutes) verifyPresentation(w http.ResponseWriter, r *http.Request) {
@@ -349,14 +439,18 @@ func (vr *verifyingRoutes) verifyPresentation(w http.ResponseWriter, r *http.Req
 		h.fail(w, r, err)
 		return
 	}
+	if err := vr.canStore(req.Options.Store); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
 	defer cancel()
 	rep, err := vr.v.Pipeline.VerifyPresentation(ctx, req.VerifiablePresentation,
 		verifier.Options{Challenge: req.Options.Challenge, Domain: req.Options.Domain, Receipts: receipts})
-	vr.renderReport(w, r, rep, err)
+	vr.renderReport(w, r, rep, err, req.Options.Store)
 }
 
-func (vr *verifyingRoutes) renderReport(w http.ResponseWriter, r *http.Request, rep *verifier.Report, err error) {
+func (vr *verifyingRoutes) renderReport(w http.ResponseWriter, r *http.Request, rep *verifier.Report, err error, store bool) {
 	if err == nil && rep == nil {
 		err = errors.New("pipeline returned neither a report nor an error")
 	}
@@ -364,8 +458,87 @@ func (vr *verifyingRoutes) renderReport(w http.ResponseWriter, r *http.Request, 
 		vr.h.fail(w, r, fmt.Errorf("verify: %w", err))
 		return
 	}
+	res := VerificationResponse{Result: *ResultOf(rep), Report: rep}
+	if store {
+		sv, err := vr.keep(r.Context(), rep, res.Verified)
+		if err != nil {
+			vr.h.fail(w, r, fmt.Errorf("store verification: %w", err))
+			return
+		}
+		res.VerificationID = sv.ID
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	vr.h.writeJSON(w, r, VerificationResponse{Result: *ResultOf(rep), Report: rep})
+	vr.h.writeJSON(w, r, res)
+}
+
+// ---- stored verifications ----
+
+// verificationIDPrefix starts the ids of stored verifications: "vfy_" and
+// 24 random bytes (base64url), unguessable, as the id alone gives access.
+const (
+	verificationIDPrefix = "vfy_"
+	verificationIDBytes  = 24
+)
+
+// ValidVerificationID reports whether id has the form of a stored
+// verification's id, so that anything else is refused before a read.
+func ValidVerificationID(id string) bool {
+	rest, ok := strings.CutPrefix(id, verificationIDPrefix)
+	if !ok || len(rest) != base64.RawURLEncoding.EncodedLen(verificationIDBytes) {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(rest)
+	return err == nil
+}
+
+func (vr *verifyingRoutes) canStore(store bool) error {
+	if store && vr.v.Verifications == nil {
+		return &validationError{Fields: []FieldError{{Field: "options.store", Reason: "this node does not keep verifications"}}}
+	}
+	return nil
+}
+
+// keep stores rep as a verification for GET /verifications/{id}.
+func (vr *verifyingRoutes) keep(ctx context.Context, rep *verifier.Report, verified bool) (*StoredVerification, error) {
+	b := make([]byte, verificationIDBytes)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	sv := &StoredVerification{
+		ID: verificationIDPrefix + base64.RawURLEncoding.EncodeToString(b), Created: now, Expires: now.Add(vr.v.VerificationTTL),
+		Kind: rep.Kind, State: rep.State, Verified: verified, Subjects: []SubjectSummary{}, Report: rep,
+	}
+	creds := []*verifier.Report{rep}
+	if rep.Kind == verifier.KindPresentation {
+		creds = rep.Credentials
+	}
+	for _, c := range creds {
+		sv.Subjects = append(sv.Subjects, SubjectSummary{CredentialID: c.ID, Types: c.Types, Issuer: c.Issuer, IssuerName: c.IssuerName, State: c.State, Subject: c.Subject()})
+	}
+	if err := vr.v.Verifications.Keep(context.WithoutCancel(ctx), sv, vr.v.VerificationTTL); err != nil {
+		return nil, err
+	}
+	return sv, nil
+}
+
+// getVerification answers GET /verifications/{id}: anyone holding the id
+// (the verifier who asked for it to be stored, and whoever they give the
+// report link to) reads it until it expires.
+func (vr *verifyingRoutes) getVerification(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if vr.v.Verifications == nil || !ValidVerificationID(id) {
+		vr.h.fail(w, r, ErrVerificationNotFound)
+		return
+	}
+	sv, err := vr.v.Verifications.Get(r.Context(), id)
+	if err != nil {
+		vr.h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	vr.h.writeJSON(w, r, sv)
 }
 
 // present reports whether an optional JSON member was given (and not null).
@@ -888,6 +1061,9 @@ type batchItem struct {
 // BatchRow is one line of a batch's result table.
 type BatchRow struct {
 	Index int `json:"index"`
+	// Name is the input's name: the ZIP entry's path, or the share link
+	// (or the label beside it in the CSV); empty for a JSON array item.
+	Name string `json:"name,omitempty"`
 	// Kind is credential or presentation ("" when the item was unreadable).
 	Kind       string          `json:"kind"`
 	ID         string          `json:"id,omitempty"`
@@ -903,7 +1079,12 @@ type BatchRow struct {
 	// Summary in English and Chinese.
 	SummaryEN string `json:"summary_en,omitempty"`
 	SummaryZH string `json:"summary_zh,omitempty"`
-	Error     string `json:"error,omitempty"`
+	// Reason is what decided the row, in English and Chinese: the message
+	// of the first failed step, else of the first warning, else why no
+	// verdict was reached.
+	ReasonEN string `json:"reason_en,omitempty"`
+	ReasonZH string `json:"reason_zh,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // BatchResult is the table of a batch and its counts by state.
@@ -919,39 +1100,61 @@ type BatchResult struct {
 // stateError is the row state of an item that got no verdict.
 const stateError = "error"
 
+// Limits of a ZIP batch: each entry is read up to MaxZipEntryBytes
+// uncompressed, all entries together up to MaxZipTotalBytes (whatever the
+// archive's headers claim); the entries are at most Verifying.MaxBatch.
+const (
+	MaxZipEntryBytes = credential.MaxDocumentSize
+	MaxZipTotalBytes = 64 << 20
+)
+
+// batchInput is one input of a batch, before verification.
+type batchInput struct {
+	name string
+	raw  json.RawMessage // an item as in a JSON array
+	// share is the token of a share link of this node.
+	share string
+	// refused says why the input was not verified.
+	refused *rowProblem
+}
+
+// rowProblem is why a batch input got no verdict, in both languages.
+type rowProblem struct{ en, zh string }
+
+func refuse(en, zh string, args ...any) *rowProblem {
+	return &rowProblem{fmt.Sprintf(en, args...), fmt.Sprintf(zh, args...)}
+}
+
 func (vr *verifyingRoutes) batch(w http.ResponseWriter, r *http.Request) {
 	h := vr.h
 	if _, err := vr.account(r); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if err := checkMediaType(r.Header.Get("Content-Type")); err != nil {
-		h.fail(w, r, err)
-		return
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var inputs []batchInput
+	var err error
+	switch mt {
+	case "application/zip", "application/x-zip-compressed":
+		inputs, err = vr.zipInputs(w, r)
+	case "text/csv":
+		inputs, err = vr.linkInputs(w, r)
+	default:
+		inputs, err = vr.arrayInputs(w, r)
 	}
-	body, err := readBody(w, r, h.cfg.MaxUploadBytes)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	var items []json.RawMessage
-	if t := bytes.TrimSpace(body); t[0] != '[' {
-		h.fail(w, r, &validationError{Fields: []FieldError{{Field: "(body)", Reason: "must be a JSON array of credentials or presentations"}}})
-		return
-	}
-	if err := decodeStrict(body, &items); err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	switch {
-	case len(items) == 0:
-		h.fail(w, r, &validationError{Fields: []FieldError{{Field: "(body)", Reason: "the array is empty"}}})
+	case len(inputs) == 0:
+		h.fail(w, r, &validationError{Fields: []FieldError{{Field: "(body)", Reason: "the batch is empty"}}})
 		return
-	case len(items) > vr.v.MaxBatch:
-		h.fail(w, r, &validationError{Fields: []FieldError{{Field: "(body)", Reason: fmt.Sprintf("%d items, at most %d in one batch", len(items), vr.v.MaxBatch)}}})
+	case len(inputs) > vr.v.MaxBatch:
+		h.fail(w, r, &validationError{Fields: []FieldError{{Field: "(body)", Reason: fmt.Sprintf("%d items, at most %d in one batch", len(inputs), vr.v.MaxBatch)}}})
 		return
 	}
-	res := vr.runBatch(r, items)
+	res := vr.runBatch(r, inputs)
 	if err := r.Context().Err(); err != nil {
 		h.fail(w, r, err)
 		return
@@ -964,20 +1167,235 @@ func (vr *verifyingRoutes) batch(w http.ResponseWriter, r *http.Request) {
 	h.writeJSON(w, r, res)
 }
 
-// runBatch verifies the items, BatchWorkers at a time, in order.
-func (vr *verifyingRoutes) runBatch(r *http.Request, items []json.RawMessage) *BatchResult {
-	rows := make([]BatchRow, len(items))
+// arrayInputs reads a JSON array of items.
+func (vr *verifyingRoutes) arrayInputs(w http.ResponseWriter, r *http.Request) ([]batchInput, error) {
+	if err := checkMediaType(r.Header.Get("Content-Type")); err != nil {
+		return nil, fmt.Errorf("%w (a JSON array), application/zip or text/csv (share links)", err)
+	}
+	body, err := readBody(w, r, vr.h.cfg.MaxUploadBytes)
+	if err != nil {
+		return nil, err
+	}
+	var items []json.RawMessage
+	if t := bytes.TrimSpace(body); t[0] != '[' {
+		return nil, &validationError{Fields: []FieldError{{Field: "(body)", Reason: "must be a JSON array of credentials or presentations"}}}
+	}
+	if err := decodeStrict(body, &items); err != nil {
+		return nil, err
+	}
+	if len(items) > vr.v.MaxBatch {
+		return nil, &validationError{Fields: []FieldError{{Field: "(body)", Reason: fmt.Sprintf("%d items, at most %d in one batch", len(items), vr.v.MaxBatch)}}}
+	}
+	out := make([]batchInput, len(items))
+	for i, it := range items {
+		out[i] = batchInput{raw: it}
+	}
+	return out, nil
+}
+
+// zipInputs reads a ZIP archive: each .json, .jwt or .txt entry is one
+// item (a credential, a presentation, or an object as in a JSON array; a
+// .jwt or .txt entry may hold a bare compact JWT or SD-JWT). Directories
+// and macOS metadata are skipped; an entry with an unsafe name (absolute,
+// "..", backslashes, a drive letter, control characters), of another
+// extension, too large, or beyond the total size is a row with a reason.
+func (vr *verifyingRoutes) zipInputs(w http.ResponseWriter, r *http.Request) ([]batchInput, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, vr.h.cfg.MaxUploadBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, fmt.Errorf("%w: the limit is %d bytes", errTooLarge, vr.h.cfg.MaxUploadBytes)
+		}
+		return nil, fmt.Errorf("%w: reading the body: %v", errMalformedRequest, err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return nil, &validationError{Fields: []FieldError{{Field: "(body)", Reason: "not a readable ZIP archive: " + err.Error()}}}
+	}
+	var files []*zip.File
+	for _, f := range zr.File {
+		base := path.Base(strings.ReplaceAll(f.Name, "\\", "/"))
+		if strings.HasSuffix(f.Name, "/") || strings.HasPrefix(f.Name, "__MACOSX/") || strings.HasPrefix(base, "._") || base == ".DS_Store" {
+			continue
+		}
+		files = append(files, f)
+	}
+	if len(files) > vr.v.MaxBatch {
+		return nil, &validationError{Fields: []FieldError{{Field: "(body)", Reason: fmt.Sprintf("the archive holds %d files, at most %d in one batch", len(files), vr.v.MaxBatch)}}}
+	}
+	out := make([]batchInput, len(files))
+	var total int64
+	for i, f := range files {
+		in := batchInput{name: displayName(f.Name)}
+		ext := strings.ToLower(path.Ext(f.Name))
+		switch {
+		case !safeEntryName(f.Name):
+			in.refused = refuse("Refused: the entry name %q is unsafe (an absolute path, \"..\", a backslash, a drive letter or a control character); nothing was read from it.",
+				"已拒绝：条目名称 %q 不安全（绝对路径、“..”、反斜杠、盘符或控制字符）；未读取其内容。", in.name)
+		case ext != ".json" && ext != ".jwt" && ext != ".txt":
+			in.refused = refuse("Not read: only .json, .jwt and .txt files are credentials or presentations.", "未读取：只有 .json、.jwt 和 .txt 文件会被当作凭证或出示。")
+		case total >= MaxZipTotalBytes:
+			in.refused = refuse("Not read: the archive's files together exceed %d bytes uncompressed.", "未读取：压缩包内文件解压后总计超过 %d 字节。", MaxZipTotalBytes)
+		default:
+			data, p := readEntry(f, min(MaxZipEntryBytes, MaxZipTotalBytes-total))
+			total += int64(len(data))
+			if p != nil {
+				in.refused = p
+				break
+			}
+			in.raw = entryItem(data, ext)
+		}
+		out[i] = in
+	}
+	return out, nil
+}
+
+// readEntry reads a ZIP entry up to limit bytes uncompressed, whatever its
+// header claims.
+func readEntry(f *zip.File, limit int64) ([]byte, *rowProblem) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, refuse("Not read: the entry cannot be opened (%v).", "未读取：无法打开该条目（%v）。", err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	switch {
+	case int64(len(data)) > limit:
+		return data[:limit], refuse("Not read: the file is larger than %d bytes uncompressed (or the archive's total is reached).", "未读取：该文件解压后超过 %d 字节（或已达到压缩包总量上限）。", limit)
+	case err != nil:
+		return data, refuse("Not read: the entry is damaged (%v).", "未读取：该条目已损坏（%v）。", err)
+	case len(bytes.TrimSpace(data)) == 0:
+		return data, refuse("Not read: the file is empty.", "未读取：文件为空。")
+	case !utf8.Valid(data):
+		return data, refuse("Not read: the file is not UTF-8 text.", "未读取：文件不是 UTF-8 文本。")
+	}
+	return data, nil
+}
+
+// entryItem turns an entry's text into a batch item: JSON as it is; a bare
+// compact serialisation in a .jwt or .txt file as a JSON string.
+func entryItem(data []byte, ext string) json.RawMessage {
+	t := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\ufeff")))
+	if ext == ".json" || t[0] == '{' || t[0] == '"' || t[0] == '[' {
+		return t
+	}
+	b, _ := json.Marshal(string(t))
+	return b
+}
+
+// safeEntryName refuses names that would escape a directory if extracted.
+func safeEntryName(name string) bool {
+	if name == "" || len(name) > 1024 || strings.ContainsAny(name, "\\:") || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return false
+	}
+	return fs.ValidPath(name)
+}
+
+// displayName is a name as a row shows it: valid UTF-8, at most 256 bytes.
+func displayName(name string) string {
+	name = strings.ToValidUTF8(name, "\ufffd")
+	if len(name) > 256 {
+		name = name[:256]
+		for !utf8.ValidString(name) {
+			name = name[:len(name)-1]
+		}
+	}
+	return name
+}
+
+// linkInputs reads a CSV of share links, one a line: the link in the first
+// column, an optional label in the second; a first line whose first cell is
+// not a link is a header. Only links of this node (PublicURL + "/share/"
+// + token) are accepted; they are opened in-process, never fetched.
+func (vr *verifyingRoutes) linkInputs(w http.ResponseWriter, r *http.Request) ([]batchInput, error) {
+	body, err := readBody(w, r, vr.h.cfg.MaxUploadBytes)
+	if err != nil {
+		return nil, err
+	}
+	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff"))))
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	var out []batchInput
+	for line := 1; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, &validationError{Fields: []FieldError{{Field: "(body)", Reason: "not a CSV file: " + err.Error()}}}
+		}
+		link := strings.TrimSpace(rec[0])
+		if link == "" {
+			continue
+		}
+		if line == 1 && !strings.Contains(link, "://") {
+			continue // a header
+		}
+		if len(out) == vr.v.MaxBatch {
+			return nil, &validationError{Fields: []FieldError{{Field: "(body)", Reason: fmt.Sprintf("more than %d links, at most %d in one batch", vr.v.MaxBatch, vr.v.MaxBatch)}}}
+		}
+		in := batchInput{name: displayName(link)}
+		if len(rec) > 1 && strings.TrimSpace(rec[1]) != "" {
+			in.name = displayName(strings.TrimSpace(rec[1]))
+		}
+		in.share, in.refused = vr.shareToken(link)
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// shareToken returns the token of a share link of this node, or why the
+// link is refused. Nothing is ever fetched: a link to any other host is
+// refused here (no request leaves the node).
+func (vr *verifyingRoutes) shareToken(link string) (string, *rowProblem) {
+	base, err := url.Parse(vr.v.PublicURL)
+	if vr.v.PublicURL == "" || err != nil {
+		return "", refuse("Refused: this node has no public URL configured, so it checks no share links.", "已拒绝：本节点未配置公开网址，不检查分享链接。")
+	}
+	prefix := strings.TrimSuffix(base.Path, "/") + "/share/"
+	wrong := refuse("Refused: not a share link of this service. Only links starting with %s are checked, and nothing was fetched; ask the holder for a link made by this service's wallet.",
+		"已拒绝：不是本服务的分享链接。只检查以 %s 开头的链接，未访问任何外部地址；请持有人提供由本服务钱包生成的链接。", strings.TrimSuffix(vr.v.PublicURL, "/")+"/share/")
+	u, err := url.Parse(link)
+	if err != nil || u.User != nil || u.Opaque != "" || !strings.EqualFold(u.Scheme, base.Scheme) || !sameHost(u, base) {
+		return "", wrong
+	}
+	tok, ok := strings.CutPrefix(u.Path, prefix)
+	if !ok || tok == "" || len(tok) > 128 || strings.ContainsFunc(tok, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	}) {
+		return "", wrong
+	}
+	return tok, nil
+}
+
+// sameHost compares host names (case-insensitively) and ports (the
+// scheme's default when absent).
+func sameHost(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return a.Hostname() != "" && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+// runBatch verifies the inputs, BatchWorkers at a time, in order.
+func (vr *verifyingRoutes) runBatch(r *http.Request, inputs []batchInput) *BatchResult {
+	rows := make([]BatchRow, len(inputs))
 	sem := make(chan struct{}, vr.v.BatchWorkers)
 	var wg sync.WaitGroup
-	for i, it := range items {
+	for i, in := range inputs {
 		if r.Context().Err() != nil {
-			rows[i] = BatchRow{Index: i, State: stateError, Error: "not checked: the request ended", Failed: []string{}, Warnings: []string{}}
+			rows[i] = BatchRow{Index: i, Name: in.name, State: stateError, Error: "not checked: the request ended", ReasonEN: "Not checked: the request ended.", ReasonZH: "未检查：请求已结束。", Failed: []string{}, Warnings: []string{}}
 			continue
 		}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			rows[i] = vr.batchRow(r, i, it)
+			rows[i] = vr.batchRow(r, i, in)
 		})
 	}
 	wg.Wait()
@@ -997,12 +1415,31 @@ func (vr *verifyingRoutes) runBatch(r *http.Request, items []json.RawMessage) *B
 	return res
 }
 
-// batchRow verifies one item of a batch into its row.
-func (vr *verifyingRoutes) batchRow(r *http.Request, i int, raw json.RawMessage) BatchRow {
-	row := BatchRow{Index: i, Failed: []string{}, Warnings: []string{}}
+// batchRow verifies one input of a batch into its row.
+func (vr *verifyingRoutes) batchRow(r *http.Request, i int, in batchInput) BatchRow {
+	row := BatchRow{Index: i, Name: in.name, Failed: []string{}, Warnings: []string{}}
+	if in.refused != nil {
+		row.State, row.Error, row.ReasonEN, row.ReasonZH = stateError, in.refused.en, in.refused.en, in.refused.zh
+		return row
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), vr.h.cfg.VerifyTimeout)
 	defer cancel()
-	rep, kind, err := vr.verifyItem(ctx, raw)
+	var (
+		rep  *verifier.Report
+		kind string
+		err  error
+	)
+	if in.share != "" {
+		var p *rowProblem
+		rep, p, err = vr.verifyShare(ctx, in.share)
+		kind = verifier.KindPresentation
+		if p != nil {
+			row.Kind, row.State, row.Error, row.ReasonEN, row.ReasonZH = kind, stateError, p.en, p.en, p.zh
+			return row
+		}
+	} else {
+		rep, kind, err = vr.verifyItem(ctx, in.raw)
+	}
 	row.Kind = kind
 	if err == nil && rep == nil {
 		err = errors.New("pipeline returned neither a report nor an error")
@@ -1015,6 +1452,7 @@ func (vr *verifyingRoutes) batchRow(r *http.Request, i int, raw json.RawMessage)
 				slog.String("request_id", requestID(r.Context())), slog.Int("index", i), slog.String("error", err.Error()))
 		}
 		row.Error = p.Title + ": " + firstNonEmpty(fieldDetail(p), p.Detail)
+		row.ReasonEN, row.ReasonZH = "No verdict: "+row.Error, "未得出结论："+row.Error
 		return row
 	}
 	res := ResultOf(rep)
@@ -1033,7 +1471,134 @@ func (vr *verifyingRoutes) batchRow(r *http.Request, i int, raw json.RawMessage)
 			row.Warnings = append(row.Warnings, c.Name)
 		}
 	}
+	row.ReasonEN, row.ReasonZH = reasonOf(rep)
 	return row
+}
+
+// reasonOf is the message of the report's first failed step (its own or a
+// credential's), else of its first warning, else its summary.
+func reasonOf(rep *verifier.Report) (en, zh string) {
+	all := append([]*verifier.Report{rep}, rep.Credentials...)
+	for _, want := range []verifier.StepState{verifier.StepFailed, verifier.StepWarning} {
+		for _, r := range all {
+			for _, s := range r.Steps {
+				if s.State == want {
+					return s.MessageEN, s.MessageZH
+				}
+			}
+		}
+	}
+	return rep.SummaryEN, rep.SummaryZH
+}
+
+// sharedPresentation is what GET /share/{token} answers (wallet.Shared).
+type sharedPresentation struct {
+	Holder       string          `json:"holder"`
+	Presentation json.RawMessage `json:"presentation"`
+	Receipts     json.RawMessage `json:"anchorReceipts"`
+}
+
+// verifyShare opens a share link of this node in-process (through the
+// node's own router: the access is logged for the holder like any
+// opening) and verifies its presentation. The presentation was made for
+// the challenge "share:<link id>" and this node's public URL as domain; it
+// is meant to be opened many times, so no challenge is used up.
+func (vr *verifyingRoutes) verifyShare(ctx context.Context, token string) (*verifier.Report, *rowProblem, error) {
+	if vr.mux == nil {
+		return nil, refuse("Refused: this node opens no share links.", "已拒绝：本节点不打开分享链接。"), nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "/share/"+token, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("User-Agent", "TalentChain batch verification")
+	req.Header.Set("Accept", "application/json")
+	rec := &bufferedResponse{header: http.Header{}}
+	vr.mux.ServeHTTP(rec, req)
+	if rec.status != http.StatusOK {
+		// A problem answer of the wallet's routes: told apart by its type.
+		var p Problem
+		_ = json.Unmarshal(rec.body.Bytes(), &p)
+		switch strings.TrimPrefix(p.Type, ProblemTypeBase) {
+		case "not-found":
+			return nil, refuse("No verdict: this share link is unknown here (mistyped, or never made by this service).", "未得出结论：本服务不存在该分享链接（可能输错，或并非本服务生成）。"), nil
+		case "expired", "revoked":
+			return nil, refuse("No verdict: this share link expired or was revoked by its holder; ask for a new one.", "未得出结论：该分享链接已过期或已被持有人撤销；请索取新的链接。"), nil
+		case "unavailable", "internal":
+			return nil, nil, fmt.Errorf("%w: opening the share link answered %d", verifier.ErrUnavailable, rec.status)
+		}
+		return nil, refuse("No verdict: the share link could not be opened (%d %s).", "未得出结论：无法打开该分享链接（%d %s）。", rec.status, p.Title), nil
+	}
+	var sh sharedPresentation
+	if err := json.Unmarshal(rec.body.Bytes(), &sh); err != nil || len(sh.Presentation) == 0 {
+		return nil, nil, fmt.Errorf("share link: unreadable answer: %v", err)
+	}
+	challenge, ok := proofChallenge(sh.Presentation)
+	if !ok {
+		return nil, refuse("No verdict: the shared presentation carries no share challenge.", "未得出结论：分享的出示中没有分享挑战值。"), nil
+	}
+	receipts, err := presentationReceipts(sh.Presentation, sh.Receipts, "anchorReceipts")
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := vr.v.Pipeline.VerifyPresentation(ctx, sh.Presentation, verifier.Options{
+		Challenge: challenge, Domain: strings.TrimSuffix(vr.v.PublicURL, "/"), Receipts: receipts, Reusable: true,
+	})
+	return rep, nil, err
+}
+
+// proofChallenge reads the challenge of a shared presentation's proof; a
+// share link's is "share:<link id>".
+func proofChallenge(vp json.RawMessage) (string, bool) {
+	var doc struct {
+		Proof json.RawMessage `json:"proof"`
+	}
+	if json.Unmarshal(vp, &doc) != nil {
+		return "", false
+	}
+	var proofs []struct {
+		Challenge string `json:"challenge"`
+	}
+	if json.Unmarshal(doc.Proof, &proofs) != nil {
+		var one struct {
+			Challenge string `json:"challenge"`
+		}
+		if json.Unmarshal(doc.Proof, &one) != nil {
+			return "", false
+		}
+		proofs = append(proofs, one)
+	}
+	for _, p := range proofs {
+		if strings.HasPrefix(p.Challenge, "share:") && len(p.Challenge) <= 512 {
+			return p.Challenge, true
+		}
+	}
+	return "", false
+}
+
+// bufferedResponse records an in-process answer.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	if b.body.Len()+len(p) > 2*credential.MaxDocumentSize {
+		return 0, errors.New("share answer too large")
+	}
+	return b.body.Write(p)
 }
 
 // verifyItem classifies and verifies one batch item.
@@ -1136,7 +1701,7 @@ func wantsCSV(r *http.Request) bool {
 // batchCSV is the table as CSV records, header first.
 func batchCSV(res *BatchResult) [][]string {
 	out := [][]string{{"index", "kind", "state", "verified", "id", "issuer", "issuer_name_zh", "issuer_name_en", "holder",
-		"failed_steps", "warning_steps", "summary_en", "summary_zh", "error"}}
+		"failed_steps", "warning_steps", "summary_en", "summary_zh", "error", "name", "reason_en", "reason_zh"}}
 	for _, row := range res.Rows {
 		var zh, en string
 		if row.IssuerName != nil {
@@ -1144,7 +1709,7 @@ func batchCSV(res *BatchResult) [][]string {
 		}
 		out = append(out, []string{strconv.Itoa(row.Index), row.Kind, row.State, strconv.FormatBool(row.Verified),
 			row.ID, row.Issuer, zh, en, row.Holder, strings.Join(row.Failed, " "), strings.Join(row.Warnings, " "),
-			row.SummaryEN, row.SummaryZH, row.Error})
+			row.SummaryEN, row.SummaryZH, row.Error, row.Name, row.ReasonEN, row.ReasonZH})
 	}
 	for _, rec := range out[1:] {
 		for i := range rec {
@@ -1190,6 +1755,9 @@ func verifierProblem(err error) (Problem, bool) {
 	case errors.Is(err, ErrInvalidVerifier):
 		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest,
 			Detail: err.Error()}, true
+	case errors.Is(err, ErrVerificationNotFound):
+		return Problem{Type: ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound,
+			Detail: "No stored verification has this id, or it expired."}, true
 	case errors.Is(err, ErrVerifierNotFound):
 		return Problem{Type: ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound,
 			Detail: "No verifier account has this id."}, true

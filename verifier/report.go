@@ -1,7 +1,9 @@
 package verifier
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -185,4 +187,62 @@ func (r *Report) finish() *Report {
 	}
 	r.SummaryEN, r.SummaryZH = m.en, m.zh
 	return r
+}
+
+// Limits of Report.Subject.
+const (
+	maxSubjectKeys  = 32
+	maxSubjectDepth = 3
+	maxSubjectText  = 200
+)
+
+// Subject summarises the credential's subject for a report page: its plain
+// claims (strings, numbers, booleans, and objects of them such as
+// {"zh":…, "en":…} or a degree, at most three levels deep and 32 members
+// each, texts cut at 200 characters); lists are left out. For an SD-JWT VC
+// only the disclosed claims are there. Nil when the report has no document
+// or the credential no subject object.
+func (r *Report) Subject() map[string]any {
+	if r == nil || r.Document == nil {
+		return nil
+	}
+	subj := asSlice(r.Document["credentialSubject"])
+	if len(subj) == 0 {
+		return nil
+	}
+	m, ok := subj[0].(map[string]any)
+	if !ok {
+		return nil
+	}
+	return summarise(m, 1)
+}
+
+func summarise(m map[string]any, depth int) map[string]any {
+	out := map[string]any{}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if len(out) == maxSubjectKeys {
+			break
+		}
+		switch v := m[k].(type) {
+		case string:
+			if len([]rune(v)) > maxSubjectText {
+				v = string([]rune(v)[:maxSubjectText]) + "…"
+			}
+			out[k] = v
+		case bool, float64, json.Number, int, int64:
+			out[k] = v
+		case map[string]any:
+			if depth < maxSubjectDepth {
+				if s := summarise(v, depth+1); len(s) > 0 {
+					out[k] = s
+				}
+			}
+		}
+	}
+	return out
 }

@@ -32,6 +32,7 @@ import (
 
 // verifierPrefix is the verifier's namespace in the store: seen challenges
 // (seen/), presentation requests (exchange/) and their reports (reports/),
+// stored verifications (verifications/),
 // policies (policy/), verifier accounts (accounts/, tokens/) and the office
 // key (office/key).
 const verifierPrefix = "verifier/"
@@ -85,7 +86,7 @@ func newVerifying(d verifyingDeps) (ui.Verifying, error) {
 	}
 	// VC-JWT and SD-JWT VC, resolving did:talent issuers like the JSON-LD
 	// format does (every key ever held; the key step judges the time).
-	keys := verifier.HistoryResolver(d.chain, -1)
+	keys := verifier.HistoryResolver(d.chain, 0)
 	sd, err := sdjwt.NewVerifier(sdjwt.VerifierConfig{Resolver: keys, Now: d.now})
 	if err != nil {
 		return ui.Verifying{}, err
@@ -98,11 +99,8 @@ func newVerifying(d verifyingDeps) (ui.Verifying, error) {
 	core, err := verifier.New(verifier.Config{
 		Loader: d.loader, Chain: d.chain, Seen: seen, ChainID: d.chainID, Clock: d.now, Logger: d.log,
 		Formats: formats, PresentationFormats: pformats,
-		// Issuer records are read fresh: with a cached record, a credential
-		// signed with a key rotated in within the TTL fails its proof (the
-		// pipeline re-reads only its chain steps before failing them, not the
-		// keys the proof step resolves). Status lists keep the default TTL.
-		RecordTTL: -1,
+		// Default TTLs: the pipeline reads an issuer again when a cached
+		// record misses the key a credential was signed with.
 	})
 	if err != nil {
 		return ui.Verifying{}, err
@@ -122,14 +120,66 @@ func newVerifying(d verifyingDeps) (ui.Verifying, error) {
 	}
 	off := &office{st: vst, keys: d.keys, loader: d.loader}
 	return ui.Verifying{
-		Pipeline:  pipe,
-		Accounts:  &verifierAccounts{st: vst, now: d.now},
-		Requests:  requests{Service: ex, st: vst, keys: d.keys, log: d.log},
-		Policies:  ownedPolicies{Store: policies, st: vst},
-		Decisions: &decider{pipe: pipe, policies: policies, office: off, now: d.now},
-		Domain:    u.Hostname(),
-		VCAPI:     d.vcapi,
+		Pipeline:      pipe,
+		Accounts:      &verifierAccounts{st: vst, now: d.now},
+		Requests:      requests{Service: ex, st: vst, keys: d.keys, log: d.log},
+		Policies:      ownedPolicies{Store: policies, st: vst},
+		Decisions:     &decider{pipe: pipe, policies: policies, office: off, now: d.now},
+		Domain:        u.Hostname(),
+		VCAPI:         d.vcapi,
+		PublicURL:     strings.TrimSuffix(d.baseURL, "/"),
+		Verifications: storedVerifications{st: vst, keys: d.keys},
 	}, nil
+}
+
+// storedVerifications keeps verifications asked to be stored (for the
+// report page) sealed, since they describe a person's credentials, under
+// verifications/<id> with their TTL; the key's full name is the seal's
+// associated data, so a record cannot be moved to another id.
+type storedVerifications struct {
+	st   store.Store // the verifier's namespace
+	keys *seal.Keyring
+}
+
+func verificationKey(id string) string { return "verifications/" + id }
+
+// Keep implements ui.Verifications.
+func (s storedVerifications) Keep(ctx context.Context, v *ui.StoredVerification, ttl time.Duration) error {
+	if !ui.ValidVerificationID(v.ID) {
+		return fmt.Errorf("stored verification: malformed id %q", v.ID)
+	}
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.keys.Seal(plain, []byte(verifierPrefix+verificationKey(v.ID)))
+	if err != nil {
+		return err
+	}
+	return s.st.Create(ctx, verificationKey(v.ID), sealed, ttl)
+}
+
+// Get implements ui.Verifications.
+func (s storedVerifications) Get(ctx context.Context, id string) (*ui.StoredVerification, error) {
+	if !ui.ValidVerificationID(id) {
+		return nil, ui.ErrVerificationNotFound
+	}
+	sealed, err := s.st.Get(ctx, verificationKey(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ui.ErrVerificationNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stored verification: %w", err)
+	}
+	plain, err := s.keys.Open(sealed, []byte(verifierPrefix+verificationKey(id)))
+	if err != nil {
+		return nil, fmt.Errorf("stored verification: %w", err)
+	}
+	var v ui.StoredVerification
+	if err := json.Unmarshal(plain, &v); err != nil || v.ID != id {
+		return nil, errors.New("stored verification: corrupt record")
+	}
+	return &v, nil
 }
 
 // formatGuard is the pipeline, refusing with ui.ErrUnsupportedFormat what it
@@ -585,9 +635,8 @@ func (d *decider) Decide(ctx context.Context, req ui.DecisionRequest) (*ui.Decis
 		case applicant != rep.Holder:
 			return nil, &policy.InputError{Field: "applicant", Reason: "is not the presentation's holder"}
 		}
-		docs := presentedDocuments(req.Presentation)
-		for i, c := range rep.Credentials {
-			inputs = append(inputs, inputOf(c, documentFor(docs, c.ID, i), presented))
+		for _, c := range rep.Credentials {
+			inputs = append(inputs, inputOf(c, presented))
 		}
 	} else {
 		for _, c := range req.Credentials {
@@ -596,8 +645,7 @@ func (d *decider) Decide(ctx context.Context, req ui.DecisionRequest) (*ui.Decis
 				return nil, err
 			}
 			reports = append(reports, rep)
-			doc, _ := credential.ParseDocument(c.Raw) // nil for compact forms: the rules cannot read them
-			inputs = append(inputs, inputOf(rep, doc, true))
+			inputs = append(inputs, inputOf(rep, true))
 		}
 	}
 	dec, err := compiled.Evaluate(ctx, applicant, inputs, d.now())
@@ -615,11 +663,13 @@ func (d *decider) Decide(ctx context.Context, req ui.DecisionRequest) (*ui.Decis
 	return &ui.DecisionOutcome{Decision: dec, Credential: vc, Reports: reports}, nil
 }
 
-// inputOf is what the rules learn from a credential's report: verified
-// (warnings allowed), accredited on chain at issuance, its issuer's name,
-// its anchored time, and its status bits.
-func inputOf(rep *verifier.Report, doc map[string]any, presented bool) policy.Input {
-	in := policy.Input{Document: doc, Verified: presented && rep.State != verifier.StateInvalid, Issued: rep.AnchorTime, Status: policy.StatusActive}
+// inputOf is what the rules learn from a credential's report: its claims as
+// the pipeline read them (whatever the format: JSON-LD, VC-JWT, or an SD-JWT
+// VC's disclosed claims only), verified (warnings allowed), accredited on
+// chain at issuance, its issuer's name, its anchored time, and its status
+// bits.
+func inputOf(rep *verifier.Report, presented bool) policy.Input {
+	in := policy.Input{Document: rep.Document, Verified: presented && rep.State != verifier.StateInvalid, Issued: rep.AnchorTime, Status: policy.StatusActive}
 	if rep.IssuerName != nil {
 		in.IssuerName = policy.Text{Zh: rep.IssuerName.Zh, En: rep.IssuerName.En}
 	}
@@ -643,41 +693,4 @@ func inputOf(rep *verifier.Report, doc map[string]any, presented bool) policy.In
 		}
 	}
 	return in
-}
-
-// presentedDocuments returns the credential objects of a JSON-LD
-// presentation, by position (nil where one is not an object).
-func presentedDocuments(vp []byte) []map[string]any {
-	doc, err := credential.ParseDocument(vp)
-	if err != nil {
-		return nil
-	}
-	var list []any
-	switch v := doc["verifiableCredential"].(type) {
-	case []any:
-		list = v
-	case map[string]any:
-		list = []any{v}
-	}
-	out := make([]map[string]any, len(list))
-	for i, c := range list {
-		out[i], _ = c.(map[string]any)
-	}
-	return out
-}
-
-// documentFor finds a report's credential among the presented ones: by id,
-// else by position.
-func documentFor(docs []map[string]any, id string, i int) map[string]any {
-	if id != "" {
-		for _, d := range docs {
-			if d != nil && d["id"] == id {
-				return d
-			}
-		}
-	}
-	if i < len(docs) {
-		return docs[i]
-	}
-	return nil
 }

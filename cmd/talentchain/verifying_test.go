@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -8,6 +9,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,10 +21,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/credential/sdjwt"
 	"github.com/talentchain/talentchain/credential/vcjwt"
 	"github.com/talentchain/talentchain/credential/vcjwt/jose"
 	"github.com/talentchain/talentchain/internal/seal"
@@ -30,6 +34,7 @@ import (
 	"github.com/talentchain/talentchain/store/bolt"
 	"github.com/talentchain/talentchain/ui"
 	"github.com/talentchain/talentchain/verifier"
+	"github.com/talentchain/talentchain/wallet"
 )
 
 // verifyAnswer is the body of POST /credentials/verify and
@@ -346,11 +351,13 @@ func TestVerifyCredentialPipelineOverHTTP(t *testing.T) {
 		if st := n.call(t, "POST", "/admin/orgs/"+did+"/suspension", n.admin, map[string]string{"reason": "audit"}, nil); st != 200 {
 			t.Fatalf("suspend: %d", st)
 		}
-		_, ans := n.verifyVC(t, iss.VerifiableCredential, iss.AnchorReceipt)
-		s, _ := ans.Report.Step(verifier.StepIssuer)
-		if ans.Verified || s.State != verifier.StepFailed || s.Details["status"] != "suspended" {
-			t.Fatalf("while suspended: %+v", s)
-		}
+		// Issuer records are cached for the pipeline's record TTL (5 s): the
+		// suspension shows within it.
+		eventually(t, "suspension", func() (bool, string) {
+			_, ans := n.verifyVC(t, iss.VerifiableCredential, iss.AnchorReceipt)
+			s, _ := ans.Report.Step(verifier.StepIssuer)
+			return !ans.Verified && s.State == verifier.StepFailed && s.Details["status"] == "suspended", string(s.State)
+		})
 		if st := n.call(t, "DELETE", "/admin/orgs/"+did+"/suspension", n.admin, map[string]string{"reason": "audit passed"}, nil); st != 200 {
 			t.Fatalf("reinstate: %d", st)
 		}
@@ -1092,4 +1099,384 @@ func FuzzAuthenticateVerifier(f *testing.F) {
 			t.Fatalf("%q authenticated as %+v (%v)", s, got, err)
 		}
 	})
+}
+
+// TestPolicyOverJOSECredentials: VC-JWT and SD-JWT VC credentials, fully
+// verified by the pipeline, feed policy decisions with their claims like
+// JSON-LD ones; an SD-JWT VC only with the claims its holder disclosed. A
+// table of applicants holding JWT and JSON-LD credentials, and the rules
+// each passes.
+func TestPolicyOverJOSECredentials(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.batchDelay = 20 * time.Millisecond
+	n := startNode(t, cfg)
+	holder := newHolderKey(t)
+	_, tok := n.newOrg(t, "清华", map[string]any{"credentialType": "DegreeCredential", "levels": []string{"master"}})
+	ld := n.issueDegree(t, tok, holder.did)
+	sdReq := masterDegree(holder.did)
+	sdReq["options"] = map[string]any{"format": "dc+sd-jwt"}
+	var sdIss issueAnswer
+	if st := n.call(t, "POST", "/credentials/issue", tok, sdReq, &sdIss); st != http.StatusCreated {
+		t.Fatalf("issue SD-JWT: %d %s", st, sdIss.VerifiableCredential)
+	}
+	var sdFull string
+	if err := json.Unmarshal(sdIss.VerifiableCredential, &sdFull); err != nil || !strings.Contains(sdFull, "~") {
+		t.Fatalf("SD-JWT answer %s: %v", sdIss.VerifiableCredential, err)
+	}
+	sdLevelOnly, err := sdjwt.Present(sdFull, []string{"/degree/level"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	training := joseCredential(t, holder.did)
+
+	_, office := n.newVerifierAccount(t, "深圳市人才工作局", true)
+	_, hr := n.newVerifierAccount(t, "Shenzhen HR", false)
+	pol := map[string]any{
+		"id":   "jwt-forms",
+		"name": map[string]string{"zh": "测试", "en": "JWT forms"},
+		"rules": []map[string]any{
+			{"id": "master", "name": map[string]string{"zh": "硕士", "en": "master"},
+				"expr": "credentials.exists(c, c.type == 'DegreeCredential' && c.level == 'master' && c.accredited)"},
+			{"id": "field", "name": map[string]string{"zh": "专业", "en": "field"},
+				"expr": "credentials.exists(c, has(c.subject.degree) && has(c.subject.degree.fieldOfStudy) && c.subject.degree.fieldOfStudy.en == 'Blockchain Engineering')"},
+			{"id": "training", "name": map[string]string{"zh": "培训", "en": "training"},
+				"expr": "credentials.exists(c, c.type == 'TrainingCertificateCredential' && c.subject.result == 'pass')"},
+		},
+		"combine": "all",
+	}
+	if st := n.call(t, "POST", "/policies", office, pol, nil); st != http.StatusCreated {
+		t.Fatalf("save policy: %d", st)
+	}
+
+	type answer struct {
+		Decision struct {
+			Eligible bool `json:"eligible"`
+			Rules    []struct {
+				ID     string `json:"id"`
+				Passed bool   `json:"passed"`
+			} `json:"rules"`
+			Excluded []json.RawMessage `json:"excluded"`
+		} `json:"decision"`
+		Reports []verifier.Report `json:"reports"`
+	}
+	for _, c := range []struct {
+		name     string
+		creds    []any
+		receipts []any
+		passed   map[string]bool
+	}{
+		{"JSON-LD degree", []any{ld.VerifiableCredential}, []any{ld.AnchorReceipt}, map[string]bool{"master": true, "field": true}},
+		{"SD-JWT VC, every claim disclosed", []any{sdFull}, []any{sdIss.AnchorReceipt}, map[string]bool{"master": true, "field": true}},
+		{"SD-JWT VC, only the level disclosed", []any{sdLevelOnly}, []any{sdIss.AnchorReceipt}, map[string]bool{"master": true}},
+		{"VC-JWT training certificate", []any{training}, []any{nil}, map[string]bool{"training": true}},
+		{"VC-JWT and SD-JWT together", []any{training, sdFull}, []any{nil, sdIss.AnchorReceipt}, map[string]bool{"master": true, "field": true, "training": true}},
+		{"VC-JWT and JSON-LD together", []any{training, ld.VerifiableCredential}, []any{nil, ld.AnchorReceipt}, map[string]bool{"master": true, "field": true, "training": true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var ans answer
+			st := n.call(t, "POST", "/policies/jwt-forms/decisions", hr, map[string]any{
+				"applicant": holder.did, "verifiableCredentials": c.creds, "anchorReceipts": c.receipts,
+			}, &ans)
+			if st != http.StatusCreated {
+				t.Fatalf("decision: %d", st)
+			}
+			for _, r := range ans.Reports {
+				if r.State == verifier.StateInvalid {
+					t.Fatalf("credential not verified: %+v", r.Steps)
+				}
+			}
+			if len(ans.Decision.Excluded) != 0 {
+				t.Fatalf("excluded: %s", ans.Decision.Excluded)
+			}
+			all := true
+			for _, r := range ans.Decision.Rules {
+				if r.Passed != c.passed[r.ID] {
+					t.Errorf("rule %s passed=%v, want %v", r.ID, r.Passed, c.passed[r.ID])
+				}
+				all = all && c.passed[r.ID]
+			}
+			if len(ans.Decision.Rules) != 3 || ans.Decision.Eligible != all {
+				t.Errorf("eligible=%v over %d rules, want %v", ans.Decision.Eligible, len(ans.Decision.Rules), all)
+			}
+		})
+	}
+}
+
+// postRaw posts body with a content type to the node and returns the
+// status and the answer.
+func (n *node) postRaw(t *testing.T, path, token, contentType string, body []byte, accept string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", n.base+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw
+}
+
+// zipOf builds a ZIP archive of the named entries, in order.
+func zipOf(t *testing.T, entries [][2]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range entries {
+		w, err := zw.Create(e[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(e[1]))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestBatchZipAndShareLinks: a ZIP upload (JSON, JWT and text entries; a
+// path-traversal name, a foreign extension and an oversized entry refused
+// row by row; a zip bomb cut at the limits) and a CSV of share links (this
+// node's links opened in-process; another host, even this machine's
+// loopback, refused without a request), as JSON and as CSV.
+func TestBatchZipAndShareLinks(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.batchDelay = 20 * time.Millisecond
+	n := startNode(t, cfg)
+	_, tok := n.newOrg(t, "浙大", map[string]any{"credentialType": "DegreeCredential", "levels": []string{"master"}})
+	holder := newHolderKey(t)
+	iss := n.issueDegree(t, tok, holder.did)
+	_, hr := n.newVerifierAccount(t, "ZIP HR", false)
+	withReceipt, _ := json.Marshal(map[string]any{"verifiableCredential": iss.VerifiableCredential, "anchorReceipt": iss.AnchorReceipt})
+
+	type result struct {
+		ui.BatchResult
+	}
+	t.Run("ZIP", func(t *testing.T) {
+		archive := zipOf(t, [][2]string{
+			{"degrees/", ""},
+			{"degrees/li-si.json", string(withReceipt)},
+			{"degrees/bare.json", string(iss.VerifiableCredential)},
+			{"jwt/training.jwt", joseCredential(t, holder.did) + "\n"},
+			{"jwt/training.txt", joseCredential(t, holder.did)},
+			{"../../etc/passwd.json", string(withReceipt)},
+			{"/abs.json", string(withReceipt)},
+			{`dir\evil.json`, string(withReceipt)},
+			{"notes.pdf", "%PDF-1.4"},
+			{"big.json", `{"pad":"` + strings.Repeat("a", ui.MaxZipEntryBytes) + `"}`},
+			{"__MACOSX/._li-si.json", "junk"},
+		})
+		var res result
+		st, raw := n.postRaw(t, "/verify/batch", hr, "application/zip", archive, "")
+		if st != 200 || json.Unmarshal(raw, &res) != nil {
+			t.Fatalf("zip batch: %d %s", st, raw)
+		}
+		want := []struct{ name, state, reason string }{
+			{"degrees/li-si.json", "valid", ""},
+			{"degrees/bare.json", "warning", "anchor receipt"},
+			{"jwt/training.jwt", "warning", "not registered on TalentChain"},
+			{"jwt/training.txt", "warning", "not registered on TalentChain"},
+			{"../../etc/passwd.json", "error", "unsafe"},
+			{"/abs.json", "error", "unsafe"},
+			{`dir\evil.json`, "error", "unsafe"},
+			{"notes.pdf", "error", ".json, .jwt and .txt"},
+			{"big.json", "error", "larger than"},
+		}
+		if len(res.Rows) != len(want) {
+			t.Fatalf("%d rows, want %d: %s", len(res.Rows), len(want), raw)
+		}
+		for i, w := range want {
+			r := res.Rows[i]
+			if r.Name != w.name || r.State != w.state || !strings.Contains(r.ReasonEN, w.reason) || r.ReasonZH == "" && w.reason != "" {
+				t.Errorf("row %d: %q %s %q / %q, want %q %s %q", i, r.Name, r.State, r.ReasonEN, r.ReasonZH, w.name, w.state, w.reason)
+			}
+		}
+		// A zip bomb: entries of 16 MiB of zeros each (compressed to a few
+		// KiB) are cut at the entry limit, read no further.
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for i := range 3 {
+			w, _ := zw.Create(fmt.Sprintf("bomb-%d.json", i))
+			w.Write(bytes.Repeat([]byte{'0'}, 16<<20))
+		}
+		zw.Close()
+		if buf.Len() > 1<<20 {
+			t.Fatalf("bomb not compressed: %d", buf.Len())
+		}
+		st, raw = n.postRaw(t, "/verify/batch", hr, "application/zip", buf.Bytes(), "")
+		if st != 200 || json.Unmarshal(raw, &res) != nil || res.Errors != 3 || !strings.Contains(res.Rows[0].ReasonEN, "larger than") {
+			t.Fatalf("zip bomb: %d %.300s", st, raw)
+		}
+		// Too many entries, and not a ZIP at all.
+		many := make([][2]string, ui.DefaultMaxBatch+1)
+		for i := range many {
+			many[i] = [2]string{fmt.Sprintf("%d.json", i), "{}"}
+		}
+		if st, _ := n.postRaw(t, "/verify/batch", hr, "application/zip", zipOf(t, many), ""); st != 400 {
+			t.Errorf("too many entries: %d", st)
+		}
+		if st, _ := n.postRaw(t, "/verify/batch", hr, "application/zip", []byte("not a zip"), ""); st != 400 {
+			t.Errorf("not a zip: %d", st)
+		}
+	})
+
+	t.Run("CSV of share links", func(t *testing.T) {
+		// A holder shares the degree through the node's wallet.
+		a := newHolder(t, n.base, "wangwu")
+		uri, pin, _ := offerTo(t, n, tok, a.did)
+		var got []*wallet.Credential
+		if st, raw := a.do(t, "POST", "/wallet/offers/accept", map[string]string{"offer": uri, "txCode": pin}, true, &got); st != http.StatusCreated {
+			t.Fatalf("accept: %d %s", st, raw)
+		}
+		var sh wallet.Share
+		if st, raw := a.do(t, "POST", "/wallet/shares", map[string]any{"credentialIds": []string{got[0].ID}, "label": "HR", "expiresIn": "1h"}, true, &sh); st != http.StatusCreated {
+			t.Fatalf("share: %d %s", st, raw)
+		}
+		var revoked wallet.Share
+		a.do(t, "POST", "/wallet/shares", map[string]any{"credentialIds": []string{got[0].ID}, "expiresIn": "1h"}, true, &revoked)
+		if st, _ := a.do(t, "DELETE", "/wallet/shares/"+revoked.ID, nil, true, nil); st != http.StatusNoContent {
+			t.Fatalf("revoke share: %d", st)
+		}
+		// A server on this machine that must never be asked.
+		var hits atomic.Int64
+		trap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+		defer trap.Close()
+		token := strings.TrimPrefix(sh.URL, n.base+"/share/")
+		body := strings.Join([]string{
+			"link,name",
+			sh.URL + ",王五的学位",
+			sh.URL, // again: a share link may be opened many times
+			revoked.URL + ",revoked",
+			trap.URL + "/share/" + token + ",loopback",
+			"https://evil.example.com/share/" + token,
+			"file:///etc/passwd",
+			n.base + "/share/../admin/orgs",
+			`"=HYPERLINK(""x"")"`,
+		}, "\n")
+		var res result
+		st, raw := n.postRaw(t, "/verify/batch", hr, "text/csv", []byte(body), "")
+		if st != 200 || json.Unmarshal(raw, &res) != nil {
+			t.Fatalf("links: %d %s", st, raw)
+		}
+		want := []struct{ name, state, reason string }{
+			{"王五的学位", "valid", "Valid"},
+			{sh.URL, "valid", "Valid"},
+			{"revoked", "error", "expired or was revoked"},
+			{"loopback", "error", "not a share link of this service"},
+			{"https://evil.example.com/share/" + token, "error", "not a share link of this service"},
+			{"file:///etc/passwd", "error", "not a share link"},
+			{n.base + "/share/../admin/orgs", "error", "not a share link"},
+			{"=HYPERLINK(\"x\")", "error", "not a share link"},
+		}
+		if len(res.Rows) != len(want) {
+			t.Fatalf("%d rows: %s", len(res.Rows), raw)
+		}
+		for i, w := range want {
+			r := res.Rows[i]
+			if r.Name != w.name || r.State != w.state || !strings.Contains(r.ReasonEN, w.reason) || r.ReasonZH == "" {
+				t.Errorf("row %d: %q %s %q, want %q %s %q", i, r.Name, r.State, r.ReasonEN, w.name, w.state, w.reason)
+			}
+		}
+		if r := res.Rows[0]; r.Kind != verifier.KindPresentation || r.Holder != a.did || slices.Contains(r.Failed, "replay") {
+			t.Errorf("share row %+v", r)
+		}
+		if hits.Load() != 0 {
+			t.Fatalf("the verifier fetched another host %d times", hits.Load())
+		}
+		// Each opening is in the holder's access log.
+		var log []wallet.Access
+		if st, _ := a.do(t, "GET", "/wallet/shares/"+sh.ID+"/log", nil, false, &log); st != 200 || len(log) != 2 {
+			t.Fatalf("share log: %d %d", st, len(log))
+		}
+		// The same as a CSV download: formula cells defused.
+		st, raw = n.postRaw(t, "/verify/batch?format=csv", hr, "text/csv", []byte(body), "")
+		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff")))).ReadAll()
+		if st != 200 || err != nil || len(recs) != len(want)+1 {
+			t.Fatalf("csv: %d %v %q", st, err, raw)
+		}
+		head := recs[0]
+		col := func(name string) int { return slices.Index(head, name) }
+		if col("name") < 0 || col("reason_en") < 0 || col("reason_zh") < 0 {
+			t.Fatalf("header %q", head)
+		}
+		if recs[1][col("name")] != "王五的学位" || recs[1][col("state")] != "valid" || recs[8][col("name")] != `'=HYPERLINK("x")` {
+			t.Fatalf("csv rows %q", recs)
+		}
+	})
+}
+
+// TestStoredVerification: POST /credentials/verify with options.store keeps
+// the verification for GET /verifications/{id} (every step, the check time,
+// the subject summary and the issuer's name); without it nothing is kept;
+// unknown and malformed ids are 404.
+func TestStoredVerification(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.batchDelay = 20 * time.Millisecond
+	n := startNode(t, cfg)
+	_, tok := n.newOrg(t, "南开", map[string]any{"credentialType": "DegreeCredential", "levels": []string{"master"}})
+	holder := newHolderKey(t)
+	iss := n.issueDegree(t, tok, holder.did)
+
+	var ans struct {
+		verifyAnswer
+		VerificationID string `json:"verificationId"`
+	}
+	if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{
+		"verifiableCredential": iss.VerifiableCredential, "anchorReceipt": iss.AnchorReceipt, "options": map[string]any{"store": true},
+	}, &ans); st != 200 || !ans.Verified || !ui.ValidVerificationID(ans.VerificationID) {
+		t.Fatalf("verify and store: %d %+v", st, ans.VerificationID)
+	}
+	var sv ui.StoredVerification
+	if st := n.call(t, "GET", "/verifications/"+ans.VerificationID, "", nil, &sv); st != 200 {
+		t.Fatalf("get: %d", st)
+	}
+	if sv.ID != ans.VerificationID || sv.State != verifier.StateValid || !sv.Verified || sv.Report == nil || len(sv.Report.Steps) != 7 ||
+		sv.Report.CheckedAt.IsZero() || sv.Report.AnchorTime.IsZero() || !sv.Expires.After(sv.Created) {
+		t.Fatalf("stored %+v", sv)
+	}
+	if len(sv.Subjects) != 1 || sv.Subjects[0].IssuerName == nil || sv.Subjects[0].IssuerName.Zh == "" || sv.Subjects[0].Subject["id"] != holder.did {
+		t.Fatalf("subjects %+v", sv.Subjects)
+	}
+	degree, _ := sv.Subjects[0].Subject["degree"].(map[string]any)
+	if degree["level"] != "master" {
+		t.Fatalf("subject summary %+v", sv.Subjects[0].Subject)
+	}
+	for _, s := range sv.Report.Steps {
+		if s.MessageEN == "" || s.MessageZH == "" {
+			t.Fatalf("step without messages %+v", s)
+		}
+	}
+	// A presentation too.
+	vp := holder.present(t, "store-1", "", iss.VerifiableCredential)
+	var pans struct {
+		VerificationID string `json:"verificationId"`
+	}
+	if st := n.call(t, "POST", "/presentations/verify", "", map[string]any{
+		"verifiablePresentation": vp, "anchorReceipts": map[string]any{iss.CredentialID: iss.AnchorReceipt},
+		"options": map[string]any{"challenge": "store-1", "store": true},
+	}, &pans); st != 200 || pans.VerificationID == "" {
+		t.Fatalf("presentation: %d", st)
+	}
+	if st := n.call(t, "GET", "/verifications/"+pans.VerificationID, "", nil, &sv); st != 200 || sv.Kind != verifier.KindPresentation || len(sv.Subjects) != 1 {
+		t.Fatalf("stored presentation: %d %+v", st, sv)
+	}
+	// Nothing kept without the option.
+	var plain struct {
+		VerificationID *string `json:"verificationId"`
+	}
+	if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{"verifiableCredential": iss.VerifiableCredential}, &plain); st != 200 || plain.VerificationID != nil {
+		t.Fatalf("without store: %d %v", st, plain.VerificationID)
+	}
+	for _, id := range []string{"vfy_" + strings.Repeat("A", 32), "nothing", "vfy_..%2F..%2Fetc"} {
+		if st := n.call(t, "GET", "/verifications/"+id, "", nil, nil); st != 404 {
+			t.Errorf("GET %s: %d, want 404", id, st)
+		}
+	}
 }
