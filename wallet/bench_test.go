@@ -99,3 +99,61 @@ func BenchmarkList1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkListGrowth measures listing against the number of credentials a
+// holder holds (10, 100, 1,000, real credentials imported into a bolt
+// wallet, live status cached): the first page (50, what the wallet page
+// shows) should not grow with the wallet, reading all of it (pages of 1,000)
+// grows linearly.
+func BenchmarkListGrowth(b *testing.B) {
+	f := env(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s := newWallet(b, openBolt(b), nil, Config{StatusCacheTTL: time.Hour})
+	a := holder(b, s, "zhangsan")
+	const most = 1000
+	reqs := make([]*issuer.Request, most)
+	for i := range reqs {
+		reqs[i] = training(a.DID, fmt.Sprintf("BC-G%04d", i))
+	}
+	recs, err := f.iss.IssueBatch(ctx, f.uni.DID, reqs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	held := 0
+	for _, n := range []int{10, 100, most} {
+		for ; held < n; held++ {
+			if _, err := s.Import(ctx, a.ID, file(b, recs[held])); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(fmt.Sprintf("held=%d/first-page", n), func(b *testing.B) {
+			for b.Loop() {
+				p, err := s.Credentials(ctx, a.ID, ListOptions{})
+				if err != nil || len(p.Items) != min(n, 50) || p.Items[0].Status != StatusValid {
+					b.Fatalf("%v", err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("held=%d/all", n), func(b *testing.B) {
+			for b.Loop() {
+				got := 0
+				for after := ""; ; {
+					p, err := s.Credentials(ctx, a.ID, ListOptions{After: after, Limit: 1000})
+					if err != nil {
+						b.Fatal(err)
+					}
+					got += len(p.Items)
+					if p.Next == "" {
+						break
+					}
+					after = p.Next
+				}
+				if got != n {
+					b.Fatalf("listed %d of %d", got, n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/credential")
+		})
+	}
+}
