@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -167,12 +168,28 @@ func (s *Store) begin(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// fail wraps err with the operation, translating bbolt's errors.
+// fail wraps err with the operation, translating bbolt's errors. A write
+// the disk refuses (full, over quota, read-only, failing) is
+// store.ErrUnavailable: the transaction was rolled back, nothing changed,
+// and the same write succeeds once the disk has room or is writable again.
 func fail(op string, err error) error {
-	if errors.Is(err, bbolt.ErrDatabaseNotOpen) {
+	switch {
+	case errors.Is(err, bbolt.ErrDatabaseNotOpen):
 		err = store.ErrClosed
+	case diskError(err):
+		err = fmt.Errorf("%w: the disk refused the write: %w", store.ErrUnavailable, err)
 	}
 	return fmt.Errorf("store/bolt: %s: %w", op, err)
+}
+
+// diskError reports the errors of a disk that cannot take a write now.
+func diskError(err error) bool {
+	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EIO, syscall.EFBIG} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // view and update run fn in a read-only or read-write transaction after
