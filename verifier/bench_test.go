@@ -1,6 +1,8 @@
 package verifier_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"runtime"
 	"testing"
 
@@ -83,4 +85,45 @@ func BenchmarkVerifyCredentialPipeline(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifications/s")
 		b.ReportMetric(float64(b.N)/(cpuTime()-cpu).Seconds(), "verifications/cpu-s")
 	})
+}
+
+// BenchmarkStatusCheck measures the status bit against the size of the
+// status list, from 2^17 entries (the W3C minimum, and the size of every
+// list TalentChain allocates: more credentials mean more lists, not longer
+// ones) to 2^24 (the chain's maximum):
+//
+//   - read: what a status step costs when the list is not cached, past the
+//     chain query itself: decoding the chain's JSON record of the list
+//     (linear in its size) and reading the bit;
+//   - cached: the bit of a decoded list (constant), which is what the
+//     pipeline does for StatusTTL (2 s by default) after a read.
+func BenchmarkStatusCheck(b *testing.B) {
+	for _, n := range []uint64{1 << 17, 1 << 20, 1 << 22, 1 << 24} {
+		l := &chain.StatusList{Issuer: "did:talent:bench", ListID: "rev-0", Purpose: "revocation", Length: n, Bits: make([]byte, n/8)}
+		for i := uint64(0); i < n; i += 97 {
+			l.Bits[i/8] |= 0x80 >> (i % 8)
+		}
+		raw, err := json.Marshal(l)
+		if err != nil {
+			b.Fatal(err)
+		}
+		idx := n/2 + 1
+		want := l.Bit(idx)
+		b.Run(fmt.Sprintf("entries=%d/read", n), func(b *testing.B) {
+			for b.Loop() {
+				var got chain.StatusList
+				if err := json.Unmarshal(raw, &got); err != nil || got.Bit(idx) != want {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(raw)), "record-bytes")
+		})
+		b.Run(fmt.Sprintf("entries=%d/cached", n), func(b *testing.B) {
+			for b.Loop() {
+				if l.Bit(idx) != want {
+					b.Fatal("wrong bit")
+				}
+			}
+		})
+	}
 }
