@@ -1,8 +1,10 @@
 package wallet
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/url"
 	"strings"
 	"testing"
@@ -134,6 +136,80 @@ func FuzzOpenBackup(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, pass string) {
 		if _, err := openBackup(b, pass); err == nil || !errors.Is(err, ErrBackup) {
 			t.Fatalf("random bytes opened: %v", err)
+		}
+	})
+}
+
+// FuzzOpenShare opens share links with arbitrary tokens against a wallet
+// holding one real link: only the real token opens it; every other token
+// is ErrNotFound and leaves the store as it was (no access is logged).
+func FuzzOpenShare(f *testing.F) {
+	fx := env(f)
+	ctx := context.Background()
+	raw := openBolt(f)
+	s := newWallet(f, raw, nil, Config{})
+	a := holder(f, s, "fuzzshare")
+	c, err := s.Import(ctx, a.ID, file(f, fx.issue(f, masterDegree(a.DID))))
+	if err != nil {
+		f.Fatal(err)
+	}
+	sh, err := s.CreateShare(ctx, a.ID, NewShare{CredentialIDs: []string{c.ID}, TTL: time.Hour})
+	if err != nil {
+		f.Fatal(err)
+	}
+	real := sh.URL[strings.LastIndex(sh.URL, "/")+1:]
+	f.Add(real)
+	f.Add(real[:len(real)-1] + "A")
+	f.Add(strings.Repeat("A", shareTokenLen))
+	f.Add("")
+	f.Add("../../wallet/accounts")
+	f.Add(strings.Repeat("é", shareTokenLen/2))
+	before := dump(f, raw)
+	f.Fuzz(func(t *testing.T, token string) {
+		got, err := s.OpenShare(ctx, token, Visitor{IP: "192.0.2.1", UserAgent: "fuzz"})
+		if token == real {
+			if err != nil || got == nil {
+				t.Fatalf("the real token: %v", err)
+			}
+			before = dump(t, raw) // the opening was logged
+			return
+		}
+		if !errors.Is(err, ErrNotFound) || got != nil {
+			t.Fatalf("token %q: %v %+v, want ErrNotFound", token, err, got)
+		}
+		if !maps.Equal(before, dump(t, raw)) {
+			t.Fatalf("token %q changed the store", token)
+		}
+	})
+}
+
+// FuzzParseReceiptValue reads anchor receipts as a credential file carries
+// them (any JSON value): no panic; an accepted receipt has a well-formed
+// digest, root and path.
+func FuzzParseReceiptValue(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"TalentChainAnchorReceipt","version":1,"credentialDigest":"` + strings.Repeat("ab", 32) + `","leafIndex":0,"treeSize":1,"path":[],"root":"` + strings.Repeat("cd", 32) + `"}`,
+		`{"type":"TalentChainAnchorReceipt","version":2}`, `[]`, `"x"`, `null`, `{"path":[1,2]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var v any
+		if json.Unmarshal(b, &v) != nil {
+			return
+		}
+		r, err := parseReceipt(v)
+		if err != nil {
+			if r != nil {
+				t.Fatalf("receipt and error: %+v %v", r, err)
+			}
+			return
+		}
+		if r == nil {
+			return // no receipt given
+		}
+		if len(r.Digest) != 64 || len(r.Root) != 64 || r.TreeSize == 0 || len(r.Path) > 64 {
+			t.Fatalf("accepted a malformed receipt %+v", r)
 		}
 	})
 }
