@@ -42,8 +42,11 @@ run:
 build:
 	$(GO) build -o $(BIN) ./cmd/talentchain
 
+## bench: every benchmark of the performance report and the load test (tcload
+## against serve --demo), then docs/performance.md with its plots; takes a few
+## minutes. BENCHFLAGS=-quick for a smoke run, e.g. -skip consortium,batch.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./credential/...
+	$(GO) run ./cmd/benchreport -out docs/performance.md $(BENCHFLAGS)
 
 ## fuzz: every fuzz target for FUZZTIME each (default 10s): make fuzz FUZZTIME=1m
 fuzz:
