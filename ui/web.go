@@ -54,6 +54,13 @@ type WebConfig struct {
 	Wallet Wallet
 	// Offers serves claim offers; nil: no offer pages.
 	Offers Offers
+	// Chain reads registry state for the staff and governance pages (an
+	// organisation's on-chain record, recent anchors); *chain.Client
+	// satisfies it. nil: the pages show the service's own view.
+	Chain ChainInfo
+	// ChainStatus reads blocks and validators for the governance chain
+	// page; nil: that page shows registry state only.
+	ChainStatus ChainStatus
 }
 
 // ConsoleCookie holds the console session id.

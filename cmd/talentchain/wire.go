@@ -336,6 +336,24 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			PublicURL: cfg.publicURL,
 			Wallet:    holderWallet,
 			Offers:    a.issuer,
+			Chain:     a.chain,
+			// Blocks and validators come from the node's RPC: the remote
+			// node's, or the embedded node's when it listens (--chain-listen).
+			ChainStatus: func() ui.ChainStatus {
+				addr := cfg.chain.remote
+				if addr == "" && cfg.chain.listen != "" {
+					addr = "http://" + strings.TrimPrefix(cfg.chain.listen, "tcp://")
+				}
+				if addr == "" {
+					return nil
+				}
+				rpc, err := rpchttp.New(addr, "/websocket")
+				if err != nil {
+					log.Warn("chain page: no RPC client", slog.String("rpc", addr), slog.String("error", err.Error()))
+					return nil
+				}
+				return ui.CometStatus(rpc)
+			}(),
 		}))
 	if err != nil {
 		return fail(fmt.Errorf("web layer: %w", err))

@@ -1,0 +1,539 @@
+package ui
+
+import (
+	"cmp"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+
+	"github.com/talentchain/talentchain/chain"
+	"github.com/talentchain/talentchain/issuer"
+	"github.com/talentchain/talentchain/ui/i18n"
+	"github.com/talentchain/talentchain/ui/pages"
+)
+
+// The governance office's pages (/gov), for the console role gov (signed
+// in with the admin token): the organisations with their on-chain state,
+// registering, accrediting, suspending and rotating keys, staff accounts
+// and API tokens (shown once), verifier accounts, and the chain's state.
+// They call the same services as the /admin/ JSON API.
+
+// ChainInfo reads registry state; *chain.Client satisfies it. Missing
+// entries are errors wrapping chain.ErrNotFound.
+type ChainInfo interface {
+	Issuer(ctx context.Context, did string) (*chain.Issuer, error)
+	// List reads a list path (/issuers, /accreditation/{did},
+	// /anchors/{did}) into out, a pointer to a slice.
+	List(ctx context.Context, path string, out any) error
+}
+
+// BlockInfo is one block as the chain page shows it.
+type BlockInfo struct {
+	Height int64
+	Time   time.Time
+	Txs    int
+	Hash   string
+}
+
+// ValidatorInfo is one validator and its voting power.
+type ValidatorInfo struct {
+	Address string
+	Power   int64
+}
+
+// ChainStatus reads the chain's blocks and validators (CometStatus adapts
+// a CometBFT RPC client).
+type ChainStatus interface {
+	ChainID(ctx context.Context) (string, int64, error) // the network and its latest height
+	Blocks(ctx context.Context, limit int) ([]BlockInfo, error)
+	Validators(ctx context.Context) ([]ValidatorInfo, error)
+}
+
+// CometStatus is a ChainStatus over a CometBFT RPC client (a node's HTTP
+// RPC, or the in-process local client).
+func CometStatus(c rpcclient.Client) ChainStatus { return cometStatus{c} }
+
+type cometStatus struct{ c rpcclient.Client }
+
+func (s cometStatus) ChainID(ctx context.Context) (string, int64, error) {
+	st, err := s.c.Status(ctx)
+	if err != nil {
+		return "", 0, fmt.Errorf("chain status: %w", err)
+	}
+	return st.NodeInfo.Network, st.SyncInfo.LatestBlockHeight, nil
+}
+
+func (s cometStatus) Blocks(ctx context.Context, limit int) ([]BlockInfo, error) {
+	_, h, err := s.ChainID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if h < 1 {
+		return nil, nil
+	}
+	lo := max(1, h-int64(limit)+1)
+	res, err := s.c.BlockchainInfo(ctx, lo, h)
+	if err != nil {
+		return nil, fmt.Errorf("chain blocks: %w", err)
+	}
+	out := make([]BlockInfo, 0, len(res.BlockMetas))
+	for _, m := range res.BlockMetas {
+		out = append(out, BlockInfo{Height: m.Header.Height, Time: m.Header.Time, Txs: m.NumTxs, Hash: m.BlockID.Hash.String()})
+	}
+	return out, nil
+}
+
+func (s cometStatus) Validators(ctx context.Context) ([]ValidatorInfo, error) {
+	page, per := 1, 100
+	res, err := s.c.Validators(ctx, nil, &page, &per)
+	if err != nil {
+		return nil, fmt.Errorf("chain validators: %w", err)
+	}
+	out := make([]ValidatorInfo, 0, len(res.Validators))
+	for _, v := range res.Validators {
+		out = append(out, ValidatorInfo{Address: strings.ToUpper(hex.EncodeToString(v.Address)), Power: v.VotingPower})
+	}
+	return out, nil
+}
+
+// govStaffLister lists an organisation's staff; *issuer.Service satisfies it.
+type govStaffLister interface {
+	StaffOf(ctx context.Context, org string) ([]*issuer.Staff, error)
+}
+
+// Errors of the governance pages.
+var (
+	errGovReason = errors.New("give a reason (it is written on chain with the change)")
+	errGovScopes = errors.New("choose at least one permission for the token")
+	errGovDays   = errors.New("the token's lifetime is a number of days from 1 to 3650 (empty: no expiry)")
+)
+
+type govWeb struct{ h *handler }
+
+func init() {
+	problemMappers = append(problemMappers, func(err error) (Problem, bool) {
+		if errors.Is(err, errGovReason) || errors.Is(err, errGovScopes) || errors.Is(err, errGovDays) {
+			return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest, Detail: err.Error()}, true
+		}
+		return Problem{}, false
+	})
+	addWebPages(func(h *handler, mux *http.ServeMux) {
+		if h.admin == nil {
+			return
+		}
+		g := &govWeb{h: h}
+		gov := func(f func(http.ResponseWriter, *http.Request, *consoleSession)) http.HandlerFunc {
+			return h.requireConsole(f, pages.RoleGov)
+		}
+		mux.HandleFunc("GET /gov", gov(g.home))
+		mux.HandleFunc("POST /gov/orgs", gov(g.createOrg))
+		mux.HandleFunc("GET /gov/orgs/{did}", gov(g.org))
+		mux.HandleFunc("POST /gov/orgs/{did}/register", gov(g.register))
+		mux.HandleFunc("POST /gov/orgs/{did}/accredit", gov(g.accredit))
+		mux.HandleFunc("POST /gov/orgs/{did}/withdraw", gov(g.withdraw))
+		mux.HandleFunc("POST /gov/orgs/{did}/suspend", gov(g.suspend))
+		mux.HandleFunc("POST /gov/orgs/{did}/reinstate", gov(g.reinstate))
+		mux.HandleFunc("POST /gov/orgs/{did}/rotate", gov(g.rotate))
+		mux.HandleFunc("POST /gov/orgs/{did}/staff", gov(g.addStaff))
+		mux.HandleFunc("POST /gov/orgs/{did}/tokens", gov(g.createToken))
+		mux.HandleFunc("POST /gov/orgs/{did}/tokens/{id}/revoke", gov(g.revokeToken))
+		mux.HandleFunc("GET /gov/chain", gov(g.chain))
+		if h.verifying != nil && h.verifying.v.Accounts != nil {
+			mux.HandleFunc("GET /gov/verifiers", gov(g.verifiers))
+			mux.HandleFunc("POST /gov/verifiers", gov(g.createVerifier))
+			mux.HandleFunc("POST /gov/verifiers/{id}/revoke", gov(g.revokeVerifier))
+		}
+	})
+}
+
+func (g *govWeb) page(w http.ResponseWriter, r *http.Request, titleKey string) pages.Page {
+	p := g.h.page(w, r, titleKey)
+	if done := r.URL.Query().Get("done"); done != "" && i18n.Has("gov.flash."+done) {
+		p.Flash = p.T("gov.flash." + done)
+	}
+	return p
+}
+
+func govOrgHref(did string) string { return "/gov/orgs/" + url.PathEscape(did) }
+
+// govAccreditable are the credential types governance accredits for.
+var govAccreditable = []string{issuer.TypeDegree, issuer.TypeTraining, issuer.TypeCompletion}
+
+func govTypeOptions(lang i18n.Lang) []pages.SelectOption {
+	out := make([]pages.SelectOption, 0, len(govAccreditable))
+	for _, t := range govAccreditable {
+		out = append(out, pages.SelectOption{Value: t, Label: issTypeLabel(lang, t)})
+	}
+	return out
+}
+
+func (g *govWeb) home(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	p := g.page(w, r, "gov.home.title")
+	orgs, err := g.h.admin.svc.Orgs(r.Context())
+	if err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	v := pages.GovHome{Types: govTypeOptions(p.Lang), Governance: g.h.admin.gov != nil}
+	for _, o := range orgs {
+		rec := g.h.orgRecord(r.Context(), p.Lang, o)
+		if rec.ChainError != "" {
+			v.ChainError = rec.ChainError
+		}
+		var acc []string
+		for _, a := range rec.Accreditations {
+			if a.Active {
+				acc = append(acc, issTypeLabel(p.Lang, a.Type))
+			}
+		}
+		row := pages.GovOrgRow{DID: o.DID, Href: govOrgHref(o.DID), Name: p.Lang.Pick(o.Names.Zh, o.Names.En), Kind: o.Kind,
+			Status: rec.Status, Accredited: strings.Join(acc, "、")}
+		if row.Accredited == "" {
+			row.Accredited = "—"
+		}
+		v.Orgs = append(v.Orgs, row)
+	}
+	g.h.render(w, r, pages.GovHomePage(p, v))
+}
+
+// createOrg registers an organisation (and accredits it for the types
+// ticked; a degree for every level).
+func (g *govWeb) createOrg(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	ctx, cancel := context.WithTimeout(r.Context(), issueTimeout)
+	defer cancel()
+	req := newOrgRequest{Kind: r.PostFormValue("kind"), USCC: strings.TrimSpace(r.PostFormValue("uscc"))}
+	req.Names.Zh, req.Names.En = strings.TrimSpace(r.PostFormValue("nameZh")), strings.TrimSpace(r.PostFormValue("nameEn"))
+	for _, t := range r.PostForm["type"] {
+		a := accreditRequest{CredentialType: t}
+		if t == issuer.TypeDegree {
+			a.Levels = []string{"bachelor", "master", "doctor"}
+		}
+		req.Accreditations = append(req.Accreditations, a)
+	}
+	if err := g.h.validate.Struct(req); err != nil {
+		g.h.webFail(w, r, fmt.Errorf("%w: %v", errMalformedRequest, err))
+		return
+	}
+	if len(req.Accreditations) > 0 && g.h.admin.gov == nil {
+		g.h.webFail(w, r, errNoGovernance)
+		return
+	}
+	org, err := g.h.admin.svc.CreateOrg(ctx, issuer.NewOrg{Names: issuer.Names{Zh: req.Names.Zh, En: req.Names.En}, Kind: req.Kind, USCC: req.USCC})
+	if err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	for _, a := range req.Accreditations {
+		if _, err := g.h.admin.gov.Submit(ctx, a.payload(org.DID)); err != nil {
+			g.h.webFail(w, r, fmt.Errorf("accredit %s for %s: %w", org.DID, a.CredentialType, err))
+			return
+		}
+	}
+	g.h.log.InfoContext(r.Context(), "governance: organisation registered", "org", org.DID, "actor", "gov-console")
+	http.Redirect(w, r, govOrgHref(org.DID)+"?done=registered", http.StatusSeeOther)
+}
+
+func (g *govWeb) org(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	p := g.page(w, r, "gov.home.title")
+	o, err := g.h.admin.svc.Org(r.Context(), r.PathValue("did"))
+	if err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	p.Title = p.Lang.Pick(o.Names.Zh, o.Names.En)
+	v := pages.GovOrgView{Href: govOrgHref(o.DID), Record: g.h.orgRecord(r.Context(), p.Lang, o), Registered: o.Registered,
+		Governance: g.h.admin.gov != nil, Types: govTypeOptions(p.Lang)}
+	for _, l := range []string{"bachelor", "master", "doctor"} {
+		v.Levels = append(v.Levels, pages.SelectOption{Value: l, Label: issOptionLabel(p.Lang, l)})
+	}
+	toks, err := g.h.admin.svc.Tokens(r.Context(), o.DID)
+	if err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	for _, t := range toks {
+		sc := make([]string, len(t.Scopes))
+		for i, x := range t.Scopes {
+			sc[i] = p.T("gov.scope." + string(x))
+		}
+		v.Tokens = append(v.Tokens, pages.GovToken{ID: t.ID, Name: t.Name, Scopes: strings.Join(sc, "、"), Created: t.Created,
+			Expires: t.Expires, Revoked: !t.Revoked.IsZero()})
+	}
+	if sl, ok := g.h.admin.svc.(govStaffLister); ok {
+		staff, err := sl.StaffOf(r.Context(), o.DID)
+		if err != nil {
+			g.h.webFail(w, r, err)
+			return
+		}
+		for _, st := range staff {
+			v.Staff = append(v.Staff, pages.GovStaff{Username: st.Username, Name: st.Name, Role: string(st.Role), Created: st.Created, Disabled: st.Disabled})
+		}
+	}
+	if nonce := r.URL.Query().Get("secret"); nonce != "" {
+		var sec pages.GovSecret
+		if g.h.takeWebOnce(r.Context(), s, "secret", nonce, &sec) {
+			v.Secret = &sec
+		} else {
+			p.Alert = &pages.Alert{Message: p.T("gov.secret.gone"), Next: p.T("gov.secret.goneNext")}
+		}
+	}
+	g.h.render(w, r, pages.GovOrgPage(p, v))
+}
+
+// done redirects to the organisation's page with a flash.
+func (g *govWeb) done(w http.ResponseWriter, r *http.Request, what string) {
+	http.Redirect(w, r, govOrgHref(r.PathValue("did"))+"?done="+what, http.StatusSeeOther)
+}
+
+func (g *govWeb) register(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	ctx, cancel := context.WithTimeout(r.Context(), issueTimeout)
+	defer cancel()
+	if err := g.h.admin.svc.Register(ctx, r.PathValue("did")); err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	g.done(w, r, "registered")
+}
+
+// submit sends a governance transaction, then redirects with a flash.
+func (g *govWeb) submit(w http.ResponseWriter, r *http.Request, p chain.Payload, what string) {
+	if g.h.admin.gov == nil {
+		g.h.webFail(w, r, errNoGovernance)
+		return
+	}
+	if _, err := g.h.admin.svc.Org(r.Context(), r.PathValue("did")); err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), issueTimeout)
+	defer cancel()
+	if _, err := g.h.admin.gov.Submit(ctx, p); err != nil {
+		g.h.webFail(w, r, fmt.Errorf("%s: %w", p.TxType(), err))
+		return
+	}
+	g.h.log.InfoContext(r.Context(), "governance transaction", "tx", string(p.TxType()), "org", r.PathValue("did"), "actor", "gov-console")
+	g.done(w, r, what)
+}
+
+func (g *govWeb) accredit(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	a := accreditRequest{CredentialType: r.PostFormValue("type")}
+	if a.CredentialType == issuer.TypeDegree {
+		a.Levels = r.PostForm["level"]
+	}
+	if err := g.h.validate.Struct(a); err != nil || !slices.Contains(govAccreditable, a.CredentialType) {
+		g.h.webFail(w, r, fmt.Errorf("%w: choose a credential type (and a degree's levels)", errMalformedRequest))
+		return
+	}
+	g.submit(w, r, a.payload(r.PathValue("did")), "accredited")
+}
+
+func (g *govWeb) withdraw(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	t := r.PostFormValue("type")
+	if !slices.Contains(govAccreditable, t) {
+		g.h.webFail(w, r, fmt.Errorf("%w: unknown credential type", errMalformedRequest))
+		return
+	}
+	g.submit(w, r, &chain.Withdraw{Issuer: r.PathValue("did"), CredentialType: t}, "withdrawn")
+}
+
+func govReasonOf(r *http.Request) (string, error) {
+	v := strings.TrimSpace(r.PostFormValue("reason"))
+	if v == "" || len(v) > 500 {
+		return "", errGovReason
+	}
+	return v, nil
+}
+
+func (g *govWeb) suspend(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	why, err := govReasonOf(r)
+	if err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	g.submit(w, r, &chain.SuspendIssuer{Issuer: r.PathValue("did"), Reason: why}, "suspended")
+}
+
+func (g *govWeb) reinstate(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	why, err := govReasonOf(r)
+	if err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	g.submit(w, r, &chain.ReinstateIssuer{Issuer: r.PathValue("did"), Reason: why}, "reinstated")
+}
+
+func (g *govWeb) rotate(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	ctx, cancel := context.WithTimeout(r.Context(), issueTimeout)
+	defer cancel()
+	if _, err := g.h.admin.svc.RotateKey(ctx, r.PathValue("did")); err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	g.done(w, r, "rotated")
+}
+
+func (g *govWeb) addStaff(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	req := newStaffRequest{Username: strings.TrimSpace(r.PostFormValue("username")), Name: strings.TrimSpace(r.PostFormValue("name")),
+		Password: r.PostFormValue("password"), Role: r.PostFormValue("role")}
+	if err := g.h.validate.Struct(req); err != nil {
+		g.h.webFail(w, r, fmt.Errorf("%w: %v", errMalformedRequest, err))
+		return
+	}
+	if _, err := g.h.admin.svc.AddStaff(r.Context(), r.PathValue("did"), issuer.NewStaff{Username: req.Username, Name: req.Name,
+		Password: req.Password, Role: issuer.Role(req.Role)}); err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	g.done(w, r, "staffAdded")
+}
+
+func (g *govWeb) createToken(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	var scopes []issuer.Scope
+	for _, sc := range r.PostForm["scope"] {
+		switch issuer.Scope(sc) {
+		case issuer.ScopeIssue, issuer.ScopeStatus, issuer.ScopeRead:
+			scopes = append(scopes, issuer.Scope(sc))
+		}
+	}
+	if len(scopes) == 0 {
+		g.h.webFail(w, r, errGovScopes)
+		return
+	}
+	var ttl time.Duration
+	if d := strings.TrimSpace(r.PostFormValue("days")); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 1 || n > 3650 {
+			g.h.webFail(w, r, errGovDays)
+			return
+		}
+		ttl = time.Duration(n) * 24 * time.Hour
+	}
+	secret, tok, err := g.h.admin.svc.CreateToken(r.Context(), r.PathValue("did"), issuer.NewToken{Name: name, Scopes: scopes, TTL: ttl})
+	if err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	p := g.h.page(w, r, "gov.home.title")
+	nonce, err := g.h.putWebOnce(r.Context(), s, "secret", pages.GovSecret{Label: p.Lang.F("gov.tokens.secret", tok.Name), Value: secret})
+	if err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, govOrgHref(r.PathValue("did"))+"?done=tokenCreated&secret="+nonce+"#secret", http.StatusSeeOther)
+}
+
+func (g *govWeb) revokeToken(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	if err := g.h.admin.svc.RevokeToken(r.Context(), r.PathValue("did"), r.PathValue("id")); err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	g.done(w, r, "tokenRevoked")
+}
+
+func (g *govWeb) chain(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	p := g.page(w, r, "gov.chain.title")
+	v := pages.GovChainView{NoStatus: g.h.web.cfg.ChainStatus == nil}
+	if cs := g.h.web.cfg.ChainStatus; cs != nil {
+		var err error
+		if v.ChainID, v.Latest, err = cs.ChainID(r.Context()); err == nil {
+			var blocks []BlockInfo
+			if blocks, err = cs.Blocks(r.Context(), 15); err == nil {
+				for _, b := range blocks {
+					v.Blocks = append(v.Blocks, pages.GovBlock{Height: b.Height, Time: b.Time, Txs: b.Txs, Hash: b.Hash})
+				}
+				var vals []ValidatorInfo
+				if vals, err = cs.Validators(r.Context()); err == nil {
+					for _, x := range vals {
+						v.Validators = append(v.Validators, pages.GovValidator{Address: x.Address, Power: x.Power})
+					}
+				}
+			}
+		}
+		if err != nil {
+			v.StatusError = p.Lang.F("issuer.record.chainError", err.Error())
+		}
+	}
+	if ch := g.h.web.cfg.Chain; ch != nil {
+		orgs, err := g.h.admin.svc.Orgs(r.Context())
+		if err != nil {
+			g.h.webFail(w, r, err)
+			return
+		}
+		for _, o := range orgs {
+			var recs []chain.AnchorRecord
+			if err := ch.List(r.Context(), chain.PathAnchors+o.DID, &recs); err != nil {
+				if !errors.Is(err, chain.ErrNotFound) {
+					v.ChainError = p.Lang.F("issuer.record.chainError", err.Error())
+				}
+				continue
+			}
+			for _, a := range recs {
+				v.Anchors = append(v.Anchors, pages.GovAnchor{Root: a.Root, Org: o.DID, OrgName: p.Lang.Pick(o.Names.Zh, o.Names.En),
+					Count: a.LeafCount, Height: a.Height, Time: a.Time})
+			}
+		}
+		slices.SortFunc(v.Anchors, func(a, b pages.GovAnchor) int { return cmp.Compare(b.Height, a.Height) })
+		v.Anchors = v.Anchors[:min(len(v.Anchors), 20)]
+	}
+	g.h.render(w, r, pages.GovChainPage(p, v))
+}
+
+func (g *govWeb) verifiers(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	p := g.page(w, r, "gov.verifiers.title")
+	list, err := g.h.verifying.v.Accounts.Verifiers(r.Context())
+	if err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	var v pages.GovVerifiersView
+	for _, a := range list {
+		v.Verifiers = append(v.Verifiers, pages.GovVerifier{ID: a.ID, Name: a.Name, Policies: a.Policies, Created: a.Created, Revoked: a.Revoked})
+	}
+	if nonce := r.URL.Query().Get("secret"); nonce != "" {
+		var sec pages.GovSecret
+		if g.h.takeWebOnce(r.Context(), s, "secret", nonce, &sec) {
+			v.Secret = &sec
+		} else {
+			p.Alert = &pages.Alert{Message: p.T("gov.secret.gone"), Next: p.T("gov.secret.goneNext")}
+		}
+	}
+	g.h.render(w, r, pages.GovVerifiersPage(p, v))
+}
+
+func (g *govWeb) createVerifier(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	req := NewVerifier{Name: strings.TrimSpace(r.PostFormValue("name")), Policies: r.PostFormValue("policies") != ""}
+	if err := g.h.validate.Struct(req); err != nil {
+		g.h.webFail(w, r, fmt.Errorf("%w: %v", errMalformedRequest, err))
+		return
+	}
+	tok, acct, err := g.h.verifying.v.Accounts.CreateVerifier(r.Context(), req)
+	if err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	p := g.h.page(w, r, "gov.verifiers.title")
+	nonce, err := g.h.putWebOnce(r.Context(), s, "secret", pages.GovSecret{Label: p.Lang.F("gov.verifiers.secret", acct.Name), Value: tok})
+	if err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/gov/verifiers?done=verifierCreated&secret="+nonce+"#secret", http.StatusSeeOther)
+}
+
+func (g *govWeb) revokeVerifier(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+	if err := g.h.verifying.v.Accounts.RevokeVerifier(r.Context(), r.PathValue("id")); err != nil {
+		g.h.webFail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/gov/verifiers?done=verifierRevoked", http.StatusSeeOther)
+}
