@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/credential/pex"
 	"github.com/talentchain/talentchain/credential/sdjwt"
 	"github.com/talentchain/talentchain/credential/vcjwt"
 	"github.com/talentchain/talentchain/internal/seal"
@@ -106,7 +107,7 @@ func newVerifying(d verifyingDeps) (ui.Verifying, error) {
 		return ui.Verifying{}, err
 	}
 	pipe := newFormatGuard(core, formats, pformats)
-	ex, err := exchange.New(exchange.Config{BaseURL: d.baseURL, Now: d.now, Logger: d.log}, vst, d.keys, exchangeVerifier{pipe})
+	ex, err := exchange.New(exchange.Config{BaseURL: d.baseURL, Now: d.now, Logger: d.log, Decoder: peDecoder(sd, d.now)}, vst, d.keys, exchangeVerifier{pipe})
 	if err != nil {
 		return ui.Verifying{}, err
 	}
@@ -310,6 +311,77 @@ func (r requests) Result(ctx context.Context, verifierID, id string) (*ui.Reques
 	}
 	out.Report = &rep
 	return out, nil
+}
+
+// peDecoder decodes the elements of an answer for the request's
+// presentation definition: an SD-JWT VC is verified again (sd) and
+// evaluated over its disclosed claims only, a VCDM 2.0 enveloped
+// credential is opened from its data: URL, anything else is
+// pex.DecodeElement's. The pipeline has verified the whole answer before;
+// this only reads it.
+func peDecoder(sd *sdjwt.Verifier, now func() time.Time) pex.Decoder {
+	return func(ctx context.Context, format string, el any) (map[string]any, string, error) {
+		if m, ok := el.(map[string]any); ok {
+			if tok, ok := envelopedToken(m); ok {
+				el = tok
+			}
+		}
+		if s, ok := el.(string); ok && (format == pex.FormatVCSDJWT || format == pex.FormatDCSDJWT) {
+			if i := strings.LastIndexByte(s, '~'); i >= 0 {
+				s = s[:i+1] // the key binding was checked by the pipeline
+			}
+			got, err := sd.Verify(ctx, s, sdjwt.VerifyOptions{Now: now()})
+			if err != nil {
+				return nil, "", fmt.Errorf("a %s element: %w", format, err)
+			}
+			alg, _ := got.Header["alg"].(string)
+			return got.Claims, alg, nil
+		}
+		return pex.DecodeElement(format, el)
+	}
+}
+
+// envelopedToken returns the compact serialisation of a VCDM 2.0
+// EnvelopedVerifiableCredential (a data: URL, percent-encoded or base64).
+func envelopedToken(m map[string]any) (string, bool) {
+	if !slices.Contains(asStrings(m["type"]), "EnvelopedVerifiableCredential") {
+		return "", false
+	}
+	id, _ := m["id"].(string)
+	rest, ok := strings.CutPrefix(id, "data:")
+	if !ok {
+		return "", false
+	}
+	meta, data, ok := strings.Cut(rest, ",")
+	if !ok {
+		return "", false
+	}
+	if strings.HasSuffix(meta, ";base64") {
+		b, err := base64.StdEncoding.DecodeString(data)
+		if err != nil {
+			return "", false
+		}
+		return string(b), true
+	}
+	s, err := url.PathUnescape(data)
+	return s, err == nil
+}
+
+// asStrings reads a JSON string or array of strings.
+func asStrings(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, e := range t {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // exchangeVerifier is the pipeline as the exchange service needs it.

@@ -1480,3 +1480,77 @@ func TestStoredVerification(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestAnsweredWithSDJWT: a presentation request answered with an
+// SD-JWT VC and its key binding: the definition is evaluated over the
+// disclosed claims (a request for a claim the holder did not disclose is
+// verified but not satisfied), through the pipeline's decoder.
+func TestRequestAnsweredWithSDJWT(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.batchDelay = 20 * time.Millisecond
+	n := startNode(t, cfg)
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	did, vm, err := jose.DIDKey(key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := jose.NewSigner(key, vm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok := n.newOrg(t, "人大", map[string]any{"credentialType": "DegreeCredential", "levels": []string{"master"}})
+	req := masterDegree(did)
+	req["options"] = map[string]any{"format": "dc+sd-jwt"}
+	var iss issueAnswer
+	if st := n.call(t, "POST", "/credentials/issue", tok, req, &iss); st != http.StatusCreated {
+		t.Fatalf("issue: %d", st)
+	}
+	var compact string
+	if err := json.Unmarshal(iss.VerifiableCredential, &compact); err != nil {
+		t.Fatal(err)
+	}
+	_, hr := n.newVerifierAccount(t, "SD HR", false)
+	definition := `{"id": "sd-check", "input_descriptors": [{"id": "degree", "constraints": {"fields": [
+		{"path": ["$.vct"], "filter": {"type": "string", "const": "https://w3id.org/talentchain/vct/degree"}},
+		{"path": ["$.degree.fieldOfStudy.en"], "filter": {"type": "string", "const": "Blockchain Engineering"}}]}}]}`
+	submission := `{"id": "s-1", "definition_id": "sd-check", "descriptor_map": [{"id": "degree", "format": "dc+sd-jwt", "path": "$"}]}`
+
+	for _, c := range []struct {
+		name      string
+		disclose  []string
+		satisfied bool
+	}{
+		{"the field of study disclosed", []string{"/degree/fieldOfStudy"}, true},
+		{"only the level disclosed", []string{"/degree/level"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var ra requestAnswer
+			if st := n.call(t, "POST", "/requests", hr, map[string]any{
+				"presentation_definition": json.RawMessage(definition), "purpose": map[string]string{"zh": "核验", "en": "check"}, "expiresIn": "10m",
+			}, &ra); st != http.StatusCreated {
+				t.Fatalf("create: %d", st)
+			}
+			p, err := sdjwt.Present(compact, c.disclose, &sdjwt.KeyBinding{Signer: signer, Audience: ra.Domain, Nonce: ra.Challenge})
+			if err != nil {
+				t.Fatal(err)
+			}
+			receipts, _ := json.Marshal(map[string]any{iss.CredentialID: iss.AnchorReceipt})
+			var ans struct {
+				Accepted  bool     `json:"accepted"`
+				Verified  bool     `json:"verified"`
+				Satisfied bool     `json:"satisfied"`
+				Failures  []string `json:"failures"`
+			}
+			st := postForm(t, ra.URL+"/response", url.Values{"vp_token": {p}, "presentation_submission": {submission}, "state": {ra.ID}, "anchor_receipts": {string(receipts)}}, &ans)
+			if st != 200 || !ans.Verified || ans.Satisfied != c.satisfied || ans.Accepted != c.satisfied {
+				t.Fatalf("answer: %d %+v", st, ans)
+			}
+			if !c.satisfied && (len(ans.Failures) == 0 || !strings.Contains(strings.Join(ans.Failures, " "), "fieldOfStudy")) {
+				t.Fatalf("failures %q", ans.Failures)
+			}
+		})
+	}
+}

@@ -121,6 +121,12 @@ type Config struct {
 	Now func() time.Time
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// Decoder decodes the presented elements the definition is evaluated
+	// against (pex.WithDecoder); nil means pex.DecodeElement, which cannot
+	// read SD-JWT VCs (they must be verified and their disclosures resolved)
+	// nor VCDM 2.0 enveloped credentials. The pipeline's wiring passes one
+	// that does both.
+	Decoder pex.Decoder
 }
 
 // Service creates, serves and answers presentation requests. It is safe for
@@ -494,7 +500,11 @@ func (s *Service) evaluate(ctx context.Context, rec *record, sub *pex.Submission
 		out.Failures = append(out.Failures, "the stored definition no longer parses: "+err.Error())
 		return
 	}
-	ev, err := pex.Evaluate(ctx, def, sub, doc)
+	var opts []pex.Option
+	if s.cfg.Decoder != nil {
+		opts = append(opts, pex.WithDecoder(s.cfg.Decoder))
+	}
+	ev, err := pex.Evaluate(ctx, def, sub, doc, opts...)
 	out.Evaluation = ev
 	var ee *pex.EvaluationError
 	switch {
