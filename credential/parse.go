@@ -19,6 +19,17 @@ func ParseDocument(raw []byte) (map[string]any, error) {
 	if len(raw) > MaxDocumentSize {
 		return nil, &InputError{Reason: fmt.Sprintf("larger than %d bytes", MaxDocumentSize)}
 	}
+	// The fast reader accepts only what the reference reader below accepts,
+	// with the same result (FuzzParseFastMatchesReference); anything it does
+	// not accept goes to the reference, which then names the problem.
+	if m, ok := parseFast(raw); ok {
+		return m, nil
+	}
+	return parseReference(raw)
+}
+
+// parseReference is ParseDocument on encoding/json's token reader.
+func parseReference(raw []byte) (map[string]any, error) {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	v, err := parseValue(d, "", 0)
 	if err != nil {
