@@ -1553,4 +1553,20 @@ func TestRequestAnsweredWithSDJWT(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("an SD-JWT presentation replayed to the VC-API", func(t *testing.T) {
+		p, err := sdjwt.Present(compact, []string{"/degree/level"}, &sdjwt.KeyBinding{Signer: signer, Audience: "hr.example.cn", Nonce: "sd-replay-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := map[string]any{"verifiablePresentation": p, "anchorReceipts": map[string]any{iss.CredentialID: iss.AnchorReceipt},
+			"options": map[string]string{"challenge": "sd-replay-1", "domain": "hr.example.cn"}}
+		var first, again verifyAnswer
+		if st := n.call(t, "POST", "/presentations/verify", "", body, &first); st != 200 || !first.Verified || step(&first.Report, verifier.StepReplay) != verifier.StepOK {
+			t.Fatalf("first: %d %+v", st, first.Report.Steps)
+		}
+		if st := n.call(t, "POST", "/presentations/verify", "", body, &again); st != 200 || again.Verified || step(&again.Report, verifier.StepReplay) != verifier.StepFailed {
+			t.Fatalf("replay: %d %+v", st, again.Report.Steps)
+		}
+	})
 }
