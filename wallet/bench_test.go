@@ -38,8 +38,9 @@ func BenchmarkPresent(b *testing.B) {
 }
 
 // BenchmarkList1000 measures a listing page of 1,000 credentials, with the
-// live status from the chain cached (the usual case) and uncached (every
-// credential's status lists read from the embedded node), on both stores.
+// live status cached (the usual case), uncached through the StatusChecker
+// (every credential's document and status lists read), and uncached
+// through the light check (each list read once), on both stores.
 // The credentials are real: issued in one batch, imported (verified) into
 // a bolt wallet, then restored into the Redis one from a backup.
 func BenchmarkList1000(b *testing.B) {
@@ -79,13 +80,22 @@ func BenchmarkList1000(b *testing.B) {
 			}
 			account = ra.ID
 		}
-		for _, cached := range []bool{true, false} {
+		for _, mode := range []string{"cached", "uncached", "light"} {
+			// cached: statuses from the per-replica cache; uncached: the
+			// StatusChecker per credential (its document read, its lists
+			// read); light: uncached, each status list read once from the
+			// chain (WithStatusLists) and no document read.
 			ttl := time.Minute
-			if !cached {
+			var opts []Option
+			switch mode {
+			case "uncached":
 				ttl = -1
+			case "light":
+				ttl = -1
+				opts = append(opts, WithStatusLists(chainLists{f.node.Client()}))
 			}
-			s := newWallet(b, st, keys, Config{StatusCacheTTL: ttl})
-			b.Run(fmt.Sprintf("%s/cached=%v", sc.name, cached), func(b *testing.B) {
+			s := newWallet(b, st, keys, Config{StatusCacheTTL: ttl}, opts...)
+			b.Run(sc.name+"/"+mode, func(b *testing.B) {
 				if _, err := s.Credentials(ctx, account, ListOptions{Limit: 1000}); err != nil { // warm the cache
 					b.Fatal(err)
 				}

@@ -68,6 +68,11 @@ type Credential struct {
 	// there is one (also in listings).
 	Receipt  *credential.AnchorReceipt `json:"anchorReceipt,omitempty"`
 	Anchored bool                      `json:"anchored"`
+	// StatusRefs are the credential's bits in its issuer's status lists on
+	// chain, read on receipt: the listing's light status check reads them
+	// (see WithStatusLists). Empty when a status entry is not a TalentChain
+	// list of the issuer (the StatusChecker is asked then).
+	StatusRefs []StatusRef `json:"statusRefs,omitempty"`
 }
 
 // credRecord is the stored form.
@@ -155,9 +160,6 @@ func parseImport(file []byte) (*incoming, error) {
 		return nil, invalid("/credential", "must be a credential object or an SD-JWT string")
 	}
 	if r, ok := doc["anchorReceipt"]; ok && r != nil {
-		if in.format != FormatLDP {
-			return nil, invalid("/anchorReceipt", "anchor receipts go with W3C credentials only")
-		}
 		rc, err := parseReceipt(r)
 		if err != nil {
 			return nil, err
@@ -246,6 +248,7 @@ func (s *Service) admit(ctx context.Context, acct *accountRecord, in *incoming) 
 			return nil, invalid("/credential", err.Error())
 		}
 		summarise(c, in.doc)
+		c.StatusRefs = ldpStatusRefs(c.Issuer, in.doc)
 		subject = subjectIDs(in.doc)
 		if c.Document, err = json.Marshal(in.doc); err != nil {
 			return nil, err
@@ -253,6 +256,13 @@ func (s *Service) admit(ctx context.Context, acct *accountRecord, in *incoming) 
 	case FormatSDJWT:
 		if s.sdjwt == nil {
 			return nil, fmt.Errorf("%w: SD-JWT credentials are not enabled in this wallet", ErrUnsupported)
+		}
+		if in.receipt != nil {
+			if err := in.checkReceipt(in.receipt); err != nil {
+				v = &Verification{}
+				v.add("anchor-receipt", false, false, "%v", err)
+				return nil, &RejectedError{Verification: v.finish()}
+			}
 		}
 		info, sv, err := s.sdjwt.VerifySDJWT(ctx, in.compact)
 		if errors.Is(err, ErrInvalid) {
@@ -265,7 +275,25 @@ func (s *Service) admit(ctx context.Context, acct *accountRecord, in *incoming) 
 			return nil, fmt.Errorf("%w: the SD-JWT handler gave no report", ErrUnavailable)
 		}
 		v = &Verification{Checks: slices.Clone(sv.Checks)}
+		if cv, ok := s.verifier.(SDJWTChainVerifier); ok && sv.State != StateInvalid {
+			// The whole pipeline: issuer on chain, key at issuance, anchor,
+			// status — its checks replace the handler's (it checks the
+			// signature and disclosures too).
+			pv, err := cv.VerifySDJWTCredential(ctx, in.compact, in.receipt)
+			if err != nil {
+				return nil, fmt.Errorf("%w: verification could not run: %w", ErrUnavailable, err)
+			}
+			if pv == nil {
+				return nil, fmt.Errorf("%w: the verifier gave no report", ErrUnavailable)
+			}
+			v = &Verification{Checks: slices.Clone(pv.Checks)}
+		}
+		if in.receipt == nil {
+			v.add("anchor-receipt", true, true, "no anchor receipt came with the credential: when it was issued cannot be proved from the chain")
+		}
 		digest = sha256.Sum256([]byte(in.compact))
+		c.CredentialID = info.ID
+		c.StatusRefs = sdjwtStatusRefs(info.Issuer, info.Claims["status"])
 		c.Compact, c.Issuer, c.Types, c.Claims = in.compact, info.Issuer, []string{info.Type}, info.Claims
 		c.Disclosable, c.ValidFrom, c.ValidUntil = info.Disclosable, info.NotBefore, info.Expires
 		if c.ValidFrom.IsZero() {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/store"
 )
 
@@ -97,9 +100,11 @@ const maxCache = 100000
 // statusWorkers bounds the status checks of one listing running at once.
 const statusWorkers = 8
 
-// fillStatus sets the live status of each record: the checker's answer
-// (cached for StatusCacheTTL, by credential digest; the document is read
-// only on a miss), then expiry.
+// fillStatus sets the live status of each record: from the cache (by
+// credential digest, StatusCacheTTL), else from the chain's status lists
+// through StatusLists when the record has StatusRefs (each list read once
+// per listing, no document read), else the StatusChecker's answer (the
+// document is read); then expiry.
 func (s *Service) fillStatus(ctx context.Context, account string, recs []*credRecord) {
 	now := s.cfg.Now()
 	var todo []*credRecord
@@ -109,6 +114,9 @@ func (s *Service) fillStatus(ctx context.Context, account string, recs []*credRe
 		} else {
 			todo = append(todo, r)
 		}
+	}
+	if s.lists != nil && len(todo) > 0 {
+		todo = s.lightStatus(ctx, todo, now)
 	}
 	if len(todo) > 0 {
 		var wg sync.WaitGroup
@@ -176,4 +184,164 @@ func (s *Service) remember(digest string, st Status, now time.Time) {
 		clear(s.cache)
 	}
 	s.cache[digest] = statusEntry{status: st, at: now}
+}
+
+// StatusRef is a credential's bit in its issuer's status list on chain.
+type StatusRef struct {
+	Issuer  string `json:"issuer"`
+	List    string `json:"list"`
+	Index   uint64 `json:"index"`
+	Purpose string `json:"purpose"` // credential.StatusRevocation or StatusSuspension
+}
+
+// StatusBits are a status list's bits.
+type StatusBits interface {
+	Bit(i uint64) bool
+}
+
+// StatusLists reads issuers' status lists from chain state, for the
+// listing's light status check: one read per list and listing instead of a
+// verification per credential (full verification stays on receipt and in
+// Credential's caller). *chain.Client satisfies it through an adapter in
+// cmd/.
+//
+// Contract: a list the chain does not hold (no bit ever set) is nil bits
+// and no error; an error means the list could not be read now (the
+// credentials on it fall back to the StatusChecker). Safe for concurrent
+// use.
+type StatusLists interface {
+	StatusList(ctx context.Context, issuer, list string) (StatusBits, error)
+}
+
+// WithStatusLists makes listings read credentials' status bits from the
+// chain's lists directly (see StatusLists).
+func WithStatusLists(l StatusLists) Option { return func(s *Service) { s.lists = l } }
+
+// lightStatus fills the status of the records that have StatusRefs from
+// their lists, each list read once; it returns the records left to the
+// StatusChecker.
+func (s *Service) lightStatus(ctx context.Context, recs []*credRecord, now time.Time) []*credRecord {
+	type key struct{ issuer, list string }
+	need := map[key]bool{}
+	for _, r := range recs {
+		for _, ref := range r.StatusRefs {
+			need[key{ref.Issuer, ref.List}] = true
+		}
+	}
+	if len(need) == 0 {
+		return recs
+	}
+	type got struct {
+		bits StatusBits
+		err  error
+	}
+	lists := make(map[key]got, len(need))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, statusWorkers)
+	for k := range need {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			b, err := s.lists.StatusList(ctx, k.issuer, k.list)
+			mu.Lock()
+			lists[k] = got{b, err}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	var left []*credRecord
+	for _, r := range recs {
+		if len(r.StatusRefs) == 0 {
+			left = append(left, r)
+			continue
+		}
+		st, ok := StatusValid, true
+		for _, ref := range r.StatusRefs {
+			g := lists[key{ref.Issuer, ref.List}]
+			if g.err != nil {
+				s.log.WarnContext(ctx, "wallet: status list unreadable", "issuer", ref.Issuer, "list", ref.List, "err", g.err)
+				ok = false
+				break
+			}
+			if g.bits == nil || !g.bits.Bit(ref.Index) {
+				continue
+			}
+			switch ref.Purpose {
+			case credential.StatusRevocation:
+				st = StatusRevoked
+			case credential.StatusSuspension:
+				if st != StatusRevoked {
+					st = StatusSuspended
+				}
+			}
+		}
+		if !ok {
+			left = append(left, r)
+			continue
+		}
+		r.Status = st
+		s.remember(r.Digest, st, now)
+	}
+	return left
+}
+
+// chainListRef reads a TalentChain status list URL
+// ({base}/status/{issuer DID}/{list}) of the given issuer.
+func chainListRef(u, issuer string) (list string, ok bool) {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.RawQuery != "" || !strings.HasPrefix(issuer, "did:talent:") {
+		return "", false
+	}
+	segs := strings.Split(strings.TrimSuffix(p.Path, "/"), "/")
+	if len(segs) < 3 || segs[len(segs)-3] != "status" || segs[len(segs)-2] != issuer {
+		return "", false
+	}
+	list = segs[len(segs)-1]
+	if list == "" || len(list) > 64 || strings.Trim(list, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+		return "", false
+	}
+	return list, true
+}
+
+// ldpStatusRefs reads the status references of a W3C credential; nil when
+// it has none or one is not a TalentChain list of its issuer.
+func ldpStatusRefs(issuer string, doc map[string]any) []StatusRef {
+	entries, err := credential.StatusEntries(doc)
+	if err != nil || len(entries) == 0 {
+		return nil
+	}
+	refs := make([]StatusRef, 0, len(entries))
+	for _, e := range entries {
+		list, ok := chainListRef(e.StatusListCredential, issuer)
+		if !ok {
+			return nil
+		}
+		refs = append(refs, StatusRef{Issuer: issuer, List: list, Index: uint64(e.Index()), Purpose: e.StatusPurpose})
+	}
+	return refs
+}
+
+// sdjwtStatusRefs reads the status claim of an SD-JWT VC
+// ({"status_list": {"idx", "uri"}}) whose uri is its issuer's revocation
+// list rev-n on TalentChain: the bit there, and the suspension bit at the
+// same index of sus-n (the issuer service's layout); nil otherwise.
+func sdjwtStatusRefs(issuer string, status any) []StatusRef {
+	m, _ := status.(map[string]any)
+	sl, _ := m["status_list"].(map[string]any)
+	idx, ok := sl["idx"].(float64)
+	uri, _ := sl["uri"].(string)
+	if !ok || idx < 0 || idx != float64(uint64(idx)) || idx > 1<<40 {
+		return nil
+	}
+	list, ok := chainListRef(uri, issuer)
+	n, isRev := strings.CutPrefix(list, "rev-")
+	if !ok || !isRev || n == "" {
+		return nil
+	}
+	return []StatusRef{
+		{Issuer: issuer, List: list, Index: uint64(idx), Purpose: credential.StatusRevocation},
+		{Issuer: issuer, List: "sus-" + n, Index: uint64(idx), Purpose: credential.StatusSuspension},
+	}
 }

@@ -54,8 +54,8 @@ type TxCode struct {
 // ParseOffer reads a credential offer: an
 // "openid-credential-offer://?credential_offer=<JSON>" link (or an https
 // link with that parameter), or the offer JSON itself. An offer by
-// reference (credential_offer_uri) or without a pre-authorized code is
-// ErrUnsupported; anything malformed ErrInvalid.
+// reference (credential_offer_uri: see OfferReference) or without a
+// pre-authorized code is ErrUnsupported; anything malformed ErrInvalid.
 func ParseOffer(s string) (*Offer, error) {
 	s = strings.TrimSpace(s)
 	if len(s) > maxOfferLen {
@@ -109,6 +109,25 @@ func ParseOffer(s string) (*Offer, error) {
 	return &o, nil
 }
 
+// OfferReference returns the credential_offer_uri of an offer link that
+// carries its offer by reference ("openid-credential-offer://?
+// credential_offer_uri=https://..."), and "" for any other input.
+func OfferReference(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > maxOfferLen || strings.HasPrefix(s, "{") {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != OfferScheme && u.Scheme != "https" && u.Scheme != "http") {
+		return ""
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil || q.Has("credential_offer") || len(q["credential_offer_uri"]) != 1 {
+		return ""
+	}
+	return q.Get("credential_offer_uri")
+}
+
 // AcceptOffer is the holder's answer to an offer.
 type AcceptOffer struct {
 	// Offer is the offer link (openid-credential-offer://…) or JSON.
@@ -140,7 +159,25 @@ func (s *Service) AcceptOffer(ctx context.Context, account string, req AcceptOff
 	if err != nil {
 		return nil, fmt.Errorf("accept offer: %w", err)
 	}
-	o, err := ParseOffer(req.Offer)
+	offer := req.Offer
+	if ref := OfferReference(offer); ref != "" {
+		// By reference: the offer JSON is fetched (once: the issuer
+		// forgets it) from an URL the wallet is allowed to reach.
+		u, _, err := s.remote.checkURL(ref)
+		if err != nil {
+			return nil, fmt.Errorf("accept offer: credential_offer_uri: %w", err)
+		}
+		body, err := s.remote.getJSON(ctx, u)
+		if err != nil {
+			var re *RemoteError
+			if errors.As(err, &re) && re.Status == 404 {
+				return nil, fmt.Errorf("accept offer: %w: the offer behind credential_offer_uri is gone (used or expired)", ErrOfferRefused)
+			}
+			return nil, fmt.Errorf("accept offer: credential_offer_uri: %w", err)
+		}
+		offer = string(body)
+	}
+	o, err := ParseOffer(offer)
 	if err != nil {
 		return nil, fmt.Errorf("accept offer: %w", err)
 	}
@@ -175,9 +212,14 @@ func (s *Service) AcceptOffer(ctx context.Context, account string, req AcceptOff
 		return nil, fmt.Errorf("accept offer: %w", &RemoteError{URL: base + "/oid4vci/token", Status: 200, Reason: "not a Bearer token response"})
 	}
 
+	nonceURL, _, err := s.remote.checkURL(base + "/oid4vci/nonce")
+	if err != nil {
+		return nil, fmt.Errorf("accept offer: %w", err)
+	}
+	pr := &prover{s: s, acct: acct, aud: o.CredentialIssuer, nonceURL: nonceURL, nonce: tok.CNonce}
 	var out []*Credential
 	for _, cfgID := range o.ConfigurationIDs {
-		body, err := s.remote.postJSON(ctx, credURL, tok.AccessToken, map[string]string{"credential_configuration_id": cfgID})
+		body, err := pr.request(ctx, credURL, tok.AccessToken, cfgID)
 		if err != nil {
 			return out, fmt.Errorf("accept offer: credential %s: %w", cfgID, err)
 		}
@@ -265,7 +307,7 @@ func parseCredentialResponse(body []byte) ([]*incoming, error) {
 		}
 		matched := false
 		for _, in := range ins {
-			if in.format == FormatLDP && rc.Check(in.doc) == nil {
+			if in.checkReceipt(rc) == nil {
 				in.receipt, matched = rc, true
 				break
 			}

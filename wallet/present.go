@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/talentchain/talentchain/credential"
@@ -154,16 +155,101 @@ func (s *Service) PresentSDJWT(ctx context.Context, account string, req PresentS
 	if r.Format != FormatSDJWT {
 		return "", fmt.Errorf("present SD-JWT: %w: credential %s is not an SD-JWT", ErrUnsupported, r.ID)
 	}
-	kp, err := s.holderKey(ctx, acct)
-	if err != nil {
-		return "", fmt.Errorf("present SD-JWT: %w", err)
-	}
-	out, err := s.sdjwt.PresentSDJWT(ctx, r.Compact, req.Disclose, kp.Private, req.Nonce, req.Audience)
-	clear(kp.Private)
+	out, err := s.presentSDJWT(ctx, acct, r, req.Disclose, req.Nonce, req.Audience)
 	if err != nil {
 		return "", fmt.Errorf("present SD-JWT: %w", err)
 	}
 	return out, nil
+}
+
+// presentSDJWT discloses the claims at the given pointers of an SD-JWT and
+// binds the presentation to nonce and audience with the holder's key.
+func (s *Service) presentSDJWT(ctx context.Context, acct *accountRecord, r *credRecord, disclose []string, nonce, audience string) (string, error) {
+	if s.sdjwt == nil {
+		return "", fmt.Errorf("%w: SD-JWT credentials are not enabled in this wallet", ErrUnsupported)
+	}
+	kp, err := s.holderKey(ctx, acct)
+	if err != nil {
+		return "", err
+	}
+	defer clear(kp.Private)
+	out, err := s.sdjwt.PresentSDJWT(ctx, r.Compact, disclose, kp.Private, nonce, audience)
+	if err != nil {
+		return "", err
+	}
+	s.log.InfoContext(ctx, "wallet: SD-JWT presented", "account", acct.ID, "credential", r.ID, "disclosed", len(disclose))
+	return out, nil
+}
+
+// pointerOf turns an RFC 9535 normalized path ($['a'][0]['b']) into an
+// RFC 6901 JSON Pointer (/a/0/b).
+func pointerOf(path string) (string, error) {
+	rest, ok := strings.CutPrefix(path, "$")
+	if !ok {
+		return "", errors.New("not a normalized path")
+	}
+	var sb strings.Builder
+	for rest != "" {
+		if !strings.HasPrefix(rest, "[") {
+			return "", errors.New("not a normalized path")
+		}
+		rest = rest[1:]
+		sb.WriteByte('/')
+		if strings.HasPrefix(rest, "'") {
+			var name strings.Builder
+			i := 1
+			for ; i < len(rest) && rest[i] != '\''; i++ {
+				if rest[i] == '\\' && i+1 < len(rest) {
+					i++
+					switch rest[i] {
+					case 'b':
+						name.WriteByte('\b')
+					case 'f':
+						name.WriteByte('\f')
+					case 'n':
+						name.WriteByte('\n')
+					case 'r':
+						name.WriteByte('\r')
+					case 't':
+						name.WriteByte('\t')
+					case 'u':
+						if i+4 >= len(rest) {
+							return "", errors.New("short \\u escape")
+						}
+						n, err := strconv.ParseUint(rest[i+1:i+5], 16, 16)
+						if err != nil {
+							return "", errors.New("bad \\u escape")
+						}
+						name.WriteRune(rune(n))
+						i += 4
+					default:
+						name.WriteByte(rest[i])
+					}
+					continue
+				}
+				name.WriteByte(rest[i])
+			}
+			if i+1 >= len(rest) || rest[i+1] != ']' {
+				return "", errors.New("unterminated name")
+			}
+			sb.WriteString(strings.ReplaceAll(strings.ReplaceAll(name.String(), "~", "~0"), "/", "~1"))
+			rest = rest[i+2:]
+			continue
+		}
+		end := strings.IndexByte(rest, ']')
+		if end <= 0 {
+			return "", errors.New("unterminated index")
+		}
+		if _, err := strconv.ParseUint(rest[:end], 10, 32); err != nil {
+			return "", errors.New("bad index")
+		}
+		sb.WriteString(rest[:end])
+		rest = rest[end+1:]
+	}
+	if sb.Len() == 0 {
+		return "", errors.New("the path selects the whole credential")
+	}
+	return sb.String(), nil
 }
 
 // RequestObject is a verifier's presentation request, as fetched from its
@@ -452,13 +538,66 @@ func (s *Service) Respond(ctx context.Context, account string, c Consent) (*Resp
 	ordered := make([]*credRecord, len(ids))
 	for i, id := range ids {
 		ordered[i] = recs[id]
-		if ordered[i].Format != FormatLDP {
-			return nil, fmt.Errorf("respond: credential %s: %w: SD-JWT answers to presentation requests are not supported yet", id, ErrUnsupported)
+		if ordered[i].Format != FormatLDP && len(ids) > 1 {
+			return nil, fmt.Errorf("respond: %w", invalid("/selections", "an SD-JWT credential is its own presentation: choose it alone"))
 		}
 	}
-	p, err := s.present(ctx, acct, ordered, req.Challenge, req.Domain)
-	if err != nil {
-		return nil, fmt.Errorf("respond: %w", err)
+	var (
+		vpToken  string
+		receipts []byte
+		format   = FormatLDP
+		path     = func(i int) string { return "$.verifiableCredential[" + strconv.Itoa(i) + "]" }
+	)
+	if r := ordered[0]; r.Format == FormatSDJWT {
+		// The SD-JWT with only the claims the definition's fields ask for
+		// (those found for the chosen descriptors) and a key binding for the
+		// request's challenge (nonce) and domain (aud).
+		aud := req.Domain
+		if aud == "" {
+			aud = pend.Origin
+		}
+		var disclose []string
+		for _, d := range m.Descriptors {
+			if !slices.ContainsFunc(c.Selections, func(sel Selection) bool { return sel.DescriptorID == d.ID }) {
+				continue
+			}
+			for _, cm := range d.Candidates {
+				if cm.ID != r.ID {
+					continue
+				}
+				for _, f := range cm.Fields {
+					ptr, err := pointerOf(f.Path)
+					if err != nil {
+						return nil, fmt.Errorf("respond: %w: field path %q: %v", ErrRemote, f.Path, err)
+					}
+					if !slices.Contains(disclose, ptr) {
+						disclose = append(disclose, ptr)
+					}
+				}
+			}
+		}
+		if vpToken, err = s.presentSDJWT(ctx, acct, r, disclose, req.Challenge, aud); err != nil {
+			return nil, fmt.Errorf("respond: %w", err)
+		}
+		// Receipts by credential id (jti): a compact presentation has no
+		// array to align them with.
+		rm := map[string]*credential.AnchorReceipt{}
+		if r.Receipt != nil && r.CredentialID != "" {
+			rm[r.CredentialID] = r.Receipt
+		}
+		if receipts, err = json.Marshal(rm); err != nil {
+			return nil, fmt.Errorf("respond: %w", err)
+		}
+		format, path = FormatSDJWT, func(int) string { return "$" }
+	} else {
+		p, err := s.present(ctx, acct, ordered, req.Challenge, req.Domain)
+		if err != nil {
+			return nil, fmt.Errorf("respond: %w", err)
+		}
+		vpToken = string(p.Presentation)
+		if receipts, err = json.Marshal(p.Receipts); err != nil {
+			return nil, fmt.Errorf("respond: %w", err)
+		}
 	}
 	subID, err := randomHex(16)
 	if err != nil {
@@ -475,13 +614,9 @@ func (s *Service) Respond(ctx context.Context, account string, c Consent) (*Resp
 		Map          []descriptor `json:"descriptor_map"`
 	}{ID: "urn:uuid:" + uuidOf(subID), DefinitionID: m.DefinitionID}
 	for _, sel := range c.Selections {
-		sub.Map = append(sub.Map, descriptor{ID: sel.DescriptorID, Format: FormatLDP, Path: "$.verifiableCredential[" + strconv.Itoa(slices.Index(ids, sel.CredentialID)) + "]"})
+		sub.Map = append(sub.Map, descriptor{ID: sel.DescriptorID, Format: format, Path: path(slices.Index(ids, sel.CredentialID))})
 	}
 	subJSON, err := json.Marshal(sub)
-	if err != nil {
-		return nil, fmt.Errorf("respond: %w", err)
-	}
-	receipts, err := json.Marshal(p.Receipts)
 	if err != nil {
 		return nil, fmt.Errorf("respond: %w", err)
 	}
@@ -490,7 +625,7 @@ func (s *Service) Respond(ctx context.Context, account string, c Consent) (*Resp
 		return nil, fmt.Errorf("respond: %w: response_uri", ErrForbiddenURL)
 	}
 	form := url.Values{
-		"vp_token":                {string(p.Presentation)},
+		"vp_token":                {vpToken},
 		"presentation_submission": {string(subJSON)},
 		"state":                   {req.ID},
 		"anchor_receipts":         {string(receipts)},

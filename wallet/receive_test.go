@@ -134,7 +134,7 @@ func TestParseImport(t *testing.T) {
 		{"credential not a VC", `{"credential":{"a":1}}`, "", false, "/credential"},
 		{"credential a number", `{"credential":5}`, "", false, "/credential"},
 		{"string not SD-JWT", `{"credential":"hello"}`, "", false, "/credential"},
-		{"receipt with SD-JWT", `{"credential":"` + sd + `","anchorReceipt":` + receipt + `}`, "", false, "/anchorReceipt"},
+		{"receipt with SD-JWT (checked on admission)", `{"credential":"` + sd + `","anchorReceipt":` + receipt + `}`, FormatSDJWT, true, ""},
 		{"receipt unknown field", `{"credential":` + vc + `,"anchorReceipt":{"type":"TalentChainAnchorReceipt","extra":1}}`, "", false, "/anchorReceipt"},
 		{"receipt bad root", `{"credential":` + vc + `,"anchorReceipt":` + strings.Replace(receipt, strings.Repeat("b", 64), "zz", 1) + `}`, "", false, "/anchorReceipt/root"},
 		{"receipt wrong type", `{"credential":` + vc + `,"anchorReceipt":` + strings.Replace(receipt, "TalentChainAnchorReceipt", "Other", 1) + `}`, "", false, "/anchorReceipt/type"},
@@ -199,7 +199,8 @@ func TestSDJWTOpaque(t *testing.T) {
 	h := &fakeSDJWT{subject: a.DID, key: pub}
 	s := newWallet(t, st, plain.keys, Config{}, WithSDJWT(h))
 	c, err := s.Import(ctx, a.ID, []byte("aGVhZA.ok.c2ln~ZGlzYw~"))
-	if err != nil || c.Format != FormatSDJWT || c.Verification.State != StateValid || c.Claims["grade"] != "A" {
+	// Valid, with the warning every credential without a receipt gets.
+	if err != nil || c.Format != FormatSDJWT || c.Verification.State != StateWarning || c.Claims["grade"] != "A" {
 		t.Fatalf("import SD-JWT: %+v %v", c, err)
 	}
 	if _, err := s.Import(ctx, a.ID, []byte("aGVhZA.bad.c2ln~ZGlzYw~")); !errors.Is(err, ErrRejected) {

@@ -245,6 +245,9 @@ func (f StatusFunc) CheckStatus(ctx context.Context, format string, raw []byte) 
 
 // SDJWTInfo is what the wallet keeps and shows of an SD-JWT VC.
 type SDJWTInfo struct {
+	// ID is jti, the credential's id, when the issuer set it (TalentChain
+	// issuers do: a verifier matches anchor receipts by it).
+	ID     string
 	Issuer string // iss
 	Type   string // vct
 	// Subject is sub, when the issuer set it (a DID for our holders).
@@ -452,6 +455,7 @@ type Service struct {
 	status   StatusChecker
 	matcher  Matcher
 	sdjwt    SDJWT
+	lists    StatusLists
 	remote   *remote
 	log      *slog.Logger
 
