@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -124,7 +126,7 @@ const testReceipt = `{"type":"TalentChainAnchorReceipt","version":1,"credentialD
 const testVP = `{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiablePresentation"],
 	"verifiableCredential":[{"id":"urn:uuid:a"},{"type":"VerifiableCredential"},{"id":"urn:uuid:c"}]}`
 
-func newVerifyingHandler(t *testing.T, p *fakePipeline, rq *fakeRequests, d *fakeDecisions, vcapi bool) http.Handler {
+func newVerifyingHandler(t testing.TB, p *fakePipeline, rq *fakeRequests, d *fakeDecisions, vcapi bool) http.Handler {
 	t.Helper()
 	h, err := New(DefaultConfig(), stubVerifier{}, func() bool { return true }, slog.New(slog.DiscardHandler),
 		WithVerifying(Verifying{Pipeline: p, Accounts: fakeAccounts{}, Requests: rq, Policies: fakePolicies{}, Decisions: d, Domain: "node.example", VCAPI: vcapi}, nil))
@@ -525,4 +527,112 @@ func ExampleResultOf() {
 	// format true false
 	// issuer true true
 	// [issuer: not accredited]
+}
+
+// TestShareToken: only links of this node's public URL, with a token of
+// base64url characters, are accepted; everything else is refused without a
+// request.
+func TestShareToken(t *testing.T) {
+	vr := &verifyingRoutes{v: Verifying{PublicURL: "https://talent.example.cn/app"}}
+	for _, c := range []struct {
+		link, token string
+	}{
+		{"https://talent.example.cn/app/share/abc_DEF-123", "abc_DEF-123"},
+		{"https://TALENT.example.cn:443/app/share/abc", "abc"},
+		{"https://talent.example.cn/app/share/abc?utm=x", "abc"},
+		{"http://talent.example.cn/app/share/abc", ""},
+		{"https://talent.example.cn:8443/app/share/abc", ""},
+		{"https://talent.example.cn/share/abc", ""},
+		{"https://talent.example.cn/app/share/", ""},
+		{"https://talent.example.cn/app/share/a/b", ""},
+		{"https://talent.example.cn/app/share/..%2Fadmin", ""},
+		{"https://user@talent.example.cn/app/share/abc", ""},
+		{"https://talent.example.cn.evil.com/app/share/abc", ""},
+		{"https://127.0.0.1/app/share/abc", ""},
+		{"file:///app/share/abc", ""},
+		{"//talent.example.cn/app/share/abc", ""},
+		{"not a link", ""},
+	} {
+		tok, p := vr.shareToken(c.link)
+		if tok != c.token || (tok == "") == (p == nil) {
+			t.Errorf("%q: token %q, refused %v; want %q", c.link, tok, p, c.token)
+		}
+	}
+	if tok, p := (&verifyingRoutes{}).shareToken("https://talent.example.cn/app/share/abc"); tok != "" || p == nil {
+		t.Error("a node without a public URL accepted a share link")
+	}
+}
+
+// TestSafeEntryName: the names a ZIP entry must not have.
+func TestSafeEntryName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"a.json": true, "dir/a.jwt": true, "学位/张三.json": true,
+		"": false, "/etc/passwd": false, "../a.json": false, "a/../../b.json": false, `a\b.json`: false,
+		"C:/a.json": false, "a/./b.json": false, "a//b.json": false, "a\x00.json": false, "a\n.json": false,
+	} {
+		if got := safeEntryName(name); got != want {
+			t.Errorf("%q: %v, want %v", name, got, want)
+		}
+	}
+}
+
+// FuzzShareToken: whatever the link, an accepted one is of this node and
+// its token is base64url characters only.
+func FuzzShareToken(f *testing.F) {
+	for _, s := range []string{"https://talent.example.cn/share/abc", "https://talent.example.cn/share/../x", "https://evil/share/a", "%zz", ""} {
+		f.Add(s)
+	}
+	vr := &verifyingRoutes{v: Verifying{PublicURL: "https://talent.example.cn"}}
+	f.Fuzz(func(t *testing.T, link string) {
+		tok, p := vr.shareToken(link)
+		if (tok == "") == (p == nil) {
+			t.Fatalf("token %q with refusal %v", tok, p)
+		}
+		if tok == "" {
+			return
+		}
+		u, err := url.Parse(link)
+		if err != nil || !strings.EqualFold(u.Hostname(), "talent.example.cn") || u.Path != "/share/"+tok {
+			t.Fatalf("accepted %q (token %q)", link, tok)
+		}
+	})
+}
+
+// FuzzZipBatch feeds arbitrary bytes as a ZIP upload: never a panic, never
+// a 5xx, at most MaxBatch rows, every refused row with reasons in both
+// languages.
+func FuzzZipBatch(f *testing.F) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range [][2]string{{"a.json", `{"id":"x"}`}, {"../b.json", "{}"}, {"c.jwt", "a.b.c"}, {"d.pdf", "x"}} {
+		w, _ := zw.Create(e[0])
+		w.Write([]byte(e[1]))
+	}
+	zw.Close()
+	f.Add(buf.Bytes())
+	f.Add([]byte("PK\x03\x04"))
+	f.Add([]byte{})
+	h := newVerifyingHandler(f, &fakePipeline{rep: okReport()}, &fakeRequests{}, &fakeDecisions{}, true)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req := httptest.NewRequest("POST", "/verify/batch", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/zip")
+		req.Header.Set("Authorization", "Bearer "+fakeToken)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+		if rec.Code != 200 {
+			return
+		}
+		var res BatchResult
+		if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || len(res.Rows) > DefaultMaxBatch || len(res.Rows) == 0 {
+			t.Fatalf("rows %d: %v", len(res.Rows), err)
+		}
+		for _, r := range res.Rows {
+			if r.State == stateError && (r.ReasonEN == "" || r.ReasonZH == "") {
+				t.Fatalf("row without reason %+v", r)
+			}
+		}
+	})
 }
