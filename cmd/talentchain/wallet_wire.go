@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/credential/pex"
 	"github.com/talentchain/talentchain/credential/sdjwt"
@@ -49,10 +50,19 @@ func (a *app) openWallet(cfg config, st store.Store, loader *credential.Loader, 
 		return nil, err
 	}
 	wlog := log.With(slog.String("component", "wallet"))
+	// The pipeline checks SD-JWT VCs too (issuer on chain, key at
+	// issuance, anchor over the issuer JWT, status lists), with did:talent
+	// keys resolved as the verifier's routes resolve them.
+	psd, err := sdjwt.NewVerifier(sdjwt.VerifierConfig{Resolver: verifier.HistoryResolver(a.chain, -1)})
+	if err != nil {
+		return nil, fmt.Errorf("wallet: SD-JWT verifier: %w", err)
+	}
+	formats, pformats := verifier.JOSEFormats(nil, psd)
 	core, err := verifier.New(verifier.Config{
 		Loader: loader, Chain: a.chain, ChainID: a.chainID, Logger: wlog,
 		// Fresh issuer records, as the verifier's routes (a rotated key).
 		RecordTTL: -1,
+		Formats:   formats, PresentationFormats: pformats,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("wallet: verifier pipeline: %w", err)
@@ -68,7 +78,7 @@ func (a *app) openWallet(cfg config, st store.Store, loader *credential.Loader, 
 		StatusCacheTTL: walletStatusCacheTTL,
 		Logger:         wlog,
 	}, store.WithPrefix(st, walletPrefix), keys, loader, p, p,
-		wallet.WithMatcher(pexMatcher{}), wallet.WithSDJWT(sdjwtHandler{sd}))
+		wallet.WithMatcher(pexMatcher{}), wallet.WithSDJWT(sdjwtHandler{sd}), wallet.WithStatusLists(chainLists{a.chain}))
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +148,16 @@ func (p walletPipeline) VerifyCredential(ctx context.Context, doc map[string]any
 	if err != nil {
 		return nil, err
 	}
+	return p.verify(ctx, raw, receipt)
+}
+
+// VerifySDJWTCredential implements wallet.SDJWTChainVerifier: the whole
+// pipeline on an SD-JWT VC to receive.
+func (p walletPipeline) VerifySDJWTCredential(ctx context.Context, compact string, receipt *credential.AnchorReceipt) (*wallet.Verification, error) {
+	return p.verify(ctx, []byte(compact), receipt)
+}
+
+func (p walletPipeline) verify(ctx context.Context, raw []byte, receipt *credential.AnchorReceipt) (*wallet.Verification, error) {
 	rep, err := p.v.VerifyCredential(ctx, raw, verifier.Options{Receipt: receipt})
 	if errors.Is(err, verifier.ErrUnavailable) {
 		return nil, fmt.Errorf("%w: %w", wallet.ErrUnavailable, err)
@@ -155,13 +175,15 @@ func (p walletPipeline) VerifyCredential(ctx context.Context, doc map[string]any
 	return wallet.VerificationOf(&res), nil
 }
 
-// errNoStatus: the pipeline checks the status of JSON-LD credentials only.
+// errNoStatus: a format the pipeline does not check the status of.
 var errNoStatus = errors.New("wallet: the status of this format is not checked here")
 
 // CheckStatus reads the credential's status lists through the pipeline
-// (cached by it for its StatusTTL).
+// (cached by it for its StatusTTL): JSON-LD credentials and SD-JWT VCs
+// (their status claim). The listing asks it only for credentials whose
+// lists are not TalentChain lists it reads itself (chainLists).
 func (p walletPipeline) CheckStatus(ctx context.Context, format string, raw []byte) (wallet.Status, error) {
-	if format != wallet.FormatLDP {
+	if format != wallet.FormatLDP && format != wallet.FormatSDJWT {
 		return "", errNoStatus
 	}
 	rep, err := p.v.VerifyCredential(ctx, raw, verifier.Options{})
@@ -235,6 +257,7 @@ func (h sdjwtHandler) VerifySDJWT(ctx context.Context, compact string) (*wallet.
 		return nil, nil, err
 	}
 	info := &wallet.SDJWTInfo{Claims: got.Claims, Disclosable: got.Disclosed, HolderKey: got.HolderKey}
+	info.ID, _ = got.Claims["jti"].(string)
 	info.Issuer, _ = got.Claims["iss"].(string)
 	info.Type, _ = got.Claims["vct"].(string)
 	info.Subject, _ = got.Claims["sub"].(string)
@@ -262,4 +285,20 @@ func (h sdjwtHandler) PresentSDJWT(_ context.Context, compact string, disclose [
 		return "", fmt.Errorf("%w: %v", wallet.ErrInvalid, err)
 	}
 	return out, err
+}
+
+// chainLists gives the wallet's listing the issuers' status lists from
+// chain state (wallet.StatusLists): a list the chain does not hold yet has
+// no bit set.
+type chainLists struct{ c *chain.Client }
+
+func (l chainLists) StatusList(ctx context.Context, issuer, list string) (wallet.StatusBits, error) {
+	sl, err := l.c.StatusList(ctx, issuer, list)
+	if errors.Is(err, chain.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sl, nil
 }
