@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+)
+
+// Browser tests of the holder's wallet pages (/my): a student signs up,
+// accepts an offer the university made through the API, sees the card,
+// opens it, downloads the certificate, shares it, revokes the link, backs
+// the wallet up and restores it into a new account.
+
+// holderDownloads makes the browser save downloads into a fresh folder, which it
+// returns.
+func (b *browser) holderDownloads() string {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	b.run("download folder", cdpbrowser.SetDownloadBehavior(cdpbrowser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(dir))
+	return dir
+}
+
+// holderWaitFile waits for a finished download whose name ends with suffix.
+func holderWaitFile(t *testing.T, dir, suffix string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), suffix) {
+				raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+				if err == nil && len(raw) > 0 {
+					return raw
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("no %s download in %s", suffix, dir)
+	return nil
+}
+
+// holderClickOnly clicks sel without waiting for a new page (a download).
+func (b *browser) holderClickOnly(sel string) {
+	b.t.Helper()
+	b.run("click "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery))
+}
+
+// holderCount returns how many elements match sel.
+func (b *browser) holderCount(sel string) int {
+	b.t.Helper()
+	var n int
+	b.run("count "+sel, chromedp.Evaluate(`document.querySelectorAll(`+strconv.Quote(sel)+`).length`, &n))
+	return n
+}
+
+// holderSignUp opens a wallet in the browser and returns the holder's DID.
+func holderSignUp(t *testing.T, b *browser, username, pass string) string {
+	t.Helper()
+	b.open("/my/signup")
+	b.fill("#f-username", username)
+	b.fill("#f-password", pass)
+	b.fill("#f-password2", pass)
+	b.click("#signup-submit")
+	if got := b.text(".flash"); !strings.Contains(got, "钱包已开通") {
+		t.Fatalf("after sign-up flash = %q", got)
+	}
+	did := b.text(".holder-did code")
+	if !strings.HasPrefix(did, "did:key:") {
+		t.Fatalf("holder DID = %q", did)
+	}
+	return did
+}
+
+func TestBrowserHolderJourney(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	cfg := testConfig(t)
+	cfg.batchDelay = 20 * time.Millisecond
+	n := startNode(t, cfg)
+	_, tok := n.newOrg(t, "钱包", map[string]any{"credentialType": "DegreeCredential"})
+	b := newBrowser(t, n.base)
+	dl := b.holderDownloads()
+	const pass = "violet orbit 7319 lantern"
+
+	// Sign up: the empty wallet says how to get a credential.
+	did := holderSignUp(t, b, "zhangsan", pass)
+	if got := b.text("#wallet-empty"); !strings.Contains(got, "领取链接") {
+		t.Fatalf("empty state = %q", got)
+	}
+	b.shot("signed-up-empty-wallet")
+
+	// Sign out through the layout's form, then sign in again; a wrong
+	// password is refused with a next step.
+	b.click("#logout")
+	if got := b.text(".flash"); !strings.Contains(got, "已退出") {
+		t.Fatalf("after sign-out flash = %q", got)
+	}
+	b.fill("#f-username", "zhangsan")
+	b.fill("#f-password", "not the password at all")
+	b.click("#holder-login-submit")
+	if got := b.text(".alert"); !strings.Contains(got, "用户名或密码不正确") || !strings.Contains(got, "下一步") {
+		t.Fatalf("wrong password alert = %q", got)
+	}
+	b.shot("login-refused")
+	b.fill("#f-username", "zhangsan")
+	b.fill("#f-password", pass)
+	b.click("#holder-login-submit")
+	if got := b.text("h1"); got != "我的凭证" {
+		t.Fatalf("after sign-in h1 = %q", got)
+	}
+
+	// The university issues a degree to this holder and offers it (with a
+	// PIN) through its HTTP API; the holder opens the offer as a QR would.
+	uri, pin, _ := offerTo(t, n, tok, did)
+	b.open("/my/offers?offer=" + url.QueryEscape(uri))
+	if got := b.text("#offer-items"); !strings.Contains(got, "学位") {
+		t.Fatalf("offer preview items = %q", got)
+	}
+	if got := b.text("#offer-issuer"); !strings.Contains(got, n.base) || !strings.Contains(got, "本平台") {
+		t.Fatalf("offer preview issuer = %q", got)
+	}
+	b.shot("offer-preview")
+	wrong := "000000"
+	if pin == wrong {
+		wrong = "111111"
+	}
+	b.fill("#f-txCode", wrong)
+	b.click("#offer-accept")
+	if got := b.text(".alert"); !strings.Contains(got, "领取码") {
+		t.Fatalf("wrong PIN alert = %q", got)
+	}
+	b.shot("offer-wrong-pin")
+	b.fill("#f-txCode", pin)
+	b.click("#offer-accept")
+	if got := b.text(".flash"); !strings.Contains(got, "存入钱包") {
+		t.Fatalf("after accepting flash = %q", got)
+	}
+	if got := b.text("#credential-title"); got != "工学硕士" {
+		t.Fatalf("credential title = %q", got)
+	}
+	credPath := strings.TrimPrefix(b.location(), n.base)
+	credPath = credPath[:strings.IndexAny(credPath+"?", "?")]
+
+	// The card shows it valid, with the issuer's registered name.
+	b.open("/my")
+	if got := b.attr(".holder-card .badge", "data-status"); got != "valid" {
+		t.Fatalf("card status = %q", got)
+	}
+	if got := b.text(".holder-card .badge"); got != "有效" {
+		t.Fatalf("card badge = %q", got)
+	}
+	if got := b.text(".holder-card .holder-issuer"); got != "钱包大学" {
+		t.Fatalf("card issuer = %q", got)
+	}
+	b.shot("wallet-card-valid")
+
+	// Open it: claims labelled in Chinese, issuer accredited, anchor.
+	b.click(".holder-card h2 a")
+	claims := b.text("#claims")
+	for _, want := range []string{"专业", "区块链工程", "毕业日期", "2026年6月30日", "姓名", "李四"} {
+		if !strings.Contains(claims, want) {
+			t.Fatalf("claims table lacks %q: %q", want, claims)
+		}
+	}
+	if got := b.text("#issuer-name"); got != "钱包大学" {
+		t.Fatalf("issuer name = %q", got)
+	}
+	if got := b.attr("#issuer .state", "data-state"); got != "pass" {
+		t.Fatalf("issuer accreditation state = %q", got)
+	}
+	if h, err := strconv.Atoi(b.text("#anchor-height")); err != nil || h <= 0 {
+		t.Fatalf("anchor height = %v %v", h, err)
+	}
+	b.shot("credential-detail")
+
+	// The certificate PDF: Chinese text, and a share link for its QR.
+	b.holderClickOnly("#certificate")
+	pdf := holderWaitFile(t, dl, ".pdf")
+	if !bytes.HasPrefix(pdf, []byte("%PDF")) {
+		t.Fatalf("certificate is not a PDF: %q", pdf[:min(len(pdf), 20)])
+	}
+	if _, err := exec.LookPath("pdftotext"); err == nil {
+		f := filepath.Join(t.TempDir(), "c.pdf")
+		os.WriteFile(f, pdf, 0o600)
+		out, err := exec.Command("pdftotext", f, "-").Output()
+		if err != nil || !strings.Contains(string(out), "工学硕士") || !strings.Contains(string(out), "/s/") {
+			t.Fatalf("certificate text (%v): %s", err, out)
+		}
+	}
+
+	// Share it: the link and its QR code are shown once.
+	b.open(credPath)
+	b.click("#share-credential")
+	if b.holderCount("#share-form input[type=checkbox]:checked") != 1 {
+		t.Fatal("the credential is not preselected in the share form")
+	}
+	b.shot("share-form")
+	b.click("#share-create")
+	pageURL := b.attr("#share-url", "value")
+	if !strings.HasPrefix(pageURL, n.base+"/s/") {
+		t.Fatalf("share page URL = %q", pageURL)
+	}
+	if b.holderCount("#share-qr svg path") != 1 {
+		t.Fatal("no inline SVG QR code")
+	}
+	dataURL := b.text("#share-data-url")
+	token := strings.TrimPrefix(pageURL, n.base+"/s/")
+	if dataURL != n.base+"/share/"+token {
+		t.Fatalf("data URL %q does not match the page's token %q", dataURL, token)
+	}
+	b.shot("share-created")
+
+	// A stranger opens it: the JSON share answers with the credential;
+	// the public page, when it exists, shows it without an error.
+	st, body := holderGet(t, dataURL)
+	if st != 200 || !strings.Contains(body, "区块链工程") {
+		t.Fatalf("shared JSON: %d %.200s", st, body)
+	}
+	if st, _ := holderGet(t, pageURL); st == 200 {
+		b2 := newBrowser(t, n.base)
+		b2.open("/s/" + token)
+		if b2.holderCount(".alert") != 0 {
+			t.Fatalf("public page shows an error: %q", b2.text(".alert"))
+		}
+		b2.shot("public-share-page")
+	} else {
+		t.Logf("no public /s/ page yet (%d): checked the JSON share only", st)
+	}
+
+	// The holder sees the openings, then revokes the link.
+	b.click("#share-manage")
+	if got := b.text("#share-opened"); got == "0" {
+		t.Fatalf("openings = %q", got)
+	}
+	if b.holderCount("#share-log tbody tr") == 0 {
+		t.Fatal("empty access log")
+	}
+	b.shot("share-log")
+	b.click("#share-revoke")
+	if got := b.text(".flash"); !strings.Contains(got, "已撤销") {
+		t.Fatalf("after revoking flash = %q", got)
+	}
+	if got := b.attr("[data-share-status]", "data-share-status"); got != "revoked" {
+		t.Fatalf("share status = %q", got)
+	}
+	if st, _ := holderGet(t, dataURL); st != http.StatusGone {
+		t.Fatalf("revoked share answers %d", st)
+	}
+	b.shot("share-revoked")
+
+	// Language switch on the wallet page.
+	b.open("/my")
+	b.click("#lang-switch")
+	if got := b.text("h1"); got != "My credentials" {
+		t.Fatalf("English h1 = %q", got)
+	}
+	if got := b.text(".holder-card .badge"); got != "Valid" {
+		t.Fatalf("English badge = %q", got)
+	}
+	if got := b.text(".holder-card .holder-issuer"); got != "钱包 University" {
+		t.Fatalf("English issuer = %q", got)
+	}
+	b.shot("wallet-english")
+	b.click("#lang-switch")
+
+	// Backup: passphrase twice, download the encrypted file.
+	b.open("/my/backup")
+	b.fill("#f-passphrase", pass+" backup")
+	b.fill("#f-passphrase2", pass+" backup")
+	b.holderClickOnly("#backup-submit")
+	backup := holderWaitFile(t, dl, ".tcwbak")
+	if !bytes.HasPrefix(backup, []byte("TCWBAK")) {
+		t.Fatalf("backup header %q", backup[:min(len(backup), 8)])
+	}
+	b.shot("backup")
+
+	// Restore into a new account: a wrong passphrase changes nothing.
+	file := filepath.Join(t.TempDir(), "wallet.tcwbak")
+	if err := os.WriteFile(file, backup, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.click("#logout")
+	if got := b.text(".flash"); !strings.Contains(got, "已退出") {
+		t.Fatalf("after sign-out flash = %q", got)
+	}
+	holderSignUp(t, b, "lisi", pass)
+	b.open("/my/backup")
+	b.upload("#f-backup", file)
+	b.fill("#f-restorePassphrase", "a wrong passphrase 42")
+	b.click("#restore-submit")
+	if got := b.text(".alert"); !strings.Contains(got, "口令错误") || !strings.Contains(got, "没有任何更改") {
+		t.Fatalf("wrong passphrase alert = %q", got)
+	}
+	b.shot("restore-wrong-passphrase")
+	b.open("/my")
+	if b.holderCount(".holder-card") != 0 {
+		t.Fatal("a refused restore changed the wallet")
+	}
+	b.open("/my/backup")
+	b.upload("#f-backup", file)
+	b.fill("#f-restorePassphrase", pass+" backup")
+	b.click("#restore-submit")
+	if got := b.text(".flash"); !strings.Contains(got, "新增 1 份") {
+		t.Fatalf("after restore flash = %q", got)
+	}
+	if got := b.text(".holder-card h2"); got != "工学硕士" {
+		t.Fatalf("restored card = %q", got)
+	}
+	if got := b.text(".holder-did code"); got != did {
+		t.Fatalf("restored DID = %q, want the backup's %q", got, did)
+	}
+	b.shot("restored")
+}
+
+// holderGet fetches u and returns the status and body.
+func holderGet(t *testing.T, u string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", u, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		var v any
+		if json.Unmarshal(raw, &v) != nil {
+			t.Fatalf("%s: invalid JSON", u)
+		}
+	}
+	return resp.StatusCode, string(raw)
+}
