@@ -100,3 +100,19 @@ func Example() {
 	// status ok
 	// validity ok
 }
+
+// A report's Subject summarises the credential's subject for a report
+// page: plain claims only, lists left out.
+func ExampleReport_Subject() {
+	rep := &verifier.Report{Document: map[string]any{
+		"credentialSubject": map[string]any{
+			"id":       "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+			"fullName": map[string]any{"zh": "李四", "en": "Li Si"},
+			"degree":   map[string]any{"level": "master"},
+			"courses":  []any{"a", "b"},
+		},
+	}}
+	b, _ := json.Marshal(rep.Subject())
+	fmt.Println(string(b))
+	// Output: {"degree":{"level":"master"},"fullName":{"en":"Li Si","zh":"李四"},"id":"did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}
+}

@@ -1,6 +1,8 @@
 package verifier_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,4 +147,42 @@ func TestReplayRecordedLast(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReportSubject: the summary's limits (depth, members, text length)
+// and its absence without a document or a subject object.
+func TestReportSubject(t *testing.T) {
+	long := strings.Repeat("长", 300)
+	deep := map[string]any{"a": map[string]any{"b": map[string]any{"c": map[string]any{"d": "too deep"}, "x": "ok"}}}
+	many := map[string]any{}
+	for i := range 40 {
+		many[fmt.Sprintf("k%02d", i)] = i
+	}
+	for _, c := range []struct {
+		name string
+		doc  map[string]any
+		want func(map[string]any) bool
+	}{
+		{"no document", nil, func(m map[string]any) bool { return m == nil }},
+		{"subject not an object", map[string]any{"credentialSubject": "x"}, func(m map[string]any) bool { return m == nil }},
+		{"long text cut", map[string]any{"credentialSubject": map[string]any{"note": long}}, func(m map[string]any) bool {
+			return len([]rune(m["note"].(string))) == 201
+		}},
+		{"three levels at most", map[string]any{"credentialSubject": deep}, func(m map[string]any) bool {
+			b := m["a"].(map[string]any)["b"].(map[string]any)
+			_, hasC := b["c"]
+			return b["x"] == "ok" && !hasC
+		}},
+		{"32 members at most", map[string]any{"credentialSubject": many}, func(m map[string]any) bool { return len(m) == 32 && m["k00"] == 0 }},
+		{"first of several subjects", map[string]any{"credentialSubject": []any{map[string]any{"id": "a"}, map[string]any{"id": "b"}}}, func(m map[string]any) bool {
+			return m["id"] == "a"
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := (&verifier.Report{Document: c.doc}).Subject()
+			if !c.want(got) {
+				t.Fatalf("%v", got)
+			}
+		})
+	}
 }
