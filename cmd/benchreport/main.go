@@ -123,9 +123,7 @@ func jobs(o options) []benchJob {
 		{pkg: "./wallet", bench: "^BenchmarkListGrowth$", benchtime: "20x", count: count},
 	}
 	if !o.skip["batch"] {
-		js = append(js,
-			benchJob{pkg: "./issuer", bench: "^BenchmarkCSVJob10000$/^bolt$", benchtime: "1x", count: batchCount},
-			benchJob{pkg: "./issuer", bench: "^BenchmarkStoreFootprint$", benchtime: "1x", count: 1})
+		js = append(js, benchJob{pkg: "./issuer", bench: "^BenchmarkBatch10000$", benchtime: "1x", count: batchCount})
 	}
 	if !o.skip["consortium"] {
 		n := "30x"

@@ -21,7 +21,7 @@ BenchmarkCanonicalize/reference-2             	     922	   1432085 ns/op
 BenchmarkAnchorReceiptCheck/leaves=100-2         	     200	     15059 ns/op	         7.000 path-hashes
 BenchmarkAnchorReceiptCheck/leaves=1000000-2     	     200	     24007 ns/op	        20.00 path-hashes
 BenchmarkVerifyCredentialPipeline/cached-2         	    2484	   1102006 ns/op	      1007 verifications/cpu-s	       907.4 verifications/s
-BenchmarkCSVJob10000/bolt-2   	       1	5210448779 ns/op	         5.21 s/10k	  1919 creds/s
+BenchmarkBatch10000/bolt-2   	       1	5210448779 ns/op	         5.21 s/10k	  1919 creds/s	  8.4 cpu-s/10k
 BenchmarkAnchorConfirmation-2   	      30	  57542332 ns/op	         1.000 blocks	        52.80 ms/anchor
 BenchmarkBroken-2   	      30	  notanumber ns/op
 PASS
@@ -42,7 +42,7 @@ func TestParseBench(t *testing.T) {
 		{"BenchmarkCanonicalize/fast", "ns/op", 213960},
 		{"BenchmarkAnchorReceiptCheck/leaves=1000000", "path-hashes", 20},
 		{"BenchmarkVerifyCredentialPipeline/cached", "verifications/s", 907.4},
-		{"BenchmarkCSVJob10000/bolt", "s/10k", 5.21},
+		{"BenchmarkBatch10000/bolt", "s/10k", 5.21},
 	} {
 		if got, ok := rs.get(tc.name, tc.unit); !ok || got != tc.want {
 			t.Errorf("%s %s = %v %v, want %v", tc.name, tc.unit, got, ok, tc.want)
@@ -137,7 +137,7 @@ func TestReport(t *testing.T) {
 		"| Signing a degree credential (eddsa-rdfc-2022), per core | ≥ 2,000 /s | 2,500 /s per CPU-second", // median of 1500, 2500, 3500
 		"| **met** | credential BenchmarkSignDegree",
 		"1,007 /s per CPU-second (verifier and embedded node) | **missed**",
-		"| 5.2 s | **met**",
+		"| 5.2 s wall-clock; 8.4 CPU-seconds, i.e. 4.2 s if the process had both cores to itself | **met**",
 		"930 req/s, p99 66.4 ms (16 clients, 0 errors) | **missed**",
 		"1 block(s), 52.8 ms",
 		"| Anchor confirmation, 4 validators | < 500 ms median | — | not measured",
