@@ -300,9 +300,9 @@ func TestOffer(t *testing.T) {
 					Token      string `json:"token_endpoint"`
 					Nonce      string `json:"nonce_endpoint"`
 					Configs    map[string]struct {
-						Format     string   `json:"format"`
-						VCT        string   `json:"vct"`
-						Proofs     map[string]struct {
+						Format string `json:"format"`
+						VCT    string `json:"vct"`
+						Proofs map[string]struct {
 							Algs []string `json:"proof_signing_alg_values_supported"`
 						} `json:"proof_types_supported"`
 						Binding    []string `json:"cryptographic_binding_methods_supported"`
