@@ -9,17 +9,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
 // Helpers of the issuer and governance browser tests.
 
-// acceptConfirms makes the page's data-confirm dialogs answer yes (a
-// person clicking OK); call it after each navigation that needs it.
+// acceptConfirms answers every data-confirm dialog of the tab with OK,
+// as a person clicking through would.
 func (b *browser) acceptConfirms() {
 	b.t.Helper()
-	b.run("accept confirms", chromedp.Evaluate(`window.confirm = function () { return true; }`, nil))
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			go chromedp.Run(b.ctx, page.HandleJavaScriptDialog(true))
+		}
+	})
 }
 
 // fetchText GETs a same-origin URL from the page (with its cookies), as a
@@ -194,13 +199,15 @@ func TestBrowserIssuerJourney(t *testing.T) {
 		t.Skip("browser test")
 	}
 	n := startNode(t, testConfig(t))
-	did, _ := n.newOrg(t, "示范", map[string]any{"credentialType": "DegreeCredential", "levels": []string{"bachelor", "master"}})
+	did, _ := n.newOrg(t, "示范", map[string]any{"credentialType": "DegreeCredential", "levels": []string{"bachelor", "master"}},
+		map[string]any{"credentialType": "TrainingCertificateCredential"})
 	if st := n.call(t, "POST", "/admin/orgs/"+did+"/staff", n.admin, map[string]any{
 		"username": "registrar", "name": "王老师", "password": "correct horse battery 42", "role": "registrar",
 	}, nil); st != http.StatusCreated {
 		t.Fatalf("add staff: %d", st)
 	}
 	b := newBrowser(t, n.base)
+	b.acceptConfirms()
 	b.signIn(did, "registrar", "correct horse battery 42")
 	if got := b.text("h1"); got != "签发概览" {
 		t.Fatalf("dashboard h1 = %q", got)
@@ -313,7 +320,6 @@ func TestBrowserIssuerJourney(t *testing.T) {
 		t.Fatalf("search count = %q", got)
 	}
 	b.open(credPage)
-	b.acceptConfirms()
 	b.run("status", chromedp.SetValue("form.iss-status-form select[name=status]", "revoked", chromedp.ByQuery))
 	b.fill("form.iss-status-form input[name=reason]", "学位授予信息有误")
 	b.click("form.iss-status-form button")
@@ -354,4 +360,41 @@ func TestBrowserIssuerJourney(t *testing.T) {
 		t.Fatalf("record status = %q", got)
 	}
 	b.shot("record-en")
+
+	// A course: create it, enrol a learner, record the result, complete
+	// it and find the training certificate.
+	b.click("#iss-nav-courses")
+	b.fill("#f-code", "BC-101")
+	b.fill("#f-titleZh", "区块链应用开发")
+	b.fill("#f-titleEn", "Blockchain application development")
+	b.fill("#f-hours", "32")
+	b.fill("#f-sector", "blockchain")
+	b.fill("#f-skills", "Solidity;smart contract audit")
+	b.click("#course-submit")
+	if got := b.text("h1"); !strings.Contains(got, "Blockchain application development") {
+		t.Fatalf("course h1 = %q", got)
+	}
+	const learner = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+	b.fill("#f-learner", learner)
+	b.click("#enrol-submit")
+	if got := b.text("#enrolments"); !strings.Contains(got, learner) || !strings.Contains(got, "Enrolled") {
+		t.Fatalf("enrolments = %q", got)
+	}
+	b.run("outcome", chromedp.SetValue("#enrolments select[name=outcome]", "pass", chromedp.ByQuery))
+	b.fill("#enrolments input[name=score]", "91")
+	b.click("#enrolments form.iss-status-form button")
+	b.waitText("#enrolments", "Pass", 10*time.Second)
+	b.click("#enrolments form.inline button")
+	if got := b.text("#enrolments"); !strings.Contains(got, "Completed") {
+		t.Fatalf("after completing: %q", got)
+	}
+	b.shot("course-completed")
+	b.click("#enrolments a")
+	if got := b.text("#cred-status"); !strings.Contains(got, "Valid") {
+		t.Fatalf("certificate status = %q", got)
+	}
+	if got := b.text("#claims"); !strings.Contains(got, "Solidity") {
+		t.Fatalf("certificate claims = %q", got)
+	}
+	b.shot("course-certificate")
 }

@@ -295,3 +295,44 @@ func lineText(p Page, line int) string {
 	}
 	return strconv.Itoa(line)
 }
+
+// CourseRow is one course of the organisation.
+type CourseRow struct {
+	Code, Href, Title, Sector, Status string
+	Hours, Credits, Capacity          int
+}
+
+// CourseForm is the create/edit form of a course.
+type CourseForm struct {
+	Code, TitleZh, TitleEn, Sector, Skills string
+	Hours, Credits, Capacity                string
+	Start, End, Status, Certificate         string
+	Editing                                 bool
+}
+
+// CoursesView is /org/courses.
+type CoursesView struct {
+	Nav     IssuerNav
+	Courses []CourseRow
+	Form    CourseForm
+	CanEdit bool
+}
+
+// EnrolmentRow is one learner of a course.
+type EnrolmentRow struct {
+	Learner, Href, Status, Outcome, Score string
+	CredentialHref                        string
+	Enrolled                              time.Time
+	CanResult, CanComplete                bool
+}
+
+// CourseView is /org/courses/{code}.
+type CourseView struct {
+	Nav        IssuerNav
+	Href       string
+	Course     CourseRow
+	Form       CourseForm
+	Enrolments []EnrolmentRow
+	CanEdit    bool
+	Invitation *GovSecret
+}
