@@ -43,8 +43,10 @@ func init() {
 		mux.HandleFunc("GET /verify", h.verifyPage)
 		mux.HandleFunc("POST /verify", h.verifySubmit)
 		mux.HandleFunc("GET /verify/r/{id}", h.verifyResult)
+		mux.HandleFunc("GET /verify/r/{id}/report.pdf", h.verifyResultPDF)
 		if h.web.cfg.Wallet != nil {
 			mux.HandleFunc("GET /s/{token}", h.sharePage)
+			mux.HandleFunc("GET /s/{token}/report.pdf", h.sharePDF)
 		}
 	})
 }
@@ -297,6 +299,7 @@ func (h *handler) verifyResult(w http.ResponseWriter, r *http.Request) {
 	p := h.page(w, r, "verify.result.title")
 	res := resultView(p.Lang, k)
 	res.Permalink = "/verify/r/" + id
+	res.PDFHref = res.Permalink + "/report.pdf"
 	h.render(w, r, pages.ResultPage(p, res))
 }
 
@@ -339,6 +342,7 @@ func (h *handler) sharePage(w http.ResponseWriter, r *http.Request) {
 		res.Source += " · " + sh.Label
 	}
 	res.ShareExpires = sh.Expires
+	res.PDFHref = "/s/" + url.PathEscape(r.PathValue("token")) + "/report.pdf"
 	h.render(w, r, pages.ResultPage(p, res))
 }
 
