@@ -377,7 +377,7 @@ func buildReport(m machine, rs results, loads []loadRun, o options) *report {
 	if len(statusRead)+len(all)+len(firstPage)+len(bitstring) > 0 {
 		name := base + "-status-wallet-growth.svg"
 		plots[name] = chart{title: "Status checks and wallet listing against size", xlabel: "list entries / credentials held", ylabel: "µs",
-			series: []series{{"status read (chain record)", statusRead}, {"status cached", statusCached}, {"W3C encodedList", bitstring}, {"wallet, all", all}, {"wallet, first page", firstPage}}}.svg()
+			series: []series{{"status: chain read", statusRead}, {"status: cached", statusCached}, {"status: W3C list", bitstring}, {"wallet: all", all}, {"wallet: first page", firstPage}}}.svg()
 		w("![Status check and wallet listing against size](%s)\n\n", name)
 	}
 	return &report{md: b.String(), plots: plots}

@@ -23,7 +23,7 @@ var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"}
 
 // svg renders the chart (log10 on both axes, decade grid lines).
 func (c chart) svg() string {
-	const w, h, left, right, top, bottom = 640.0, 400.0, 70.0, 170.0, 40.0, 50.0
+	const w, h, left, right, top, bottom = 700.0, 400.0, 70.0, 200.0, 40.0, 50.0
 	minX, maxX, minY, maxY := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for _, s := range c.series {
 		for _, p := range s.points {
