@@ -327,8 +327,9 @@ func freshRecords(ctx context.Context) bool {
 
 // mayBeStale reports whether a verification that failed could have failed
 // on a cached issuer record that misses a key rotated in since: a failed
-// proof of a did:talent credential, or a compact (JOSE) input whose key
-// could not be resolved (the JOSE verifiers answer an error for that). Only
+// proof of a did:talent credential, or of a compact (JOSE) input (whose
+// claims may not be readable when its key could not be resolved), or a
+// compact input the JOSE verifiers refused with an error. Only
 // then is the proof checked again with fresh reads, so a good credential
 // costs nothing more and a bad one at most a second check.
 func (v *Verifier) mayBeStale(in *Input, err error, checks []credential.Check, talent bool) bool {
@@ -338,7 +339,9 @@ func (v *Verifier) mayBeStale(in *Input, err error, checks []credential.Check, t
 	if err != nil {
 		return in.Document == nil && errors.Is(err, ErrMalformed)
 	}
-	if !talent {
+	// A compact input whose key could not be resolved may come back
+	// without its claims (so without an issuer to tell by): look again too.
+	if !talent && in.Document != nil {
 		return false
 	}
 	_, bad := failedCheck(checks, not(named(credential.CheckFormat, credential.CheckValidity, credential.CheckChallenge, credential.CheckDomain, credential.CheckCredentials)))

@@ -1570,3 +1570,42 @@ func TestRequestAnsweredWithSDJWT(t *testing.T) {
 		}
 	})
 }
+
+// TestRotationOverHTTP: the node caches issuer records (5 s); right after
+// an organisation rotates its key, a credential signed with the new key —
+// JSON-LD or SD-JWT VC — verifies at once, and one issued before the
+// rotation stays valid.
+func TestRotationOverHTTP(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.batchDelay = 20 * time.Millisecond
+	n := startNode(t, cfg)
+	did, tok := n.newOrg(t, "轮换大学", map[string]any{"credentialType": "DegreeCredential", "levels": []string{"master"}})
+	holder := newHolderKey(t)
+	issueSD := func() issueAnswer {
+		t.Helper()
+		req := masterDegree(holder.did)
+		req["options"] = map[string]any{"format": "dc+sd-jwt"}
+		var a issueAnswer
+		if st := n.call(t, "POST", "/credentials/issue", tok, req, &a); st != http.StatusCreated {
+			t.Fatalf("issue SD-JWT: %d", st)
+		}
+		return a
+	}
+	before, beforeSD := n.issueDegree(t, tok, holder.did), issueSD()
+	// Both verified: the issuer record (key-1 only) is now cached.
+	for _, c := range []issueAnswer{before, beforeSD} {
+		if _, ans := n.verifyVC(t, c.VerifiableCredential, c.AnchorReceipt); !ans.Verified {
+			t.Fatalf("before the rotation: %+v", ans.Report.Steps)
+		}
+	}
+	if st := n.call(t, "POST", "/admin/orgs/"+did+"/keys", n.admin, map[string]any{}, nil); st != 200 && st != 201 {
+		t.Fatalf("rotate: %d", st)
+	}
+	after, afterSD := n.issueDegree(t, tok, holder.did), issueSD()
+	for name, c := range map[string]issueAnswer{"JSON-LD, new key": after, "SD-JWT VC, new key": afterSD, "JSON-LD, old key": before, "SD-JWT VC, old key": beforeSD} {
+		st, ans := n.verifyVC(t, c.VerifiableCredential, c.AnchorReceipt)
+		if st != 200 || !ans.Verified || step(&ans.Report, verifier.StepProof) != verifier.StepOK || step(&ans.Report, verifier.StepKey) != verifier.StepOK {
+			t.Errorf("%s: %d %+v", name, st, ans.Report.Steps)
+		}
+	}
+}
