@@ -112,20 +112,14 @@ type govStaffLister interface {
 
 // Errors of the governance pages.
 var (
-	errGovReason = errors.New("give a reason (it is written on chain with the change)")
-	errGovScopes = errors.New("choose at least one permission for the token")
-	errGovDays   = errors.New("the token's lifetime is a number of days from 1 to 3650 (empty: no expiry)")
+	errGovReason = fmt.Errorf("%w: give a reason (it is written on chain with the change)", errMalformedRequest)
+	errGovScopes = fmt.Errorf("%w: choose at least one permission for the token", errMalformedRequest)
+	errGovDays   = fmt.Errorf("%w: the token's lifetime is a number of days from 1 to 3650 (empty: no expiry)", errMalformedRequest)
 )
 
 type govWeb struct{ h *handler }
 
 func init() {
-	problemMappers = append(problemMappers, func(err error) (Problem, bool) {
-		if errors.Is(err, errGovReason) || errors.Is(err, errGovScopes) || errors.Is(err, errGovDays) {
-			return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest, Detail: err.Error()}, true
-		}
-		return Problem{}, false
-	})
 	addWebPages(func(h *handler, mux *http.ServeMux) {
 		if h.admin == nil {
 			return

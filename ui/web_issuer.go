@@ -47,21 +47,12 @@ type issuerWeb struct {
 
 // Errors of the staff pages.
 var (
-	errIssuerNoFile   = errors.New("choose a CSV file to upload")
-	errIssuerReason   = errors.New("give a reason for the change (it is recorded with it)")
-	errIssuerTemplate = errors.New("no such template")
+	errIssuerNoFile   = fmt.Errorf("%w: choose a CSV file to upload", errMalformedRequest)
+	errIssuerReason   = fmt.Errorf("%w: give a reason for the change (it is recorded with it)", errMalformedRequest)
+	errIssuerTemplate = fmt.Errorf("no such template: %w", issuer.ErrNotFound)
 )
 
 func init() {
-	problemMappers = append(problemMappers, func(err error) (Problem, bool) {
-		switch {
-		case errors.Is(err, errIssuerNoFile), errors.Is(err, errIssuerReason):
-			return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest, Detail: err.Error()}, true
-		case errors.Is(err, errIssuerTemplate):
-			return Problem{Type: ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}, true
-		}
-		return Problem{}, false
-	})
 	addWebPages(func(h *handler, mux *http.ServeMux) {
 		svc, ok := h.issuer.(issStaffPages)
 		if h.issuer == nil || !ok {

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -19,16 +18,7 @@ import (
 // the catalogue entries it provides, their learners, results, completion
 // (which issues the training certificate) and one-time invitations.
 
-var errIssuerCourseNumber = errors.New("hours, credits, capacity and score are whole numbers")
-
-func init() {
-	problemMappers = append(problemMappers, func(err error) (Problem, bool) {
-		if errors.Is(err, errIssuerCourseNumber) {
-			return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid request", Status: http.StatusBadRequest, Detail: err.Error()}, true
-		}
-		return Problem{}, false
-	})
-}
+var errIssuerCourseNumber = fmt.Errorf("%w: hours, credits, capacity and score are whole numbers", errMalformedRequest)
 
 // courseRoutes adds the organisation's course pages.
 func (iw *issuerWeb) courseRoutes(mux *http.ServeMux, staff func(func(http.ResponseWriter, *http.Request, *consoleSession)) http.HandlerFunc) {
