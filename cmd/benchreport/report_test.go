@@ -163,3 +163,22 @@ func TestReport(t *testing.T) {
 		t.Error("a plot without data was written")
 	}
 }
+
+// FuzzParseBench: the reader of `go test -bench` output never panics and
+// keeps only benchmark lines whose every value is a number.
+func FuzzParseBench(f *testing.F) {
+	f.Add(sampleOutput)
+	f.Add("BenchmarkX-2 10 5 ns/op 3")
+	f.Add("BenchmarkX 1 NaN ns/op")
+	f.Fuzz(func(t *testing.T, s string) {
+		rs := results{}
+		if err := parseBench(strings.NewReader(s), rs); err != nil {
+			return
+		}
+		for name, r := range rs {
+			if !strings.HasPrefix(name, "Benchmark") || len(r.runs) == 0 {
+				t.Fatalf("%q: %+v", name, r)
+			}
+		}
+	})
+}
