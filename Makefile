@@ -2,6 +2,13 @@
 
 GO       ?= go
 FUZZTIME ?= 10s
+# CI_FUZZTIME is how long `make test` fuzzes each target; FUZZJOBS how many
+# targets run at once (each with FUZZWORKERS workers).
+CI_FUZZTIME ?= 2s
+FUZZJOBS    ?= 2
+FUZZWORKERS ?= 1
+# FUZZ selects targets: an extended regexp over "<package dir> <Target>".
+FUZZ        ?= .
 BIN      ?= bin/talentchain
 
 # Our Go files: not .git, testdata or the patched copies in third_party.
@@ -9,11 +16,13 @@ GOFILES = $(shell find . -name '*.go' -not -path './.git/*' -not -path '*/testda
 
 .PHONY: test test-deps fmt-check vet run build bench fuzz fmt
 
-## test: gofmt check, go vet, then every test with the race detector. The Redis
-## tests start their own redis-server when it is on PATH (or use
+## test: gofmt check, go vet, then every test with the race detector, then
+## every fuzz target for CI_FUZZTIME (seed corpus plus new inputs; see fuzz).
+## The Redis tests start their own redis-server when it is on PATH (or use
 ## TALENTCHAIN_REDIS_ADDR); they are skipped without one, and fail with CI=true.
 test: test-deps fmt-check vet
 	$(GO) test -race -count=1 -timeout 40m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(CI_FUZZTIME)
 
 ## test-deps: a fresh Debian machine lacks redis-server; install it when we can
 ## (root with apt-get), otherwise say that the Redis tests will be skipped.
@@ -48,15 +57,34 @@ build:
 bench:
 	$(GO) run ./cmd/benchreport -out docs/performance.md $(BENCHFLAGS)
 
-## fuzz: every fuzz target for FUZZTIME each (default 10s): make fuzz FUZZTIME=1m
+## fuzz: every fuzz target of every package for FUZZTIME each (default 10s),
+## FUZZJOBS at a time: make fuzz FUZZTIME=1m FUZZ='chain|wallet FuzzOpen'. Each package's instrumented test
+## binary is built once (go test -c -fuzz), then run per target with go test's
+## own corpus cache, so the inputs found add up across runs. Each line reports
+## the inputs tried; a failing target prints its output (the crasher is written
+## under the package's testdata/fuzz/<Target>/, for `go test -run` to replay)
+## and fails the run.
 fuzz:
-	@set -e; for file in $$(grep -rl --include='*_test.go' --exclude-dir=testdata --exclude-dir=.git --exclude-dir=third_party '^func Fuzz' .); do \
-		dir=$$(dirname "$$file"); \
-		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$file"); do \
-			echo "== fuzz $$dir $$target ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) "$$dir"; \
-		done; \
-	done
+	@out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; start=$$(date +%s); cache=$$($(GO) env GOCACHE)/fuzz; \
+	grep -rH --include='*_test.go' --exclude-dir=testdata --exclude-dir=.git --exclude-dir=third_party '^func Fuzz[A-Za-z0-9_]*(' . | \
+		sed -n 's|^\(.*\)/[^/]*_test.go:func \(Fuzz[A-Za-z0-9_]*\)(.*|\1 \2|p' | sort -u | grep -E '$(FUZZ)' > "$$out/targets"; \
+	cut -d' ' -f1 "$$out/targets" | sort -u > "$$out/dirs"; \
+	echo "make fuzz: $$(wc -l < "$$out/targets") targets in $$(wc -l < "$$out/dirs") packages, $(FUZZTIME) each, $(FUZZJOBS) at a time"; \
+	export FUZZ_GO='$(GO)' FUZZ_TIME='$(FUZZTIME)' FUZZ_WORKERS='$(FUZZWORKERS)' FUZZ_OUT="$$out" FUZZ_CACHE="$$cache"; \
+	xargs -P $(FUZZJOBS) -I{} sh -c ' \
+		bin="$$FUZZ_OUT/$$(echo "$$0" | tr "/." "__").test"; \
+		$$FUZZ_GO test -c -fuzz=. -o "$$bin" "$$0" > "$$bin.log" 2>&1 || { echo "FAIL build $$0"; cat "$$bin.log"; exit 1; }' {} < "$$out/dirs" || exit 1; \
+	echo "make fuzz: built in $$(( $$(date +%s) - start ))s"; \
+	xargs -P $(FUZZJOBS) -L 1 sh -c ' \
+		bin="$$FUZZ_OUT/$$(echo "$$0" | tr "/." "__").test"; log="$$bin.$$1.log"; \
+		pkg=$$(cd "$$0" && $$FUZZ_GO list -f "{{.ImportPath}}" .); \
+		if (cd "$$0" && "$$bin" -test.run "^$$" -test.fuzz "^$$1$$" -test.fuzztime "$$FUZZ_TIME" -test.parallel "$$FUZZ_WORKERS" \
+				-test.timeout 10m -test.fuzzcachedir "$$FUZZ_CACHE/$$pkg") > "$$log" 2>&1; then \
+			echo "ok   $$0 $$1 $$(grep -o "execs: [0-9]*\|baseline coverage: [0-9]*/[0-9]*" "$$log" | tail -1)"; \
+		else \
+			echo "FAIL $$0 $$1"; cat "$$log"; exit 1; \
+		fi' < "$$out/targets"; \
+	status=$$?; echo "make fuzz: $$(( $$(date +%s) - start ))s"; exit $$status
 
 fmt:
 	gofmt -w $(GOFILES)
