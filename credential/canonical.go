@@ -66,16 +66,9 @@ func (c *Canonicalizer) Canonicalize(doc map[string]any) (out string, err error)
 		return "", err
 	}
 	opts := canonOptions(c)
-	expanded, err := c.expand(doc, opts)
+	dataset, err := c.dataset(doc, opts)
 	if err != nil {
 		return "", err
-	}
-	if err := checkExpanded(expanded, ""); err != nil {
-		return "", err
-	}
-	dataset, err := ld.NewJsonLdApi().ToRDF(expanded, opts)
-	if err != nil {
-		return "", jsonLDError(err)
 	}
 	if dataset.Dropped > 0 {
 		return "", &InputError{Reason: fmt.Sprintf("%d statement(s) hold an identifier that is not a valid IRI (spaces or characters such as < > \" { } | ^ ` \\) and would be left out of the signature", dataset.Dropped)}
@@ -115,19 +108,26 @@ func canonOptions(c *Canonicalizer) *ld.JsonLdOptions {
 	return opts
 }
 
-// expand returns the JSON-LD expanded form of doc, from a template when its
-// shape allows.
-func (c *Canonicalizer) expand(doc map[string]any, opts *ld.JsonLdOptions) (any, error) {
+// dataset returns the RDF dataset of doc: JSON-LD expansion, the check of
+// the expanded form, toRDF; from a template when its shape allows.
+func (c *Canonicalizer) dataset(doc map[string]any, opts *ld.JsonLdOptions) (*ld.RDFDataset, error) {
 	if c.templates != nil {
-		if expanded, ok := c.templates.expand(doc, opts); ok {
-			return expanded, nil
+		if ds, ok, err := c.templates.dataset(doc, opts); ok {
+			return ds, err
 		}
 	}
 	expanded, err := ld.NewJsonLdProcessor().Expand(doc, opts)
 	if err != nil {
 		return nil, jsonLDError(err)
 	}
-	return expanded, nil
+	if err := checkExpanded(expanded, ""); err != nil {
+		return nil, err
+	}
+	ds, err := ld.NewJsonLdApi().ToRDF(expanded, opts)
+	if err != nil {
+		return nil, jsonLDError(err)
+	}
+	return ds, nil
 }
 
 // jsonLDError classifies an error from json-gold.

@@ -62,6 +62,25 @@ type template struct {
 	ok       bool       // false: the shape is not templatable
 	expanded any        // json-gold's expanded form, slotRef where leaves go
 	kinds    []slotKind // per slot; 0 for a pinned slot
+	// quads is the shape's RDF dataset with slot references, when the
+	// shape allows (see quadTemplate): documents of the shape then skip
+	// expansion and toRDF altogether. nil: fill expanded and run toRDF.
+	quads []quadTemplate
+}
+
+// quadTemplate is one statement of a template's dataset.
+type quadTemplate struct {
+	graph   string
+	s, p, o quadNode
+}
+
+// quadNode is a fixed RDF term, or a slot: an IRI, or a literal whose
+// datatype and language are fixed and whose value is the slot's.
+type quadNode struct {
+	fixed ld.Node
+	slot  int // -1: fixed
+	lit   ld.Literal
+	iri   bool
 }
 
 // templates is a loader's cache of expansion templates.
@@ -330,7 +349,136 @@ func build(doc map[string]any, slots []any, pinned map[int]bool, opts *ld.JsonLd
 			return &template{}
 		}
 	}
-	return &template{ok: true, expanded: marked, kinds: kinds}
+	return &template{ok: true, expanded: marked, kinds: kinds, quads: quadsOf(expanded, slots, kinds, opts)}
+}
+
+// quadsOf makes the dataset template of a shape from its expanded sentinel
+// document, or returns nil when the shape does not allow one. Beyond
+// expansion, toRDF depends on leaf values in three ways, each handled:
+// numbers become xsd:integer or xsd:double by value (a shape with a number
+// leaf gets no dataset template); statements with invalid IRIs are dropped
+// (each filled statement is checked as toRDF checks it, and counted); and
+// two nodes with the same IRI are one node, whose statements are the union
+// of both (filled statements are deduplicated). A sentinel anywhere but as
+// a whole IRI subject or object or a whole literal value, a dropped
+// statement, or an expanded form the canonicalizer would refuse, means no
+// dataset template.
+func quadsOf(expanded any, slots []any, kinds []slotKind, opts *ld.JsonLdOptions) []quadTemplate {
+	for i, v := range slots {
+		if _, isNumber := v.(float64); isNumber && kinds[i] != 0 {
+			return nil
+		}
+	}
+	if checkExpanded(expanded, "") != nil {
+		return nil
+	}
+	ds, err := ld.NewJsonLdApi().ToRDF(expanded, opts)
+	if err != nil || ds.Dropped > 0 {
+		return nil
+	}
+	var out []quadTemplate
+	for _, graph := range slices.Sorted(func(yield func(string) bool) {
+		for g := range ds.Graphs {
+			if !yield(g) {
+				return
+			}
+		}
+	}) {
+		if strings.Contains(graph, slotPrefix) {
+			return nil
+		}
+		for _, q := range ds.Graphs[graph] {
+			if q.Graph != nil && strings.Contains(q.Graph.GetValue(), slotPrefix) {
+				return nil
+			}
+			qt := quadTemplate{graph: graph}
+			for _, n := range []struct {
+				node ld.Node
+				into *quadNode
+				pred bool
+			}{{q.Subject, &qt.s, false}, {q.Predicate, &qt.p, true}, {q.Object, &qt.o, false}} {
+				qn, ok := slotNode(n.node, kinds, n.pred)
+				if !ok {
+					return nil
+				}
+				*n.into = qn
+			}
+			out = append(out, qt)
+		}
+	}
+	return out
+}
+
+// slotNode classifies one term of a sentinel dataset.
+func slotNode(n ld.Node, kinds []slotKind, predicate bool) (quadNode, bool) {
+	fixed := quadNode{fixed: n, slot: -1}
+	switch t := n.(type) {
+	case ld.IRI:
+		if i, ok := sentinelIndex(t.Value, len(kinds)); ok && !predicate && kinds[i] == slotIRI {
+			return quadNode{slot: i, iri: true}, true
+		}
+		return fixed, !strings.Contains(t.Value, slotPrefix)
+	case ld.Literal:
+		if strings.Contains(t.Datatype, slotPrefix) || strings.Contains(t.Language, slotPrefix) {
+			return quadNode{}, false
+		}
+		if i, ok := sentinelIndex(t.Value, len(kinds)); ok && !predicate && kinds[i] == slotLiteral {
+			return quadNode{slot: i, lit: t}, true
+		}
+		return fixed, !strings.Contains(t.Value, slotPrefix)
+	case ld.BlankNode:
+		return fixed, !strings.Contains(t.Attribute, slotPrefix)
+	}
+	return quadNode{}, false
+}
+
+// node returns the term with the document's leaves.
+func (n quadNode) node(slots []any) ld.Node {
+	switch {
+	case n.slot < 0:
+		return n.fixed
+	case n.iri:
+		return ld.NewIRI(slots[n.slot].(string))
+	default:
+		l := n.lit
+		l.Value = slots[n.slot].(string)
+		return l
+	}
+}
+
+// fillDataset makes the RDF dataset of a document from its template's,
+// as toRDF would: invalid statements dropped and counted, statements made
+// equal by equal leaves (one node, or one value, in JSON-LD) kept once.
+func fillDataset(qs []quadTemplate, slots []any) *ld.RDFDataset {
+	ds := ld.NewRDFDataset()
+	seen := make(map[[4]string]bool, len(qs))
+	for _, qt := range qs {
+		q := ld.NewQuad(qt.s.node(slots), qt.p.node(slots), qt.o.node(slots), qt.graph)
+		if !q.Valid() {
+			ds.Dropped++
+			continue
+		}
+		k := [4]string{qt.graph, termKey(q.Subject), termKey(q.Predicate), termKey(q.Object)}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		ds.Graphs[qt.graph] = append(ds.Graphs[qt.graph], q)
+	}
+	return ds
+}
+
+// termKey identifies an RDF term (kind, value, datatype, language).
+func termKey(n ld.Node) string {
+	switch t := n.(type) {
+	case ld.IRI:
+		return "I" + t.Value
+	case ld.BlankNode:
+		return "B" + t.Attribute
+	case ld.Literal:
+		return "L" + strconv.Itoa(len(t.Value)) + ":" + t.Value + "^" + t.Datatype + "@" + t.Language
+	}
+	return "?"
 }
 
 // fill copies a template with the leaves of a document.
@@ -375,9 +523,42 @@ func (t *templates) keptIRI(s string) bool {
 // expand returns the expanded form of doc from a template, or ok false when
 // the document must take the plain path.
 func (t *templates) expand(doc map[string]any, opts *ld.JsonLdOptions) (any, bool) {
+	tp, slots, ok := t.lookup(doc, opts)
+	if !ok {
+		return nil, false
+	}
+	return fill(tp.expanded, slots), true
+}
+
+// dataset returns the RDF dataset of doc from a template: from its dataset
+// template when it has one (no expansion, no toRDF), otherwise by toRDF of
+// the filled expanded form (checked as the plain path checks it). ok false:
+// the document must take the plain path.
+func (t *templates) dataset(doc map[string]any, opts *ld.JsonLdOptions) (*ld.RDFDataset, bool, error) {
+	tp, slots, ok := t.lookup(doc, opts)
+	if !ok {
+		return nil, false, nil
+	}
+	if tp.quads != nil {
+		return fillDataset(tp.quads, slots), true, nil
+	}
+	expanded := fill(tp.expanded, slots)
+	if err := checkExpanded(expanded, ""); err != nil {
+		return nil, true, err
+	}
+	ds, err := ld.NewJsonLdApi().ToRDF(expanded, opts)
+	if err != nil {
+		return nil, true, jsonLDError(err)
+	}
+	return ds, true, nil
+}
+
+// lookup finds (or builds) the template of doc's shape, pins included, and
+// returns it with doc's leaves.
+func (t *templates) lookup(doc map[string]any, opts *ld.JsonLdOptions) (*template, []any, bool) {
 	var s shape
 	if !s.walk(doc) {
-		return nil, false
+		return nil, nil, false
 	}
 	key := s.key.String()
 	tp, found := t.get(key)
@@ -386,7 +567,7 @@ func (t *templates) expand(doc map[string]any, opts *ld.JsonLdOptions) (any, boo
 		t.put(key, tp)
 	}
 	if !tp.ok {
-		return nil, false
+		return nil, nil, false
 	}
 	var pinned map[int]bool
 	for i, k := range tp.kinds {
@@ -413,15 +594,15 @@ func (t *templates) expand(doc map[string]any, opts *ld.JsonLdOptions) (any, boo
 			t.put(key2, tp)
 		}
 		if !tp.ok {
-			return nil, false
+			return nil, nil, false
 		}
 		for i, k := range tp.kinds {
 			if k == slotIRI && !t.keptIRI(s.slots[i].(string)) {
-				return nil, false // cannot happen: the kinds of a shape do not depend on its pins
+				return nil, nil, false // cannot happen: the kinds of a shape do not depend on its pins
 			}
 		}
 	}
-	return fill(tp.expanded, s.slots), true
+	return tp, s.slots, true
 }
 
 func mapKeysInt(m map[int]bool) func(func(int) bool) {
