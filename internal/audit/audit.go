@@ -23,6 +23,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -206,6 +207,12 @@ func (l *Log) head(ctx context.Context) (head, error) {
 	return h, nil
 }
 
+// canonical reports whether raw is exactly the JSON Append writes for v.
+func canonical(raw []byte, v any) bool {
+	c, err := json.Marshal(v)
+	return err == nil && bytes.Equal(c, raw)
+}
+
 // Page is a page of entries, oldest first.
 type Page struct {
 	Entries []*Entry `json:"entries"`
@@ -284,6 +291,8 @@ func (l *Log) Verify(ctx context.Context) (*Report, error) {
 				return rep, fmt.Errorf("audit: verify: %w: entry %d does not link to entry %d", ErrTampered, e.Seq, e.Seq-1)
 			case e.Hash != e.sum():
 				return rep, fmt.Errorf("audit: verify: %w: entry %d was edited (its hash does not match its content)", ErrTampered, e.Seq)
+			case !canonical(r.Value, &e):
+				return rep, fmt.Errorf("audit: verify: %w: entry %d was rewritten (not the bytes Append stored)", ErrTampered, e.Seq)
 			}
 			prev, want = e.Hash, want+1
 			rep.Entries++
@@ -292,6 +301,9 @@ func (l *Log) Verify(ctx context.Context) (*Report, error) {
 			break
 		}
 		after = rows[len(rows)-1].Key
+	}
+	if raw, err := l.st.Get(ctx, headKey); err == nil && !canonical(raw, &h) {
+		return rep, fmt.Errorf("audit: verify: %w: the head was rewritten", ErrTampered)
 	}
 	switch {
 	case rep.Entries != h.Seq:
