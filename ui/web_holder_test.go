@@ -1,0 +1,390 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/store/bolt"
+	"github.com/talentchain/talentchain/ui/i18n"
+	"github.com/talentchain/talentchain/wallet"
+)
+
+// Handler-level tests of the holder's pages with a small fake of the wallet
+// service (the wallet itself is tested in wallet/ and, with the real
+// service on a real chain, by TestBrowserHolderJourney).
+
+// holderFake is a Wallet whose answers the test sets; methods a test does
+// not expect panic (the embedded nil interface).
+type holderFake struct {
+	Wallet
+	loginErr   error
+	signups    int
+	exports    int
+	restoreErr error
+	restored   int
+	shares     []wallet.NewShare
+}
+
+const holderFakeSession = "tcws_test-session"
+
+func (f *holderFake) Authenticate(_ context.Context, id string) (*wallet.Session, error) {
+	if id != holderFakeSession {
+		return nil, wallet.ErrUnauthenticated
+	}
+	return &wallet.Session{Account: "acct1", Username: "zhangsan"}, nil
+}
+func (f *holderFake) CSRFToken(id string) string { return "csrf-" + id }
+func (f *holderFake) CheckCSRF(id, tok string) error {
+	if tok != "csrf-"+id {
+		return wallet.ErrCSRF
+	}
+	return nil
+}
+func (f *holderFake) SignUp(context.Context, wallet.SignUp) (*wallet.Account, error) {
+	f.signups++
+	return &wallet.Account{ID: "acct1", Username: "zhangsan"}, nil
+}
+func (f *holderFake) Login(context.Context, wallet.Login) (*wallet.Session, error) {
+	if f.loginErr != nil {
+		return nil, f.loginErr
+	}
+	return &wallet.Session{ID: holderFakeSession, Account: "acct1", Username: "zhangsan"}, nil
+}
+func (f *holderFake) Export(context.Context, string, string) ([]byte, error) {
+	f.exports++
+	return []byte("TCWBAK\x01"), nil
+}
+func (f *holderFake) Restore(context.Context, string, []byte, string) (*wallet.RestoreResult, error) {
+	if f.restoreErr != nil {
+		return nil, f.restoreErr
+	}
+	f.restored++
+	return &wallet.RestoreResult{Credentials: 2, Skipped: 1}, nil
+}
+func (f *holderFake) CreateShare(_ context.Context, _ string, ns wallet.NewShare) (*wallet.Share, error) {
+	f.shares = append(f.shares, ns)
+	return &wallet.Share{ID: "s1", URL: "http://node.test/share/tok", CredentialIDs: ns.CredentialIDs, Expires: time.Now().Add(ns.TTL)}, nil
+}
+
+type holderNoVerifier struct{}
+
+func (holderNoVerifier) VerifyCredential(context.Context, []byte, credential.VerifyOptions) (*credential.Result, error) {
+	return nil, errors.New("not used")
+}
+func (holderNoVerifier) VerifyPresentation(context.Context, []byte, credential.VerifyOptions) (*credential.Result, error) {
+	return nil, errors.New("not used")
+}
+
+func newHolderHandler(t *testing.T, f *holderFake) http.Handler {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "web.db"), bolt.Config{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h, err := New(DefaultConfig(), holderNoVerifier{}, func() bool { return true }, slog.New(slog.DiscardHandler),
+		WithWeb(WebConfig{Sessions: st, PublicURL: "http://node.test", Wallet: f}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// holderReq is a request to the holder pages: signed in or not, a form
+// with or without the session's token.
+type holderReq struct {
+	method, path string
+	form         url.Values
+	signedIn     bool
+	csrf         bool
+	pre          bool // a signed-out form with the pre-session token
+}
+
+func (hr holderReq) send(h http.Handler) *httptest.ResponseRecorder {
+	form := url.Values{}
+	for k, v := range hr.form {
+		form[k] = v
+	}
+	if hr.csrf {
+		form.Set("csrf", "csrf-"+holderFakeSession)
+	}
+	if hr.pre {
+		form.Set("csrf", strings.Repeat("p", 40))
+	}
+	var body io.Reader
+	if hr.method == http.MethodPost {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(hr.method, "http://node.test"+hr.path, body)
+	if hr.method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Accept-Language", "zh-CN")
+	if hr.signedIn {
+		req.AddCookie(&http.Cookie{Name: WalletCookie, Value: holderFakeSession})
+	}
+	if hr.pre {
+		req.AddCookie(&http.Cookie{Name: preCookie, Value: strings.Repeat("p", 40)})
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestHolderPagesRefusals(t *testing.T) {
+	pass := url.Values{"username": {"zhangsan"}, "password": {"violet orbit 7319"}, "password2": {"violet orbit 7319"}}
+	tests := []struct {
+		name       string
+		fake       holderFake
+		req        holderReq
+		status     int
+		location   string // a redirect's target
+		body       string // text the page must show
+		retryAfter string
+		check      func(t *testing.T, f *holderFake)
+	}{
+		{name: "wallet needs a session", req: holderReq{method: "GET", path: "/my"},
+			status: 303, location: "/my/login?next=%2Fmy"},
+		{name: "a POST without a session", req: holderReq{method: "POST", path: "/my/backup"},
+			status: 401, body: "请先登录钱包"},
+		{name: "a POST without the form token", req: holderReq{method: "POST", path: "/my/backup", signedIn: true,
+			form: url.Values{"passphrase": {"x"}, "passphrase2": {"x"}}}, status: 403, body: "表单已过期",
+			check: func(t *testing.T, f *holderFake) {
+				if f.exports != 0 {
+					t.Error("exported without the token")
+				}
+			}},
+		{name: "sign-in without the pre-session token", req: holderReq{method: "POST", path: "/my/login", form: pass},
+			status: 403},
+		{name: "wrong password", fake: holderFake{loginErr: fmt.Errorf("login: %w", wallet.ErrUnauthenticated)},
+			req: holderReq{method: "POST", path: "/my/login", form: pass, pre: true}, status: 401, body: "用户名或密码不正确"},
+		{name: "rate limited, in words", fake: holderFake{loginErr: &wallet.RateLimitError{RetryAfter: 14*time.Minute + 3*time.Second}},
+			req: holderReq{method: "POST", path: "/my/login", form: pass, pre: true}, status: 429, body: "请 15 分钟后再试", retryAfter: "843"},
+		{name: "sign-up passwords differ", req: holderReq{method: "POST", path: "/my/signup", pre: true,
+			form: url.Values{"username": {"zhangsan"}, "password": {"violet orbit 7319"}, "password2": {"violet orbit 7318"}}},
+			status: 400, body: "两次输入的密码不一致", check: func(t *testing.T, f *holderFake) {
+				if f.signups != 0 {
+					t.Error("signed up with differing passwords")
+				}
+			}},
+		{name: "sign-up signs in", req: holderReq{method: "POST", path: "/my/signup", form: pass, pre: true},
+			status: 303, location: "/my?done=welcome"},
+		{name: "sign-in returns to a wallet page only", req: holderReq{method: "POST", path: "/my/login", pre: true,
+			form: url.Values{"username": {"zhangsan"}, "password": {"x"}, "next": {"//evil.test/my"}}}, status: 303, location: "/my"},
+		{name: "backup passphrases differ", req: holderReq{method: "POST", path: "/my/backup", signedIn: true, csrf: true,
+			form: url.Values{"passphrase": {"a long passphrase"}, "passphrase2": {"a long passphrasf"}}}, status: 400,
+			body: "两次输入的备份口令不一致", check: func(t *testing.T, f *holderFake) {
+				if f.exports != 0 {
+					t.Error("exported with differing passphrases")
+				}
+			}},
+		{name: "backup downloads", req: holderReq{method: "POST", path: "/my/backup", signedIn: true, csrf: true,
+			form: url.Values{"passphrase": {"a long passphrase"}, "passphrase2": {"a long passphrase"}}}, status: 200, body: "TCWBAK"},
+		{name: "share with an expiry not offered", req: holderReq{method: "POST", path: "/my/shares", signedIn: true, csrf: true,
+			form: url.Values{"credential": {"0123456789abcdef01234567"}, "expires": {"9000h"}}}, status: 400, body: "请选择列表中的有效期",
+			check: func(t *testing.T, f *holderFake) {
+				if len(f.shares) != 0 {
+					t.Error("share created")
+				}
+			}},
+		{name: "share of nothing", req: holderReq{method: "POST", path: "/my/shares", signedIn: true, csrf: true,
+			form: url.Values{"expires": {"168h"}}}, status: 400, body: "请至少选择一份"},
+		{name: "request link too long", req: holderReq{method: "GET", path: "/my/requests?request=https://v.test/" + strings.Repeat("a", 2100), signedIn: true},
+			status: 400, body: "请求链接过长"},
+		{name: "flash of a finished action", req: holderReq{method: "GET", path: "/my/requests?done=declined", signedIn: true},
+			status: 200, body: "已拒绝该出示请求"},
+		{name: "unknown flash ignored", req: holderReq{method: "GET", path: "/my/requests?done=%3Cscript%3E", signedIn: true},
+			status: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.fake
+			rec := tt.req.send(newHolderHandler(t, &f))
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d; %.300s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.location != "" && rec.Header().Get("Location") != tt.location {
+				t.Errorf("Location %q, want %q", rec.Header().Get("Location"), tt.location)
+			}
+			if !strings.Contains(rec.Body.String(), tt.body) {
+				t.Errorf("page lacks %q: %.2000s", tt.body, rec.Body)
+			}
+			if tt.retryAfter != "" && rec.Header().Get("Retry-After") != tt.retryAfter {
+				t.Errorf("Retry-After %q, want %q", rec.Header().Get("Retry-After"), tt.retryAfter)
+			}
+			if strings.Contains(rec.Body.String(), "<script>") {
+				t.Error("query text reflected into the page")
+			}
+			if tt.check != nil {
+				tt.check(t, &f)
+			}
+		})
+	}
+}
+
+func TestHolderRestore(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		status   int
+		location string
+		body     string
+	}{
+		{"wrong passphrase", fmt.Errorf("restore: %w", wallet.ErrBackup), 400, "", "口令错误"},
+		{"another holder's backup", fmt.Errorf("restore: %w", wallet.ErrConflict), 409, "", "下一步"},
+		{"restored", nil, 303, "/my?done=restored&added=2&skipped=1", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &holderFake{restoreErr: tt.err}
+			h := newHolderHandler(t, f)
+			var body strings.Builder
+			body.WriteString("--B\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ncsrf-" + holderFakeSession + "\r\n")
+			body.WriteString("--B\r\nContent-Disposition: form-data; name=\"restorePassphrase\"\r\n\r\nsecret passphrase\r\n")
+			body.WriteString("--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"w.tcwbak\"\r\nContent-Type: application/octet-stream\r\n\r\nTCWBAK\x01data\r\n--B--\r\n")
+			req := httptest.NewRequest("POST", "http://node.test/my/restore", strings.NewReader(body.String()))
+			req.Header.Set("Content-Type", "multipart/form-data; boundary=B")
+			req.AddCookie(&http.Cookie{Name: WalletCookie, Value: holderFakeSession})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status || rec.Header().Get("Location") != tt.location || !strings.Contains(rec.Body.String(), tt.body) {
+				t.Fatalf("%d %q %.500s", rec.Code, rec.Header().Get("Location"), rec.Body)
+			}
+			if tt.err != nil && f.restored != 0 {
+				t.Fatal("restored despite the error")
+			}
+		})
+	}
+}
+
+func TestHolderOfferPreview(t *testing.T) {
+	offer := map[string]any{
+		"credential_issuer":            "https://uni.example",
+		"credential_configuration_ids": []string{"DegreeCredential_ldp_vc", "TrainingCertificateCredential_dc+sd-jwt"},
+		"grants": map[string]any{wallet.GrantPreAuthorized: map[string]any{
+			"pre-authorized_code": "abc", "tx_code": map[string]any{"length": 6, "input_mode": "numeric", "description": "短信中的数字"},
+		}},
+	}
+	raw, _ := json.Marshal(offer)
+	link := "openid-credential-offer://?credential_offer=" + url.QueryEscape(string(raw))
+	h := newHolderHandler(t, &holderFake{})
+	rec := holderReq{method: "GET", path: "/my/offers?offer=" + url.QueryEscape(link), signedIn: true}.send(h)
+	page := rec.Body.String()
+	for _, want := range []string{"学位证书 (JSON-LD)", "培训证书 (SD-JWT)", "https://uni.example", `name="txCode"`, "共 6 位", "短信中的数字", `id="offer-accept"`} {
+		if rec.Code != 200 || !strings.Contains(page, want) {
+			t.Fatalf("%d: preview lacks %q: %.3000s", rec.Code, want, page)
+		}
+	}
+	rec = holderReq{method: "GET", path: "/my/offers?offer=" + url.QueryEscape("ftp://nope"), signedIn: true}.send(h)
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "下一步") || strings.Contains(rec.Body.String(), `id="offer-accept"`) {
+		t.Fatalf("bad link: %d %.1000s", rec.Code, rec.Body)
+	}
+}
+
+func TestHolderClaims(t *testing.T) {
+	sub := map[string]any{
+		"id":       "did:key:z6Mk",
+		"fullName": map[string]any{"zh": "李四", "en": "Li Si"},
+		"degree": map[string]any{"type": "Degree", "level": "master",
+			"degreeName": map[string]any{"zh": "工学硕士", "en": "Master of Engineering"}},
+		"graduationDate": "2026-06-30",
+		"extra":          []any{"a", true, 3.5},
+	}
+	tests := []struct {
+		lang i18n.Lang
+		want []string // label=value, in order
+	}{
+		{i18n.ZH, []string{"姓名=李四", "学位名称=工学硕士", "学位层次=硕士", "毕业日期=2026年6月30日", "extra=a、是、3.5"}},
+		{i18n.EN, []string{"Name=Li Si", "Degree=Master of Engineering", "Degree level=Master", "Graduation date=30 June 2026", "extra=a, Yes, 3.5"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, c := range holderClaims(tt.lang, sub, []string{"/degree/level"}) {
+			got = append(got, c.Label+"="+c.Value)
+			if c.Disclosable != (c.Path == "degree.level") {
+				t.Errorf("%s disclosable = %v", c.Path, c.Disclosable)
+			}
+		}
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("%s: got %q\nwant %q", tt.lang, got, tt.want)
+		}
+	}
+}
+
+func TestHolderHelpers(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{holderWaitWords(i18n.ZH, 30*time.Second), "30 秒"},
+		{holderWaitWords(i18n.EN, 61*time.Second), "2 minutes"},
+		{holderWaitWords(i18n.EN, 200*time.Millisecond), "1 seconds"},
+		{holderNext("/my/shares"), "/my/shares"},
+		{holderNext("/org"), ""},
+		{holderNext("//evil.test/my"), ""},
+		{holderCut("工学硕士学位", 4), "工学硕…"},
+		{holderConfigWords(i18n.EN, "DegreeCredential_ldp_vc", nil), "Degree (JSON-LD)"},
+		{holderConfigWords(i18n.EN, "Unknown", nil), "Unknown"},
+		{holderAnswerMessage(json.RawMessage(`{"summary_zh":"有效","summary_en":"valid"}`), "zh"), "有效"},
+		{holderAnswerMessage(json.RawMessage(`not json`), "en"), ""},
+	}
+	for i, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%d: got %q want %q", i, tt.got, tt.want)
+		}
+	}
+	for _, tc := range []struct {
+		u   string
+		tok string
+		ok  bool
+	}{
+		{"http://n/share/abc", "abc", true},
+		{"http://n/share/", "", false},
+		{"http://n/other/abc", "", false},
+		{"http://n/share/a/b", "a/b", false},
+	} {
+		tok, ok := holderShareToken(tc.u)
+		if ok != tc.ok || (ok && tok != tc.tok) {
+			t.Errorf("holderShareToken(%q) = %q %v", tc.u, tok, ok)
+		}
+	}
+}
+
+// FuzzHolderClaims: any credential subject (outside input, kept by the
+// wallet) flattens without panicking, each row labelled.
+func FuzzHolderClaims(f *testing.F) {
+	f.Add(`{"fullName":{"zh":"李四"},"degree":{"level":"master","x":[1,{"a":null}]}}`, "/degree/level")
+	f.Add(`{"a":{"b":{"c":{"d":"2026-01-01"}}}}`, "")
+	f.Fuzz(func(t *testing.T, doc, pointer string) {
+		var sub map[string]any
+		if json.Unmarshal([]byte(doc), &sub) != nil {
+			return
+		}
+		for _, c := range holderClaims(i18n.EN, sub, []string{pointer}) {
+			if c.Label == "" {
+				t.Fatalf("claim %q without a label", c.Path)
+			}
+		}
+	})
+}
+
+// FuzzHolderAnswerMessage: a verifier's answer body (outside input) never
+// panics and is bounded.
+func FuzzHolderAnswerMessage(f *testing.F) {
+	f.Add([]byte(`{"summary_en":"ok"}`))
+	f.Add([]byte(`{"message":1}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if m := holderAnswerMessage(body, "en"); len([]rune(m)) > 500 {
+			t.Fatalf("message of %d runes", len([]rune(m)))
+		}
+	})
+}
