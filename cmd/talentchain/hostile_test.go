@@ -126,10 +126,20 @@ type hostileCase struct {
 	// VC-API answers a readable credential that does not verify with 200
 	// and verified: false, the refusal and its reason being the verdict.
 	verdict string
+	// warns, on the verification routes, names the check that must answer
+	// with a warning (what the node refuses to find out, it says it does not
+	// know), whatever the verdict.
+	warns string
 	// knownGap, when set, says why the node still accepts this request: the
 	// case is reported as skipped while it is accepted, and fails once it
 	// is refused, so that the gap is struck off here and in the note.
 	knownGap string
+}
+
+// warnedCheck is a check of a verification answer, as far as warnings go.
+type warnedCheck struct {
+	Name    string `json:"name"`
+	Warning bool   `json:"warning"`
 }
 
 // rawJSON marshals v or fails the test.
@@ -263,6 +273,19 @@ func TestHostileInput(t *testing.T) {
 	statusAtCanary := withField(t, iss.VerifiableCredential, "credentialStatus", map[string]any{
 		"id": can.srv.URL + "/status/1#5", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
 		"statusListIndex": "5", "statusListCredential": can.srv.URL + "/status/1"})
+	// The same, validly signed (by a did:key issuer), so that the status
+	// step has something to check.
+	signedStatus, err := hk.signer.SignCredential(map[string]any{
+		"@context":          []any{credential.ContextV2, credential.ContextTalentChainV1},
+		"type":              []any{"VerifiableCredential", "TrainingCertificateCredential"},
+		"credentialSubject": map[string]any{"id": hk.did, "result": "pass"},
+		"validFrom":         "2026-01-01T00:00:00Z",
+		"credentialStatus": map[string]any{"id": can.srv.URL + "/status/2#7", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+			"statusListIndex": "7", "statusListCredential": can.srv.URL + "/status/2"},
+	}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	verifyVCBody := func(vc any, receipt any) []byte {
 		return rawJSON(t, map[string]any{"verifiableCredential": vc, "anchorReceipt": receipt})
 	}
@@ -309,6 +332,7 @@ func TestHostileInput(t *testing.T) {
 		{name: "resolve did:web", method: "GET", path: "/1.0/identifiers/" + url.PathEscape(can.didWeb()), want: 404},
 		{name: "resolve did:talent with a path", method: "GET", path: "/1.0/identifiers/" + url.PathEscape(xDID+"/../../admin"), want: 400},
 		{name: "status list on another host", method: "POST", path: "/credentials/verify", body: verifyVCBody(statusAtCanary, iss.AnchorReceipt), verdict: "proof"},
+		{name: "signed credential with its status list on another host", method: "POST", path: "/credentials/verify", body: verifyVCBody(signedStatus, nil), warns: "status"},
 		{name: "wallet offer from another host", method: "POST", path: "/wallet/offers/accept", auth: "holder",
 			body: rawJSON(t, map[string]string{"offer": "openid-credential-offer://?credential_offer_uri=" + url.QueryEscape(can.srv.URL+"/offer")}), want: 422},
 		{name: "wallet offer naming another issuer host", method: "POST", path: "/wallet/offers/accept", auth: "holder",
@@ -353,6 +377,15 @@ func TestHostileInput(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			st, ct, raw := hostileSend(t, n.base, a, c)
+			if c.warns != "" {
+				var v struct {
+					Checks []warnedCheck `json:"checks"`
+				}
+				if st != 200 || json.Unmarshal(raw, &v) != nil || !slices.Contains(v.Checks, warnedCheck{Name: c.warns, Warning: true}) {
+					t.Fatalf("%d %s, want a warning from the %s check", st, truncate(string(raw), 300), c.warns)
+				}
+				return
+			}
 			if c.verdict != "" {
 				var v verifyAnswer
 				if c.knownGap != "" {
