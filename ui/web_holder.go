@@ -1288,9 +1288,11 @@ func (hp *holderPages) requestPage(w http.ResponseWriter, r *http.Request, s *ho
 // holderFieldPathLabel labels a presentation definition's JSONPath
 // ($.credentialSubject.degree.level) by its claim.
 func holderFieldPathLabel(lang i18n.Lang, path string) string {
-	path = strings.TrimPrefix(path, "$.")
+	path = strings.TrimPrefix(path, "$")
+	path = strings.NewReplacer("['", ".", "']", "", `["`, ".", `"]`, "").Replace(path)
+	path = strings.TrimPrefix(path, ".")
 	path = strings.TrimPrefix(path, "credentialSubject.")
-	if path == "type" || path == "$.type" {
+	if path == "type" {
 		return lang.T("holder.card.type")
 	}
 	return holderClaimLabel(lang, path)
