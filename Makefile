@@ -7,7 +7,11 @@ FUZZTIME ?= 10s
 CI_FUZZTIME ?= 2s
 FUZZJOBS    ?= 2
 FUZZWORKERS ?= 1
-# FUZZ selects targets: an extended regexp over "<package dir> <Target>".
+# FUZZMINIMIZE bounds the minimising of each new input (go test's default,
+# 60s, can take a short run's whole budget); a crasher is still written.
+FUZZMINIMIZE ?= 1000x
+# FUZZ selects targets: an extended regexp over "<package dir> <Target>"
+# (write $$ for an end anchor).
 FUZZ        ?= .
 BIN      ?= bin/talentchain
 
@@ -70,7 +74,7 @@ fuzz:
 		sed -n 's|^\(.*\)/[^/]*_test.go:func \(Fuzz[A-Za-z0-9_]*\)(.*|\1 \2|p' | sort -u | grep -E '$(FUZZ)' > "$$out/targets"; \
 	cut -d' ' -f1 "$$out/targets" | sort -u > "$$out/dirs"; \
 	echo "make fuzz: $$(wc -l < "$$out/targets") targets in $$(wc -l < "$$out/dirs") packages, $(FUZZTIME) each, $(FUZZJOBS) at a time"; \
-	export FUZZ_GO='$(GO)' FUZZ_TIME='$(FUZZTIME)' FUZZ_WORKERS='$(FUZZWORKERS)' FUZZ_OUT="$$out" FUZZ_CACHE="$$cache"; \
+	export FUZZ_GO='$(GO)' FUZZ_TIME='$(FUZZTIME)' FUZZ_MIN='$(FUZZMINIMIZE)' FUZZ_WORKERS='$(FUZZWORKERS)' FUZZ_OUT="$$out" FUZZ_CACHE="$$cache"; \
 	xargs -P $(FUZZJOBS) -I{} sh -c ' \
 		bin="$$FUZZ_OUT/$$(echo "$$0" | tr "/." "__").test"; \
 		$$FUZZ_GO test -c -fuzz=. -o "$$bin" "$$0" > "$$bin.log" 2>&1 || { echo "FAIL build $$0"; cat "$$bin.log"; exit 1; }' {} < "$$out/dirs" || exit 1; \
@@ -78,7 +82,7 @@ fuzz:
 	xargs -P $(FUZZJOBS) -L 1 sh -c ' \
 		bin="$$FUZZ_OUT/$$(echo "$$0" | tr "/." "__").test"; log="$$bin.$$1.log"; \
 		pkg=$$(cd "$$0" && $$FUZZ_GO list -f "{{.ImportPath}}" .); \
-		if (cd "$$0" && "$$bin" -test.run "^$$" -test.fuzz "^$$1$$" -test.fuzztime "$$FUZZ_TIME" -test.parallel "$$FUZZ_WORKERS" \
+		if (cd "$$0" && "$$bin" -test.run "^$$" -test.fuzz "^$$1$$" -test.fuzztime "$$FUZZ_TIME" -test.parallel "$$FUZZ_WORKERS" -test.fuzzminimizetime "$$FUZZ_MIN" \
 				-test.timeout 10m -test.fuzzcachedir "$$FUZZ_CACHE/$$pkg") > "$$log" 2>&1; then \
 			echo "ok   $$0 $$1 $$(grep -o "execs: [0-9]*\|baseline coverage: [0-9]*/[0-9]*" "$$log" | tail -1)"; \
 		else \
