@@ -323,3 +323,96 @@ func TestWalletRestoreCrash(t *testing.T) {
 		t.Errorf("fsck saw %d wallet accounts, want 10", rep.Wallets)
 	}
 }
+
+// TestBatchCrashRepairedByFsck kills serve (SIGKILL) in the middle of a CSV
+// batch and, instead of restarting it, runs `talentchain fsck --repair` on
+// its data: fsck finds the job stuck with the dead process's lease (and
+// whatever the kill left unanchored), resumes it to the end through the
+// embedded chain, and a second fsck is clean. The class then holds exactly
+// one credential and one anchored leaf per row.
+func TestBatchCrashRepairedByFsck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("issues a class through the binary")
+	}
+	const rows = 3000
+	bin := testBinary(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	addr, rpc := freeAddr(t), freeAddr(t)
+	n := &node{base: "http://" + addr}
+	srv := startServe(t, bin, data, addr, rpc)
+	waitHealthy(t, n.base, 60*time.Second)
+	tok, err := os.ReadFile(filepath.Join(data, adminTokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.admin = strings.TrimSpace(string(tok))
+	did, token := n.newOrg(t, "批量", map[string]any{"credentialType": "DegreeCredential"})
+	body, err := os.ReadFile(classCSV(t, dir, rows, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", n.base+"/batches?template=master-degree", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job batchJob
+	err = json.NewDecoder(resp.Body).Decode(&job)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d %+v %v", resp.StatusCode, job, err)
+	}
+	start := time.Now()
+	for job.Issued < rows/4 {
+		if time.Since(start) > 5*time.Minute || finished(job.Status) {
+			t.Fatalf("job before the kill: %+v", job)
+		}
+		time.Sleep(20 * time.Millisecond)
+		n.call(t, "GET", "/batches/"+job.ID, token, nil, &job)
+	}
+	srv.kill9(t)
+	t.Logf("killed after %d of %d rows", job.Issued, rows)
+
+	code, rep, errOut := fsckRun(t, "--data", data, "--public-url", n.base)
+	kinds := problemKinds(rep.Problems)
+	if code != 1 || kinds["issuer/job-stuck"] != 1 {
+		t.Fatalf("fsck of the killed node: exit %d %v\n%s", code, kinds, errOut)
+	}
+	t.Logf("fsck of the killed node: %v", kinds)
+	began := time.Now()
+	code, rep, errOut = fsckRun(t, "--data", data, "--public-url", n.base, "--repair")
+	if code != 1 || len(rep.Remaining) != 0 {
+		t.Fatalf("fsck --repair: exit %d, remaining %+v\n%s", code, rep.Remaining, errOut)
+	}
+	t.Logf("fsck --repair resumed the job and repaired %d problems in %s", rep.Repaired, time.Since(began).Round(time.Millisecond))
+	rep = fsckMustBeClean(t, data)
+	if rep.Credentials != rows {
+		t.Fatalf("%d credentials stored for %d rows", rep.Credentials, rows)
+	}
+
+	// The chain, read from the embedded node again: one leaf per row.
+	srv, _ = restart(t, bin, data, addr, rpc)
+	n.call(t, "GET", "/batches/"+job.ID, token, nil, &job)
+	if job.Status != "done" || job.Issued != rows || job.Failed != 0 {
+		t.Fatalf("job after fsck --repair: %+v", job)
+	}
+	rpcc, err := rpchttp.New("http://"+rpc, "/websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var anchors []chain.AnchorRecord
+	if err := chain.NewClient(rpcc, chain.ClientConfig{TrustNode: true}).List(t.Context(), chain.PathAnchors+did, &anchors); err != nil {
+		t.Fatal(err)
+	}
+	leaves := uint64(0)
+	for _, a := range anchors {
+		leaves += a.LeafCount
+	}
+	if leaves != rows {
+		t.Fatalf("%d leaves anchored for %d rows", leaves, rows)
+	}
+	srv.stop(t)
+}
