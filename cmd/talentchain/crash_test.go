@@ -334,7 +334,7 @@ func TestBatchCrashRepairedByFsck(t *testing.T) {
 	if testing.Short() {
 		t.Skip("issues a class through the binary")
 	}
-	const rows = 3000
+	const rows = 2000
 	bin := testBinary(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
