@@ -401,6 +401,9 @@ func (iw *issuerWeb) credential(w http.ResponseWriter, r *http.Request, s *conso
 			v.Holder = id
 		}
 		v.Claims = issFlattenClaims(p.Lang, "", doc.Subject)
+		if _, f, err := iw.template(rec.Template); err == nil {
+			issOrderClaims(v.Claims, f)
+		}
 	}
 	if rc := rec.Receipt; rc != nil {
 		v.Anchor = &pages.AnchorView{Root: rc.Root, TxHash: rc.TxHash, ChainID: rc.ChainID, Height: rc.Height, Time: rc.Time, Leaf: rc.LeafIndex, Size: rc.TreeSize}
@@ -440,7 +443,7 @@ func issFlattenClaims(lang i18n.Lang, prefix string, m map[string]any) []pages.I
 		switch val := m[k].(type) {
 		case map[string]any:
 			if zh, en, ok := issLangMap(val); ok {
-				out = append(out, pages.IssuerClaim{Label: issClaimLabel(lang, path), Value: lang.Pick(zh, en)})
+				out = append(out, pages.IssuerClaim{Label: issClaimLabel(lang, path), Value: lang.Pick(zh, en), Path: path})
 				continue
 			}
 			out = append(out, issFlattenClaims(lang, path, val)...)
@@ -449,12 +452,26 @@ func issFlattenClaims(lang i18n.Lang, prefix string, m map[string]any) []pages.I
 			for _, it := range val {
 				parts = append(parts, fmt.Sprint(it))
 			}
-			out = append(out, pages.IssuerClaim{Label: issClaimLabel(lang, path), Value: strings.Join(parts, "；")})
+			out = append(out, pages.IssuerClaim{Label: issClaimLabel(lang, path), Value: strings.Join(parts, "；"), Path: path})
 		default:
-			out = append(out, pages.IssuerClaim{Label: issClaimLabel(lang, path), Value: issOptionLabel(lang, fmt.Sprint(val))})
+			out = append(out, pages.IssuerClaim{Label: issClaimLabel(lang, path), Value: issOptionLabel(lang, fmt.Sprint(val)), Path: path})
 		}
 	}
 	return out
+}
+
+// issOrderClaims puts claims in the order of the template's form; claims
+// it does not ask for come last.
+func issOrderClaims(claims []pages.IssuerClaim, f *issTemplateForm) {
+	rank := func(path string) int {
+		for i, cf := range f.Fields {
+			if cf.Claim == path || cf.Path == path {
+				return i
+			}
+		}
+		return len(f.Fields)
+	}
+	slices.SortStableFunc(claims, func(a, b pages.IssuerClaim) int { return rank(a.Path) - rank(b.Path) })
 }
 
 // langMap reports whether m is a language map and its zh and en texts.
@@ -650,7 +667,9 @@ func (iw *issuerWeb) batch(w http.ResponseWriter, r *http.Request, s *consoleSes
 		iw.h.webFail(w, r, err)
 		return
 	}
-	v := pages.BatchView{Nav: iw.nav(r, p.Lang, s, "batches"), Job: issBatchRow(p.Lang, j), Progress: issProgressOf(j),
+	prog := issProgressOf(j)
+	prog.CanCancel = s.can(issuer.ScopeIssue)
+	v := pages.BatchView{Nav: iw.nav(r, p.Lang, s, "batches"), Job: issBatchRow(p.Lang, j), Progress: prog,
 		BadRows: j.BadRows, Error: j.Error, ResultsHref: "/org/batches/" + url.PathEscape(j.ID) + "/results",
 		CanStart:   s.can(issuer.ScopeIssue) && (j.Status == issuer.JobReady || j.Status == issuer.JobFailed),
 		CanCancel:  s.can(issuer.ScopeIssue) && (j.Status == issuer.JobReady || j.Status == issuer.JobRunning || j.Status == issuer.JobFailed),
@@ -695,7 +714,9 @@ func (iw *issuerWeb) progress(w http.ResponseWriter, r *http.Request, s *console
 		iw.h.webFail(w, r, err)
 		return
 	}
-	iw.h.render(w, r, pages.BatchProgressFragment(p, issProgressOf(j)))
+	prog := issProgressOf(j)
+	prog.CanCancel = s.can(issuer.ScopeIssue)
+	iw.h.render(w, r, pages.BatchProgressFragment(p, prog))
 }
 
 func (iw *issuerWeb) startBatch(w http.ResponseWriter, r *http.Request, s *consoleSession) {

@@ -190,12 +190,21 @@ func TestFlattenClaims(t *testing.T) {
 		"course":   map[string]any{"skills": []any{"Go", "Solidity"}},
 	}
 	got := issFlattenClaims(i18n.EN, "", subj)
-	want := []pages.IssuerClaim{{"Skills", "Go；Solidity"}, {"Degree name", "MEng"}, {"Level", "Master"}, {"Full name", "Zhang San"}}
+	want := []pages.IssuerClaim{{Label: "Skills", Value: "Go；Solidity", Path: "course.skills"}, {Label: "Degree name", Value: "MEng", Path: "degree.degreeName"},
+		{Label: "Level", Value: "Master", Path: "degree.level"}, {Label: "Full name", Value: "Zhang San", Path: "fullName"}}
 	if !slices.Equal(got, want) {
 		t.Fatalf("claims = %v\nwant %v", got, want)
 	}
 	if zh := issFlattenClaims(i18n.ZH, "", subj); zh[3].Value != "张三" {
 		t.Fatalf("zh name = %v", zh[3])
+	}
+	f, err := issBuildTemplateForm(templateFromFile(t, "master-degree"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	issOrderClaims(got, f)
+	if got[0].Path != "fullName" || got[1].Path != "degree.degreeName" {
+		t.Fatalf("ordered = %v", got)
 	}
 }
 

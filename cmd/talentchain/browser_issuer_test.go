@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -25,6 +26,27 @@ func (b *browser) acceptConfirms() {
 			go chromedp.Run(b.ctx, page.HandleJavaScriptDialog(true))
 		}
 	})
+}
+
+// nav clicks sel and waits for the next document to load: unlike click,
+// it cannot read the old page while the new one is on its way.
+func (b *browser) nav(sel string) {
+	b.t.Helper()
+	b.run("mark "+sel, chromedp.Evaluate(`window.__tcOld = true`, nil))
+	b.click(sel)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		var fresh bool
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		err := chromedp.Run(ctx, chromedp.Evaluate(`window.__tcOld === undefined && document.readyState === "complete"`, &fresh))
+		cancel()
+		if err == nil && fresh {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.shot("nav-timeout")
+	b.t.Fatalf("clicking %s loaded no new page", sel)
 }
 
 // fetchText GETs a same-origin URL from the page (with its cookies), as a
@@ -59,7 +81,7 @@ func (b *browser) signIn(org, username, secret string) {
 		b.fill("#f-username", username)
 		b.fill("#f-password", secret)
 	}
-	b.click("#login-submit")
+	b.nav("#login-submit")
 }
 
 // degreeCSV writes a bachelor-degree CSV of n rows; bad names the rows
@@ -108,7 +130,7 @@ func TestBrowserGovRegistersAnIssuer(t *testing.T) {
 	b.run("kind", chromedp.SetValue("#f-kind", "university", chromedp.ByQuery))
 	b.click(`input[name=type][value=DegreeCredential]`)
 	b.shot("gov-register-form")
-	b.click("#register-submit")
+	b.nav("#register-submit")
 	if got := b.text(".flash"); !strings.Contains(got, "已登记") {
 		t.Fatalf("flash after registering = %q", got)
 	}
@@ -131,14 +153,14 @@ func TestBrowserGovRegistersAnIssuer(t *testing.T) {
 	b.fill("#f-name", "王老师")
 	b.fill("#f-password", "correct horse battery 42")
 	b.run("role", chromedp.SetValue("#f-role", "registrar", chromedp.ByQuery))
-	b.click("#staff-submit")
+	b.nav("#staff-submit")
 	if got := b.text("#staff"); !strings.Contains(got, "registrar") || !strings.Contains(got, "签发员") {
 		t.Fatalf("staff table = %q", got)
 	}
 	b.shot("gov-staff-created")
 
 	b.fill("#token-form #f-name", "教务系统")
-	b.click("#token-submit")
+	b.nav("#token-submit")
 	var secret string
 	b.run("secret", chromedp.Value("#secret-value", &secret, chromedp.ByQuery))
 	if !strings.HasPrefix(secret, "tcit_") {
@@ -162,7 +184,7 @@ func TestBrowserGovRegistersAnIssuer(t *testing.T) {
 		t.Fatalf("staff landing h1 = %q", got)
 	}
 
-	b.click("#gov-nav-chain")
+	b.nav("#gov-nav-chain")
 	if got := b.text("h1"); got != "区块链状态" {
 		t.Fatalf("chain h1 = %q", got)
 	}
@@ -171,10 +193,10 @@ func TestBrowserGovRegistersAnIssuer(t *testing.T) {
 	}
 	b.shot("gov-chain")
 
-	b.click("#gov-nav-verifiers")
+	b.nav("#gov-nav-verifiers")
 	b.fill("#verifier-form #f-name", "海淀区人才服务中心")
 	b.click("#verifier-form input[name=policies]")
-	b.click("#verifier-submit")
+	b.nav("#verifier-submit")
 	b.run("verifier secret", chromedp.Value("#secret-value", &secret, chromedp.ByQuery))
 	if len(secret) < 20 || !strings.Contains(b.text("#verifiers"), "海淀区人才服务中心") {
 		t.Fatalf("verifier token %q, table %q", secret, b.text("#verifiers"))
@@ -215,9 +237,9 @@ func TestBrowserIssuerJourney(t *testing.T) {
 	b.shot("dashboard-empty")
 
 	// Issue from the generated form.
-	b.click("#act-issue")
+	b.nav("#act-issue")
 	b.run("template", chromedp.SetValue("#f-template", "master-degree", chromedp.ByQuery))
-	b.click("#pick-template")
+	b.nav("#pick-template")
 	if got := b.text("#form-title"); got != "硕士学位" {
 		t.Fatalf("form title = %q", got)
 	}
@@ -234,7 +256,7 @@ func TestBrowserIssuerJourney(t *testing.T) {
 	b.fill(`[id="f-c.degree.fieldOfStudy.zh"]`, "区块链工程")
 	b.fill(`[id="f-c.degree.disciplineCode"]`, "08x") // not a discipline code
 	b.fill(`[id="f-c.graduationDate"]`, "2026-06-30")
-	b.click("#issue-submit")
+	b.nav("#issue-submit")
 	if got := b.text(`[id="e-c.degree.disciplineCode"]`); got == "" {
 		t.Fatal("no error next to the discipline code")
 	}
@@ -243,7 +265,7 @@ func TestBrowserIssuerJourney(t *testing.T) {
 	}
 	b.shot("issue-form-error")
 	b.fill(`[id="f-c.degree.disciplineCode"]`, "0812")
-	b.click("#issue-submit")
+	b.nav("#issue-submit")
 	if got := b.text("#cred-status"); !strings.Contains(got, "有效") {
 		t.Fatalf("status after issuing = %q", got)
 	}
@@ -257,7 +279,7 @@ func TestBrowserIssuerJourney(t *testing.T) {
 	b.shot("credential-issued")
 
 	// A claim offer: link, QR and PIN, once.
-	b.click("#offer-create")
+	b.nav("#offer-create")
 	if got := b.attr("#offer-link", "value"); !strings.Contains(got, "/offers/") {
 		t.Fatalf("offer link = %q", got)
 	}
@@ -270,14 +292,14 @@ func TestBrowserIssuerJourney(t *testing.T) {
 	b.shot("claim-offer")
 
 	// Batch: a bad row first.
-	b.click("#iss-nav-batches")
+	b.nav("#iss-nav-batches")
 	example := b.fetchText("/org/templates/bachelor-degree/example.csv")
 	if !strings.HasPrefix(example, "key,holder,fullName.zh,fullName.en") {
 		t.Fatalf("example CSV = %q", example)
 	}
 	b.run("template", chromedp.SetValue("#f-template", "bachelor-degree", chromedp.ByQuery))
 	b.upload("#f-file", degreeCSV(t, 50, 17))
-	b.click("#upload-submit")
+	b.nav("#upload-submit")
 	if got := b.text("#report h2"); !strings.Contains(got, "1 行有问题") {
 		t.Fatalf("report heading = %q", got)
 	}
@@ -290,15 +312,15 @@ func TestBrowserIssuerJourney(t *testing.T) {
 	}
 	b.shot("batch-dry-run-report")
 
-	b.click("#iss-nav-batches")
+	b.nav("#iss-nav-batches")
 	b.run("template", chromedp.SetValue("#f-template", "bachelor-degree", chromedp.ByQuery))
 	b.upload("#f-file", degreeCSV(t, 50))
-	b.click("#upload-submit")
+	b.nav("#upload-submit")
 	if got := b.text("#report-ok"); !strings.Contains(got, "50") {
 		t.Fatalf("clean report = %q", got)
 	}
 	b.shot("batch-ready")
-	b.click("#batch-start")
+	b.nav("#batch-start")
 	b.waitText("#progress-percent", "100%", 90*time.Second)
 	var value string
 	b.run("progress value", chromedp.AttributeValue("#progress-bar", "value", &value, nil, chromedp.ByQuery))
@@ -322,7 +344,7 @@ func TestBrowserIssuerJourney(t *testing.T) {
 	b.open(credPage)
 	b.run("status", chromedp.SetValue("form.iss-status-form select[name=status]", "revoked", chromedp.ByQuery))
 	b.fill("form.iss-status-form input[name=reason]", "学位授予信息有误")
-	b.click("form.iss-status-form button")
+	b.nav("form.iss-status-form button")
 	if got := b.text("#cred-status"); !strings.Contains(got, "已撤销") || !strings.Contains(got, "学位授予信息有误") {
 		t.Fatalf("status after revoking = %q", got)
 	}
@@ -332,7 +354,7 @@ func TestBrowserIssuerJourney(t *testing.T) {
 	b.shot("credential-revoked")
 
 	// The dashboard counts it all.
-	b.click("#iss-nav-dashboard")
+	b.nav("#iss-nav-dashboard")
 	if got := b.text("#stat-total .iss-num"); got != "51" {
 		t.Fatalf("total = %q", got)
 	}
@@ -346,7 +368,7 @@ func TestBrowserIssuerJourney(t *testing.T) {
 		t.Fatalf("by type = %q", got)
 	}
 	b.shot("dashboard-zh")
-	b.click("#lang-switch")
+	b.nav("#lang-switch")
 	if got := b.text("h1"); got != "Issuing overview" {
 		t.Fatalf("English dashboard h1 = %q", got)
 	}
@@ -355,7 +377,7 @@ func TestBrowserIssuerJourney(t *testing.T) {
 	}
 	b.shot("dashboard-en")
 
-	b.click("#iss-nav-record")
+	b.nav("#iss-nav-record")
 	if got := b.text("#record-status"); got != "Active" {
 		t.Fatalf("record status = %q", got)
 	}
@@ -363,33 +385,33 @@ func TestBrowserIssuerJourney(t *testing.T) {
 
 	// A course: create it, enrol a learner, record the result, complete
 	// it and find the training certificate.
-	b.click("#iss-nav-courses")
+	b.nav("#iss-nav-courses")
 	b.fill("#f-code", "BC-101")
 	b.fill("#f-titleZh", "区块链应用开发")
 	b.fill("#f-titleEn", "Blockchain application development")
 	b.fill("#f-hours", "32")
 	b.fill("#f-sector", "blockchain")
 	b.fill("#f-skills", "Solidity;smart contract audit")
-	b.click("#course-submit")
+	b.nav("#course-submit")
 	if got := b.text("h1"); !strings.Contains(got, "Blockchain application development") {
 		t.Fatalf("course h1 = %q", got)
 	}
 	const learner = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 	b.fill("#f-learner", learner)
-	b.click("#enrol-submit")
+	b.nav("#enrol-submit")
 	if got := b.text("#enrolments"); !strings.Contains(got, learner) || !strings.Contains(got, "Enrolled") {
 		t.Fatalf("enrolments = %q", got)
 	}
 	b.run("outcome", chromedp.SetValue("#enrolments select[name=outcome]", "pass", chromedp.ByQuery))
 	b.fill("#enrolments input[name=score]", "91")
-	b.click("#enrolments form.iss-status-form button")
+	b.nav("#enrolments form.iss-status-form button")
 	b.waitText("#enrolments", "Pass", 10*time.Second)
-	b.click("#enrolments form.inline button")
+	b.nav("#enrolments form.inline button")
 	if got := b.text("#enrolments"); !strings.Contains(got, "Completed") {
 		t.Fatalf("after completing: %q", got)
 	}
 	b.shot("course-completed")
-	b.click("#enrolments a")
+	b.nav("#enrolments a")
 	if got := b.text("#cred-status"); !strings.Contains(got, "Valid") {
 		t.Fatalf("certificate status = %q", got)
 	}

@@ -200,6 +200,8 @@ func init() {
 		"issuer.record.keyState":        {"状态", "State"},
 		"issuer.record.current":         {"当前密钥", "current"},
 		"issuer.record.rotated":         {"已轮换", "rotated out"},
+		"issuer.record.inForce":         {"有效", "in force"},
+		"issuer.record.withdrawn":       {"已撤回", "withdrawn"},
 		"issuer.record.accreditations":  {"认证资质", "Accreditations"},
 		"issuer.record.levels":          {"层次", "Levels"},
 		"issuer.record.since":           {"认证于", "Since"},

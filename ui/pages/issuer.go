@@ -163,6 +163,7 @@ type BatchProgress struct {
 	Failed                 int
 	Percent                int
 	Finished               bool
+	CanCancel              bool
 }
 
 // CredentialSearch is /org/credentials.
@@ -188,7 +189,7 @@ type CredentialRow struct {
 }
 
 // IssuerClaim is one claim of a credential, flattened.
-type IssuerClaim struct{ Label, Value string }
+type IssuerClaim struct{ Label, Value, Path string }
 
 // AnchorView is where a credential is anchored.
 type AnchorView struct {
@@ -305,9 +306,9 @@ type CourseRow struct {
 // CourseForm is the create/edit form of a course.
 type CourseForm struct {
 	Code, TitleZh, TitleEn, Sector, Skills string
-	Hours, Credits, Capacity                string
-	Start, End, Status, Certificate         string
-	Editing                                 bool
+	Hours, Credits, Capacity               string
+	Start, End, Status, Certificate        string
+	Editing                                bool
 }
 
 // CoursesView is /org/courses.
