@@ -81,6 +81,13 @@ type Record struct {
 	StatusIdx  int                       `json:"statusIndex"` // index in both lists
 	Issued     time.Time                 `json:"issued"`
 	StatusNote string                    `json:"statusReason,omitempty"`
+	// ReplacedBy is set on a credential issued without a holder once a
+	// wallet took it through a claim offer with a proof of possession: the
+	// holder received a new credential bound to their key (that id), and
+	// this one, which never left the issuer, was revoked. Replaces is the
+	// other direction, on the delivered credential.
+	ReplacedBy string `json:"replacedBy,omitempty"`
+	Replaces   string `json:"replaces,omitempty"`
 }
 
 // credRecord is the stored form: Record without the receipt (stored apart,

@@ -171,7 +171,9 @@ func (s *Service) CredentialStats(ctx context.Context, org string, months int) (
 	return st, nil
 }
 
-// eachCredential calls f with a summary of each of org's credentials.
+// eachCredential calls f with a summary of each of org's credentials,
+// leaving out those replaced at delivery (Record.ReplacedBy): a person sees
+// the credential the holder has, once.
 func (s *Service) eachCredential(ctx context.Context, org string, f func(*CredentialSummary)) error {
 	anchored, err := s.keySet(ctx, "receipt/")
 	if err != nil {
@@ -192,6 +194,9 @@ func (s *Service) eachCredential(ctx context.Context, org string, f func(*Creden
 			}
 			if rec.Org != org {
 				continue
+			}
+			if rec.ReplacedBy != "" {
+				continue // the delivered credential stands for it
 			}
 			c := summarize(&rec)
 			_, c.Anchored = anchored[rec.ID]

@@ -363,6 +363,8 @@ func (s *Service) RedeemCredential(ctx context.Context, accessToken string, req 
 			return nil, fmt.Errorf("credential endpoint: %w", err)
 		}
 		out = *issued
+		s.replace(ctx, rec, issued)
+		out.Replaces = rec.ID
 	}
 	s.log.Info("offered credential delivered", slog.String("org", rec.Org), slog.String("offer", ar.OfferID),
 		slog.String("credential", out.ID), slog.Bool("proof", proof != ""), slog.Bool("reissued", rebind))
@@ -420,6 +422,58 @@ func (s *Service) giveBackToken(ctx context.Context, h [32]byte, ar *accessRecor
 	}
 	if err := s.st.Create(context.WithoutCancel(ctx), offerTokenKey(h), raw, left); err != nil {
 		s.log.Warn("offer: access token not given back", slog.String("offer", ar.OfferID), slog.String("error", err.Error()))
+	}
+}
+
+// replace links an unbound credential to the one delivered in its place
+// (ReplacedBy / Replaces) and revokes it, so that the organisation's lists,
+// counts and status changes deal with the credential the holder has. The
+// delivery has happened: a failure here is logged, not returned; fsck
+// finds a replaced credential that is still active.
+func (s *Service) replace(ctx context.Context, old *credRecord, delivered *Record) {
+	ctx = context.WithoutCancel(ctx)
+	fail := func(err error) {
+		s.log.Warn("offer: replaced credential not marked", slog.String("credential", old.ID),
+			slog.String("replacedBy", delivered.ID), slog.String("error", err.Error()))
+	}
+	st, _, err := s.state(ctx, old.Org)
+	if err != nil {
+		fail(err)
+		return
+	}
+	st.statusMu.Lock()
+	var ops []store.Op
+	for _, link := range []struct{ id, by, of string }{{old.ID, delivered.ID, ""}, {delivered.ID, "", old.ID}} {
+		rec, err := s.load(ctx, link.id)
+		if err != nil {
+			st.statusMu.Unlock()
+			fail(err)
+			return
+		}
+		if link.by != "" {
+			rec.ReplacedBy = link.by
+		}
+		if link.of != "" {
+			rec.Replaces = link.of
+		}
+		rec.Receipt = nil // stored apart
+		raw, err := json.Marshal(rec)
+		if err != nil {
+			st.statusMu.Unlock()
+			fail(err)
+			return
+		}
+		ops = append(ops, store.OpPut("cred/"+rec.ID, raw, 0))
+	}
+	err = s.st.Apply(ctx, ops...)
+	st.statusMu.Unlock()
+	if err != nil {
+		fail(err)
+		return
+	}
+	if _, err := s.SetStatus(ctx, old.Org, StatusChange{IDs: []string{old.ID}, Status: StatusRevoked, Actor: "oid4vci",
+		Reason: "replaced at delivery by " + delivered.ID + ", bound to the holder's key"}); err != nil {
+		fail(err)
 	}
 }
 

@@ -130,7 +130,7 @@ func TestProofOfPossession(t *testing.T) {
 			})
 
 			t.Run("refused proofs leave the token for a retry", func(t *testing.T) {
-				_, tok := token(t, masterDegree(""))
+				orig, tok := token(t, masterDegree(""))
 				cases := []struct {
 					name string
 					req  func() CredentialRequest
@@ -187,6 +187,27 @@ func TestProofOfPossession(t *testing.T) {
 				verify(t, ctx, n.Client(), rec)
 				if _, err := svc.RedeemCredential(ctx, tok, withProof(w.proof(t, aud, nonce(t), nil))); !errors.Is(err, ErrOfferInvalid) {
 					t.Fatalf("second redemption: %v", err)
+				}
+				// The unbound original is replaced: linked both ways, revoked,
+				// and left out of the organisation's list.
+				if rec.Replaces != orig.ID || rec.ID == orig.ID {
+					t.Fatalf("delivered %s replaces %q, want %s", rec.ID, rec.Replaces, orig.ID)
+				}
+				old, err := svc.Credential(ctx, uni.DID, orig.ID)
+				if err != nil || old.ReplacedBy != rec.ID || old.Status != StatusRevoked {
+					t.Fatalf("original after delivery: %+v, %v", old, err)
+				}
+				if got, err := svc.Credential(ctx, uni.DID, rec.ID); err != nil || got.Replaces != orig.ID || got.Status != StatusActive {
+					t.Fatalf("delivered record: %+v, %v", got, err)
+				}
+				page, err := svc.ListCredentials(ctx, uni.DID, CredentialQuery{Limit: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range page.Items {
+					if c.ID == orig.ID {
+						t.Fatal("the replaced original is still listed")
+					}
 				}
 			})
 

@@ -35,7 +35,7 @@ const envWalletOrigins = "TALENTCHAIN_WALLET_ORIGINS"
 
 // walletStatusCacheTTL is how long the wallet caches a credential's live
 // status; tests shorten it (negative: no cache).
-var walletStatusCacheTTL = 30 * time.Second
+var walletStatusCacheTTL = 5 * time.Second
 
 // openWallet builds the holder's wallet over the node's store, chain and
 // verifier pipeline, and makes it the demo's holder accounts. It runs after
