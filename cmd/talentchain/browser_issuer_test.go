@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -419,4 +423,90 @@ func TestBrowserIssuerJourney(t *testing.T) {
 		t.Fatalf("certificate claims = %q", got)
 	}
 	b.shot("course-certificate")
+}
+
+// TestIssuerGovPagesRefuse: without a session the staff and governance
+// pages send a browser to sign in, a POST without a session or form
+// token changes nothing, and each console role is refused the other's
+// pages (over plain HTTP, no browser).
+func TestIssuerGovPagesRefuse(t *testing.T) {
+	n := startNode(t, testConfig(t))
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(c *http.Client, path string) *http.Response {
+		t.Helper()
+		resp, err := c.Get(n.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, path := range []string{"/org", "/org/credentials", "/org/batches", "/org/record", "/gov", "/gov/chain"} {
+		resp := get(noRedirect, path)
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+			t.Errorf("anonymous GET %s: %d %s", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	for _, path := range []string{"/org/issue", "/org/batches", "/gov/orgs"} {
+		resp, err := noRedirect.Post(n.base+path, "application/x-www-form-urlencoded", strings.NewReader("template=master-degree"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("anonymous POST %s: %d", path, resp.StatusCode)
+		}
+	}
+
+	// A governance session: CSRF is checked, and staff pages are not its.
+	jar, _ := cookiejar.New(nil)
+	gov := &http.Client{Jar: jar}
+	form := consoleSignIn(t, gov, n.base, url.Values{"role": {"gov"}, "token": {n.admin}})
+	if form == "" {
+		t.Fatal("no gov session")
+	}
+	if resp := get(gov, "/org"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("gov on /org: %d", resp.StatusCode)
+	}
+	resp, err := gov.PostForm(n.base+"/gov/orgs", url.Values{"nameZh": {"甲"}, "nameEn": {"A"}, "kind": {"university"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("gov POST without the form token: %d", resp.StatusCode)
+	}
+	var orgs struct {
+		Orgs []any `json:"orgs"`
+	}
+	if n.call(t, "GET", "/admin/orgs", n.admin, nil, &orgs); len(orgs.Orgs) != 0 {
+		t.Fatalf("a POST without the form token created %d organisations", len(orgs.Orgs))
+	}
+}
+
+// consoleSignIn signs c in at /login with form and returns the session's
+// form token read from the page it lands on ("" when refused).
+func consoleSignIn(t *testing.T, c *http.Client, base string, form url.Values) string {
+	t.Helper()
+	resp, err := c.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no form token on /login")
+	}
+	form.Set("csrf", string(m[1]))
+	resp, err = c.PostForm(base+"/login", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if m = regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page); m == nil || resp.StatusCode != http.StatusOK {
+		return ""
+	}
+	return string(m[1])
 }
