@@ -274,9 +274,28 @@ func TestBrowserHRConsole(t *testing.T) {
 		t.Errorf("Chinese PDF lacks the verdict or the name:\n%s", text)
 	}
 
+	// The share link's page has its report too, verified live.
+	var sh wallet.Share
+	if st, raw := student.do(t, "POST", "/wallet/shares", map[string]any{"credentialIds": []string{held.ID}, "label": "HR", "expiresIn": "1h"}, true, &sh); st != http.StatusCreated {
+		t.Fatalf("share: %d %s", st, raw)
+	}
+	token := sh.URL[strings.LastIndex(sh.URL, "/share/")+len("/share/"):]
+	b.open("/s/" + token)
+	if href := b.attr("#report-pdf", "href"); href != "/s/"+token+"/report.pdf" {
+		t.Fatalf("share page PDF link %q", href)
+	}
+	b.shot("share-with-pdf")
+	text = hrPDFText(t, n.base+"/s/"+token+"/report.pdf", "en")
+	for _, want := range []string{"Verified through the holder's share link", "Valid: every check passed", "Credential 1"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("share PDF lacks %q:\n%s", want, text)
+		}
+	}
+
 	// 7. An account without the policy right is told why and what to do.
 	_, plainTok := n.newVerifierAccount(t, "ACME HR", false)
 	b.click("#logout")
+	b.run("signed out", chromedp.WaitVisible("section.roles", chromedp.ByQuery)) // the home page
 	b.hrSignIn(plainTok)
 	b.open("/hr/policies")
 	if a := b.text("#hr-no-policy-right"); !strings.Contains(a, "may not write") || !strings.Contains(a, "governance office") {
