@@ -817,6 +817,10 @@ func (hp *holderPages) certificate(w http.ResponseWriter, r *http.Request, s *ho
 		hp.fail(w, r, s, err)
 		return
 	}
+	if c.Format == wallet.FormatSDJWT {
+		hp.fail(w, r, s, &holderFormError{Key: "holder.err.certSDJWT", Field: "credential"})
+		return
+	}
 	sh, err := hp.w.CreateShare(ctx, s.sess.Account, wallet.NewShare{
 		CredentialIDs: []string{c.ID}, TTL: wallet.MaxShareTTL, Label: p.T("holder.cert.label"),
 	})
@@ -1132,7 +1136,7 @@ func (hp *holderPages) sharesPage(w http.ResponseWriter, r *http.Request, s *hol
 	pick := r.URL.Query().Get("credential")
 	var v pages.HolderSharesView
 	for _, c := range creds {
-		ch := pages.HolderShareChoice{ID: c.ID, Title: titles[c.ID], Checked: c.ID == pick || len(creds) == 1, SDJWT: c.Format == wallet.FormatSDJWT}
+		ch := pages.HolderShareChoice{ID: c.ID, Title: titles[c.ID], Checked: c.Format != wallet.FormatSDJWT && (c.ID == pick || len(creds) == 1), SDJWT: c.Format == wallet.FormatSDJWT}
 		if ch.SDJWT {
 			for _, cl := range holderClaims(p.Lang, holderSubjectOf(c), c.Disclosable) {
 				if cl.Disclosable {
@@ -1164,6 +1168,17 @@ func (hp *holderPages) createShare(w http.ResponseWriter, r *http.Request, s *ho
 	if !ok {
 		hp.fail(w, r, s, &holderFormError{Key: "holder.err.shareExpiry", Field: "expires"})
 		return
+	}
+	for _, id := range ids {
+		c, err := hp.w.Credential(ctx, s.sess.Account, id)
+		if err != nil {
+			hp.fail(w, r, s, err)
+			return
+		}
+		if c.Format == wallet.FormatSDJWT {
+			hp.fail(w, r, s, &holderFormError{Key: "holder.err.shareSDJWT", Field: "credential"})
+			return
+		}
 	}
 	sh, err := hp.w.CreateShare(ctx, s.sess.Account, wallet.NewShare{CredentialIDs: ids, TTL: ttl, Label: strings.TrimSpace(r.PostFormValue("label"))})
 	if err != nil {

@@ -73,6 +73,12 @@ func (f *holderFake) Restore(context.Context, string, []byte, string) (*wallet.R
 	f.restored++
 	return &wallet.RestoreResult{Credentials: 2, Skipped: 1}, nil
 }
+func (f *holderFake) Credential(_ context.Context, _ string, id string) (*wallet.Credential, error) {
+	if id == "0123456789abcdef0123abcd" {
+		return &wallet.Credential{ID: id, Format: wallet.FormatSDJWT}, nil
+	}
+	return &wallet.Credential{ID: id, Format: wallet.FormatLDP}, nil
+}
 func (f *holderFake) CreateShare(_ context.Context, _ string, ns wallet.NewShare) (*wallet.Share, error) {
 	f.shares = append(f.shares, ns)
 	return &wallet.Share{ID: "s1", URL: "http://node.test/share/tok", CredentialIDs: ns.CredentialIDs, Expires: time.Now().Add(ns.TTL)}, nil
@@ -195,6 +201,19 @@ func TestHolderPagesRefusals(t *testing.T) {
 		{name: "share with an expiry not offered", req: holderReq{method: "POST", path: "/my/shares", signedIn: true, csrf: true,
 			form: url.Values{"credential": {"0123456789abcdef01234567"}, "expires": {"9000h"}}}, status: 400, body: "请选择列表中的有效期",
 			check: func(t *testing.T, f *holderFake) {
+				if len(f.shares) != 0 {
+					t.Error("share created")
+				}
+			}},
+		{name: "share of an SD-JWT", req: holderReq{method: "POST", path: "/my/shares", signedIn: true, csrf: true,
+			form: url.Values{"credential": {"0123456789abcdef0123abcd"}, "expires": {"168h"}}}, status: 400, body: "SD-JWT 凭证暂时不能通过分享链接出示",
+			check: func(t *testing.T, f *holderFake) {
+				if len(f.shares) != 0 {
+					t.Error("share created")
+				}
+			}},
+		{name: "certificate of an SD-JWT", req: holderReq{method: "POST", path: "/my/credentials/0123456789abcdef0123abcd/certificate", signedIn: true, csrf: true},
+			status: 400, body: "不能生成带核验二维码的证书", check: func(t *testing.T, f *holderFake) {
 				if len(f.shares) != 0 {
 					t.Error("share created")
 				}

@@ -244,6 +244,8 @@ func init() {
 		"holder.err.requestLink":        {"请求链接过长。", "The request link is too long."},
 		"holder.err.restoreFile":        {"请选择备份文件。", "Choose the backup file."},
 		"holder.err.restorePass":        {"请输入备份口令。", "Type the backup passphrase."},
+		"holder.err.shareSDJWT":         {"SD-JWT 凭证暂时不能通过分享链接出示，请改用核验方的出示请求（只发送对方要求的项目）。", "An SD-JWT credential cannot be shared by link yet; answer the verifier's presentation request instead (only what it asks is sent)."},
+		"holder.err.certSDJWT":          {"SD-JWT 凭证暂时不能生成带核验二维码的证书 PDF。", "A certificate PDF with a verification QR code cannot be made of an SD-JWT credential yet."},
 		"holder.err.consentNone":        {"请为每一项请求选择一份凭证。", "Choose a credential for each thing asked."},
 	})
 }
