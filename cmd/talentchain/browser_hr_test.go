@@ -263,13 +263,13 @@ func TestBrowserHRConsole(t *testing.T) {
 		t.Fatalf("PDF link %q", pdfHref)
 	}
 	b.shot("result-with-pdf")
-	text := hrPDFText(t, n.base+pdfHref, "en")
+	text := hrPDFText(t, n.base+pdfHref, "en", b.shots)
 	for _, want := range []string{"Valid: every check passed", "Signature", "Li Si"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("English PDF lacks %q:\n%s", want, text)
 		}
 	}
-	text = hrPDFText(t, n.base+pdfHref, "zh")
+	text = hrPDFText(t, n.base+pdfHref, "zh", b.shots)
 	if !strings.Contains(text, "有效") || !strings.Contains(text, "李四") {
 		t.Errorf("Chinese PDF lacks the verdict or the name:\n%s", text)
 	}
@@ -309,7 +309,7 @@ func TestBrowserHRConsole(t *testing.T) {
 }
 
 // hrPDFText downloads a PDF report in lang and returns pdftotext's text.
-func hrPDFText(t *testing.T, u, lang string) string {
+func hrPDFText(t *testing.T, u, lang string, keepDir ...string) string {
 	t.Helper()
 	pdftotext, err := exec.LookPath("pdftotext")
 	if err != nil {
@@ -330,7 +330,11 @@ func hrPDFText(t *testing.T, u, lang string) string {
 	if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") {
 		t.Fatalf("PDF Content-Disposition %q", cd)
 	}
-	path := filepath.Join(t.TempDir(), "report.pdf")
+	dir := t.TempDir()
+	if len(keepDir) > 0 {
+		dir = keepDir[0] // kept as an artefact beside the screenshots
+	}
+	path := filepath.Join(dir, "report-"+lang+".pdf")
 	if err := os.WriteFile(path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
