@@ -4,10 +4,21 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/talentchain/talentchain/chain"
+	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/internal/seal"
+	"github.com/talentchain/talentchain/store"
+	"github.com/talentchain/talentchain/store/bolt"
 )
 
 func TestListCredentials(t *testing.T) {
@@ -125,4 +136,68 @@ func TestListCredentials(t *testing.T) {
 	if err != nil || empty.Total != 0 || len(empty.ByMonth) != 12 {
 		t.Fatalf("no credentials: %+v %v", empty, err)
 	}
+}
+
+// A registrar's search: the organisation's credentials whose holder is
+// called 张三, and the counts the dashboard shows.
+func ExampleService_ListCredentials() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "issuer-list-example")
+	defer os.RemoveAll(dir)
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	p2p := "tcp://" + l.Addr().String()
+	l.Close()
+	node, err := chain.StartNode(ctx, chain.NodeConfig{Home: filepath.Join(dir, "chain"), P2PAddress: p2p, BlockInterval: 50 * time.Millisecond})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer node.Stop()
+	db, err := bolt.Open(filepath.Join(dir, "data.db"), bolt.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	keys, err := seal.Load(dir, os.Getenv(seal.EnvMasterKey))
+	if err != nil {
+		log.Fatal(err)
+	}
+	gov, _ := NewLocalGovernance(node.Client(), node.ChainID(), node.GovernanceKey())
+	svc, err := New(Config{ChainID: node.ChainID(), BaseURL: "https://example.edu.cn"},
+		store.WithPrefix(db, "issuer/"), keys, node.Client(), credential.MustLoader(), WithGovernance(gov))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer svc.Close()
+	uni, err := svc.CreateOrg(ctx, NewOrg{Names: Names{Zh: "北京示范大学", En: "Beijing Example University"}, Kind: KindUniversity})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := gov.Submit(ctx, &chain.Accredit{Issuer: uni.DID, CredentialType: TypeDegree, Levels: []string{"master"}}); err != nil {
+		log.Fatal(err)
+	}
+	for _, name := range []map[string]any{{"zh": "张三", "en": "Zhang San"}, {"zh": "李四", "en": "Li Si"}} {
+		if _, err := svc.Issue(ctx, uni.DID, &Request{Template: TemplateMaster, Subject: map[string]any{
+			"fullName": name,
+			"degree": map[string]any{"type": "Degree", "level": "master",
+				"degreeName":   map[string]any{"zh": "工学硕士", "en": "Master of Engineering"},
+				"fieldOfStudy": map[string]any{"zh": "区块链工程", "en": "Blockchain Engineering"}},
+			"graduationDate": "2026-06-30",
+		}}); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	page, err := svc.ListCredentials(ctx, uni.DID, CredentialQuery{Text: "张三", Status: StatusActive})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(page.Total, page.Items[0].HolderName["en"], page.Items[0].Anchored)
+	stats, err := svc.CredentialStats(ctx, uni.DID, 12)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(stats.Total, stats.ByType[TypeDegree], stats.ByMonth[11].Issued)
+	// Output:
+	// 1 Zhang San true
+	// 2 2 2
 }
