@@ -111,6 +111,11 @@ func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 	c.P2P.AllowDuplicateIP = cfg.AllowDuplicateIP
 	c.P2P.AddrBookStrict = !cfg.AllowDuplicateIP // loopback peers are not routable
 	c.Consensus.CreateEmptyBlocks = false
+	// A consortium is a handful of validators on good links: gossip votes
+	// and flush messages every 10 ms instead of CometBFT's 100 ms, which
+	// otherwise adds up to a tenth of a second per step to a confirmation.
+	c.Consensus.PeerGossipSleepDuration = 10 * time.Millisecond
+	c.P2P.FlushThrottleTimeout = 10 * time.Millisecond
 	c.Instrumentation.Prometheus = false
 	for _, d := range []string{filepath.Join(cfg.Home, "config"), filepath.Join(cfg.Home, "data")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
