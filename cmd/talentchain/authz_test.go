@@ -137,14 +137,108 @@ var authzMatrix = []authzRow{
 	{"POST /wallet/shares", [nRoles]int{401, allow, 401, 401, allow, 401, 401}},
 	{"POST /wallet/signup", [nRoles]int{allow, allow, allow, allow, allow, allow, allow}},
 	{"PUT /courses/{provider}/{code}", [nRoles]int{401, 401, 403, 401, 401, allow, 401}},
+	// The HTML consoles (ui/web*.go). Their pages need the console's own
+	// session or the wallet session, and their forms a CSRF form field that
+	// none of these roles sends: a stranger is sent to the log-in page (303),
+	// a form is refused (401/403). What a console user may do is left to the
+	// browser tests; here: nobody gets in with an API credential.
+	{"GET /gov", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /gov/chain", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /gov/orgs/{did}", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /gov/verifiers", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr/batch", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr/batch/{id}", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr/batch/{id}/results.csv", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr/decisions/{id}", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr/decisions/{id}/credential.json", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr/policies", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr/policies/evaluate", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr/policies/new", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr/policies/{id}/edit", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr/requests", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr/requests/{id}", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /hr/requests/{id}/answer", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /my", [nRoles]int{303, allow, 303, 303, allow, 303, 303}},
+	{"GET /my/backup", [nRoles]int{303, allow, 303, 303, allow, 303, 303}},
+	{"GET /my/credentials/{id}", [nRoles]int{303, 404, 303, 303, allow, 303, 303}},
+	{"GET /my/login", [nRoles]int{allow, 303, allow, allow, 303, allow, allow}},
+	{"GET /my/offers", [nRoles]int{303, allow, 303, 303, allow, 303, 303}},
+	{"GET /my/requests", [nRoles]int{303, allow, 303, 303, allow, 303, 303}},
+	{"GET /my/requests/{id}/result", [nRoles]int{303, 404, 303, 303, 404, 303, 303}},
+	{"GET /my/shares", [nRoles]int{303, allow, 303, 303, allow, 303, 303}},
+	{"GET /my/shares/{id}", [nRoles]int{303, 404, 303, 303, allow, 303, 303}},
+	{"GET /my/signup", [nRoles]int{allow, allow, allow, allow, allow, allow, allow}},
+	{"GET /oid4vci/offers/{ref}", [nRoles]int{404, 404, 404, 404, 404, 404, 404}},
+	{"GET /org", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /org/batches", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /org/batches/{id}", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /org/batches/{id}/progress", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /org/batches/{id}/results", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /org/courses", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /org/courses/{code}", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /org/credentials", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /org/credentials/{id}", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /org/issue", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /org/record", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /org/templates/{id}/example.csv", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"GET /s/{token}", [nRoles]int{allow, allow, allow, allow, allow, allow, allow}},
+	{"GET /s/{token}/report.pdf", [nRoles]int{allow, allow, allow, allow, allow, allow, allow}},
+	{"GET /verifications/{id}", [nRoles]int{404, 404, 404, 404, 404, 404, 404}},
+	{"GET /verify", [nRoles]int{allow, allow, allow, allow, allow, allow, allow}},
+	{"GET /verify/r/{id}", [nRoles]int{404, 404, 404, 404, 404, 404, 404}},
+	{"GET /verify/r/{id}/report.pdf", [nRoles]int{404, 404, 404, 404, 404, 404, 404}},
+	{"POST /gov/orgs", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /gov/orgs/{did}/accredit", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /gov/orgs/{did}/register", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /gov/orgs/{did}/reinstate", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /gov/orgs/{did}/rotate", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /gov/orgs/{did}/staff", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /gov/orgs/{did}/suspend", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /gov/orgs/{did}/tokens", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /gov/orgs/{did}/tokens/{id}/revoke", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /gov/orgs/{did}/withdraw", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /gov/verifiers", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /gov/verifiers/{id}/revoke", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /hr/batch", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /hr/policies", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /hr/policies/evaluate", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /hr/requests", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /my/backup", [nRoles]int{401, allow, 401, 401, allow, 401, 401}},
+	{"POST /my/credentials/{id}/certificate", [nRoles]int{401, 404, 401, 401, allow, 401, 401}},
+	{"POST /my/credentials/{id}/delete", [nRoles]int{401, 404, 401, 401, 303, 401, 401}},
+	{"POST /my/import", [nRoles]int{401, allow, 401, 401, allow, 401, 401}},
+	{"POST /my/login", [nRoles]int{403, 403, 403, 403, 403, 403, 403}},
+	{"POST /my/logout", [nRoles]int{303, 303, 303, 303, 303, 303, 303}},
+	{"POST /my/offers", [nRoles]int{401, allow, 401, 401, allow, 401, 401}},
+	{"POST /my/requests/{id}/consent", [nRoles]int{401, allow, 401, 401, allow, 401, 401}},
+	{"POST /my/requests/{id}/decline", [nRoles]int{401, 404, 401, 401, 404, 401, 401}}, // neither wallet fetched the request
+	{"POST /my/restore", [nRoles]int{401, allow, 401, 401, allow, 401, 401}},
+	{"POST /my/shares", [nRoles]int{401, allow, 401, 401, allow, 401, 401}},
+	{"POST /my/shares/{id}/revoke", [nRoles]int{401, 404, 401, 401, 303, 401, 401}},
+	{"POST /my/signup", [nRoles]int{403, 403, 403, 403, 403, 403, 403}},
+	{"POST /oid4vci/nonce", [nRoles]int{allow, allow, allow, allow, allow, allow, allow}},
+	{"POST /org/batches", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /org/batches/{id}/cancel", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /org/batches/{id}/start", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /org/courses", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /org/courses/{code}", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /org/courses/{code}/enrol", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /org/courses/{code}/enrolments/{learner}/complete", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /org/courses/{code}/enrolments/{learner}/result", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /org/courses/{code}/invite", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /org/credentials/{id}/offer", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /org/credentials/{id}/status", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /org/issue", [nRoles]int{401, 401, 401, 401, 401, 401, 401}},
+	{"POST /verify", [nRoles]int{403, 403, 403, 403, 403, 403, 403}},
 	{"DELETE /admin/orgs/{did}/accreditations/{type}", [nRoles]int{401, 401, 401, 401, 401, 401, allow}},
 	{"DELETE /admin/orgs/{did}/suspension", [nRoles]int{401, 401, 401, 401, 401, 401, allow}},
 	{"DELETE /admin/orgs/{did}/tokens/{id}", [nRoles]int{401, 401, 401, 401, 401, 401, allow}},
 	{"DELETE /admin/verifiers/{id}", [nRoles]int{401, 401, 401, 401, 401, 401, allow}},
 	{"DELETE /batches/{id}", [nRoles]int{401, 401, 404, 401, 401, allow, 401}},
 	{"DELETE /courses/{provider}/{code}/enrolments/{learner}", [nRoles]int{401, 401, 403, 401, 401, allow, 401}},
-	{"DELETE /wallet/credentials/{id}", [nRoles]int{401, 404, 401, 401, allow, 401, 401}},
-	{"DELETE /wallet/requests/{id}", [nRoles]int{401, 404, 401, 401, 404, 401, 401}}, // neither wallet fetched the request: unknown to both
+	{"DELETE /wallet/credentials/{id}", [nRoles]int{401, 404, 401, 401, 404, 401, 401}}, // A deleted it through the page (POST /my/credentials/{id}/delete) just before
+	{"DELETE /wallet/requests/{id}", [nRoles]int{401, 404, 401, 401, 404, 401, 401}},    // neither wallet fetched the request: unknown to both
 	{"DELETE /wallet/shares/{id}", [nRoles]int{401, 404, 401, 401, allow, 401, 401}},
 }
 
@@ -284,11 +378,29 @@ func statusListPath(t *testing.T, base string, doc json.RawMessage) string {
 func (f *authzFixture) path(pattern string) string {
 	_, p, _ := strings.Cut(pattern, " ")
 	did := f.xDID
-	if strings.HasPrefix(p, "/admin/") {
+	if strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/gov/") {
 		did = f.zDID
 	}
-	id := ""
+	id := "AAAAAAAAAAAAAAAAAAAAAA" // unknown: an id nobody owns
 	switch {
+	case strings.HasPrefix(p, "/org/batches/"), strings.HasPrefix(p, "/hr/batch/"):
+		id = f.batchID
+	case strings.HasPrefix(p, "/hr/requests/"), strings.HasPrefix(p, "/my/requests/"):
+		id = f.requestID
+	case strings.HasPrefix(p, "/hr/policies/"), strings.HasPrefix(p, "/hr/decisions/"):
+		id = f.policyID
+	case strings.HasPrefix(p, "/my/credentials/"):
+		id = f.walletCredID
+	case strings.HasPrefix(p, "/my/shares/"):
+		id = f.shareID
+	case strings.HasPrefix(p, "/org/credentials/"):
+		id = url.PathEscape(f.credID)
+	case strings.HasPrefix(p, "/org/templates/"):
+		id = "master-degree"
+	case strings.HasPrefix(p, "/gov/verifiers/"):
+		id = f.v2ID
+	case strings.HasPrefix(p, "/gov/orgs/"):
+		id = f.zTokenID
 	case strings.HasPrefix(p, "/batches/"):
 		id = f.batchID
 	case strings.HasPrefix(p, "/requests/"):
@@ -314,7 +426,7 @@ func (f *authzFixture) path(pattern string) string {
 		return f.statusPath
 	}
 	r := strings.NewReplacer("{did}", did, "{id}", id, "{provider}/{code}", strings.TrimPrefix(f.course, "/courses/"),
-		"{learner}", f.learner, "{token}", f.shareTk, "{type}", "DegreeCredential", "{$}", "")
+		"{learner}", f.learner, "{token}", f.shareTk, "{code}", "AZ-1", "{ref}", f.offerID, "{type}", "DegreeCredential", "{$}", "")
 	return r.Replace(p)
 }
 
@@ -355,12 +467,16 @@ func (f *authzFixture) as(t *testing.T, role int, method, path string, body []by
 		req.AddCookie(&http.Cookie{Name: ui.WalletCookie, Value: h.cookie})
 		req.Header.Set(ui.CSRFHeader, h.csrf)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirect.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return resp
 }
+
+// noRedirect shows redirects (a console page sends a stranger to its
+// log-in page with 303) instead of following them.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // registeredRoutes reads the route patterns the web layer registers, from
 // its source: every "METHOD /path" string literal in ui/*.go (the mux calls
@@ -398,12 +514,20 @@ var optionalRoutes = map[string]bool{"GET /admin/audit": true}
 const holderPass = "violet orbit 7319 lantern"
 
 // routeRank orders the routes that end something after the others: deleting
-// A's credential and share, ending a session, and last ending all sessions.
+// A's credential and share (through the pages, then the API), ending a
+// session (the API's, then the pages'),
+// and last ending all sessions.
 func routeRank(route string) int {
 	switch route {
 	case "POST /wallet/logout-all":
+		return 5
+	case "POST /my/logout":
+		return 4
+	case "POST /wallet/logout":
+		return 3
+	case "DELETE /wallet/shares/{id}", "DELETE /wallet/credentials/{id}":
 		return 2
-	case "POST /wallet/logout", "DELETE /wallet/shares/{id}", "DELETE /wallet/credentials/{id}":
+	case "POST /my/credentials/{id}/delete", "POST /my/shares/{id}/revoke":
 		return 1
 	}
 	return 0

@@ -334,7 +334,7 @@ func TestHostileInput(t *testing.T) {
 		{name: "status list on another host", method: "POST", path: "/credentials/verify", body: verifyVCBody(statusAtCanary, iss.AnchorReceipt), verdict: "proof"},
 		{name: "signed credential with its status list on another host", method: "POST", path: "/credentials/verify", body: verifyVCBody(signedStatus, nil), warns: "status"},
 		{name: "wallet offer from another host", method: "POST", path: "/wallet/offers/accept", auth: "holder",
-			body: rawJSON(t, map[string]string{"offer": "openid-credential-offer://?credential_offer_uri=" + url.QueryEscape(can.srv.URL+"/offer")}), want: 422},
+			body: rawJSON(t, map[string]string{"offer": "openid-credential-offer://?credential_offer_uri=" + url.QueryEscape(can.srv.URL+"/offer")}), want: 400},
 		{name: "wallet offer naming another issuer host", method: "POST", path: "/wallet/offers/accept", auth: "holder",
 			body: rawJSON(t, map[string]string{"offer": "openid-credential-offer://?credential_offer=" + url.QueryEscape(`{"credential_issuer":"`+can.srv.URL+`","credential_configuration_ids":["DegreeCredential"],"grants":{"urn:ietf:params:oauth:grant-type:pre-authorized_code":{"pre-authorized_code":"abc"}}}`)}), want: 400},
 		{name: "wallet request from another host", method: "GET", path: "/wallet/requests?url=" + url.QueryEscape(can.srv.URL+"/requests/x"), auth: "holder", want: 400},
