@@ -181,6 +181,27 @@ func TestBrowserGovRegistersAnIssuer(t *testing.T) {
 		t.Fatal("the token was shown a second time")
 	}
 
+	// Rotate the key, suspend and reinstate: the record follows the chain.
+	b.acceptConfirms()
+	b.nav("#rotate-submit")
+	if got := b.text(".flash"); !strings.Contains(got, "已轮换") {
+		t.Fatalf("flash after rotating = %q", got)
+	}
+	if b.count(`#keys [data-key-state="current"]`) != 1 || b.count(`#keys [data-key-state="rotated"]`) != 1 {
+		t.Fatalf("keys after rotating: %q", b.text("#keys"))
+	}
+	b.fill("#suspend-form #f-reason", "年度审核未完成")
+	b.nav("#suspend-submit")
+	if got := b.text("#record-status"); got != "已暂停" {
+		t.Fatalf("status after suspending = %q", got)
+	}
+	b.shot("gov-org-suspended")
+	b.fill("#reinstate-form #f-reason", "审核已完成")
+	b.nav("#reinstate-submit")
+	if got := b.text("#record-status"); got != "正常" {
+		t.Fatalf("status after reinstating = %q", got)
+	}
+
 	// Staff can sign in with the account governance made.
 	b2 := newBrowser(t, n.base)
 	b2.signIn(did, "registrar", "correct horse battery 42")
