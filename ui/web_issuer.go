@@ -275,6 +275,9 @@ func (iw *issuerWeb) issueSubmit(w http.ResponseWriter, r *http.Request, s *cons
 			pageErrs = f.fieldErrors(ve, errs)
 		}
 		a, status := iw.h.alertFor(r, p.Lang, err)
+		if errors.Is(err, issuer.ErrNotAccredited) || errors.Is(err, issuer.ErrIssuerNotActive) {
+			a.Next, a.NextHref, a.NextText = p.T("issuer.issue.notAccreditedNext"), "/org/record", p.T("issuer.nav.record")
+		}
 		if len(errs) > 0 {
 			a = pages.Alert{Message: p.T("issuer.issue.fix"), Next: p.T("issuer.issue.fixNext")}
 		}
