@@ -1284,14 +1284,17 @@ func (hp *holderPages) requestPage(w http.ResponseWriter, r *http.Request, s *ho
 				hp.fail(w, r, s, err)
 				return
 			}
-			cand := pages.HolderCandidate{ID: full.ID, Title: holderCredentialTitle(p.Lang, full), Sent: holderClaims(p.Lang, holderSubjectOf(full), nil)}
+			cand := pages.HolderCandidate{ID: full.ID, Title: holderCredentialTitle(p.Lang, full), SDJWT: full.Format == wallet.FormatSDJWT}
+			var asked []string
 			for _, f := range c.Fields {
 				label := f.Name
 				if label == "" {
 					label = holderFieldPathLabel(p.Lang, f.Path)
 				}
+				asked = append(asked, holderFieldPath(f.Path))
 				cand.Asked = append(cand.Asked, pages.HolderClaim{Path: f.Path, Label: label, Value: holderValueWords(p.Lang, f.Path, f.Value)})
 			}
+			cand.Sent = holderSent(holderClaims(p.Lang, holderSubjectOf(full), full.Disclosable), cand.SDJWT, asked)
 			ask.Candidates = append(ask.Candidates, cand)
 		}
 		req.Asks = append(req.Asks, ask)
@@ -1303,14 +1306,40 @@ func (hp *holderPages) requestPage(w http.ResponseWriter, r *http.Request, s *ho
 // holderFieldPathLabel labels a presentation definition's JSONPath
 // ($.credentialSubject.degree.level) by its claim.
 func holderFieldPathLabel(lang i18n.Lang, path string) string {
-	path = strings.TrimPrefix(path, "$")
-	path = strings.NewReplacer("['", ".", "']", "", `["`, ".", `"]`, "").Replace(path)
-	path = strings.TrimPrefix(path, ".")
-	path = strings.TrimPrefix(path, "credentialSubject.")
+	path = holderFieldPath(path)
 	if path == "type" {
 		return lang.T("holder.card.type")
 	}
 	return holderClaimLabel(lang, path)
+}
+
+// holderFieldPath turns a definition's JSONPath ($.credentialSubject.a.b,
+// $['a']['b']) into a claim's dotted path (a.b).
+func holderFieldPath(path string) string {
+	path = strings.TrimPrefix(path, "$")
+	path = strings.NewReplacer("['", ".", "']", "", `["`, ".", `"]`, "").Replace(path)
+	path = strings.TrimPrefix(path, ".")
+	return strings.TrimPrefix(path, "credentialSubject.")
+}
+
+// holderSent lists the claims an answer sends: all of a JSON-LD
+// credential; of an SD-JWT the claims always visible and the disclosable
+// ones under (or above) a path asked for.
+func holderSent(claims []pages.HolderClaim, sdjwt bool, asked []string) []pages.HolderClaim {
+	if !sdjwt {
+		return claims
+	}
+	var out []pages.HolderClaim
+	for _, c := range claims {
+		keep := !c.Disclosable
+		for _, a := range asked {
+			keep = keep || a == c.Path || strings.HasPrefix(c.Path, a+".") || strings.HasPrefix(a, c.Path+".")
+		}
+		if keep {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // holderRequestAnswer is the verifier's answer to a consent, kept for the result

@@ -18,6 +18,7 @@ import (
 	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/store/bolt"
 	"github.com/talentchain/talentchain/ui/i18n"
+	"github.com/talentchain/talentchain/ui/pages"
 	"github.com/talentchain/talentchain/wallet"
 )
 
@@ -338,6 +339,30 @@ func TestHolderClaims(t *testing.T) {
 		}
 		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 			t.Errorf("%s: got %q\nwant %q", tt.lang, got, tt.want)
+		}
+	}
+}
+
+func TestHolderSent(t *testing.T) {
+	claims := []pages.HolderClaim{{Path: "fullName"}, {Path: "degree.level", Disclosable: true}, {Path: "degree.grade", Disclosable: true}, {Path: "dateOfBirth", Disclosable: true}}
+	tests := []struct {
+		name  string
+		sdjwt bool
+		asked []string
+		want  string
+	}{
+		{"JSON-LD whole", false, []string{"degree.level"}, "fullName degree.level degree.grade dateOfBirth"},
+		{"SD-JWT asked only", true, []string{"degree.level"}, "fullName degree.level"},
+		{"SD-JWT parent asked", true, []string{"degree"}, "fullName degree.level degree.grade"},
+		{"SD-JWT nothing asked", true, nil, "fullName"},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, c := range holderSent(claims, tt.sdjwt, tt.asked) {
+			got = append(got, c.Path)
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

@@ -202,6 +202,7 @@ func init() {
 		"holder.req.sent":        {"将发送的内容", "What would be sent"},
 		"holder.req.asked":       {"请求方要查看：", "The verifier asks to see:"},
 		"holder.req.whole":       {"JSON-LD 凭证会整份发送，包括以下全部内容：", "A JSON-LD credential is sent whole, with all of this:"},
+		"holder.req.sdjwt":       {"SD-JWT 凭证只发送始终可见的项目和请求方要求的项目：", "An SD-JWT credential sends only the claims always visible and those asked for:"},
 		"holder.req.consentText": {"点击“同意并发送”即表示你同意把上面所选凭证签名后发送给 %s。", "By choosing Consent and send you agree to sign the credentials chosen above and send them to %s."},
 		"holder.req.consent":     {"同意并发送", "Consent and send"},
 		"holder.req.decline":     {"拒绝", "Decline"},

@@ -195,9 +195,11 @@ type HolderCandidate struct {
 	Title string
 	// Asked are the fields the verifier asks for and their values here.
 	Asked []HolderClaim
-	// Sent are all the claims that travel (a JSON-LD credential is sent
-	// whole).
-	Sent []HolderClaim
+	// Sent are all the claims that travel: a JSON-LD credential is sent
+	// whole; an SD-JWT with the claims always visible and the disclosable
+	// ones asked for.
+	Sent  []HolderClaim
+	SDJWT bool
 }
 
 // HolderRequestResult is the verifier's answer to a consent.
