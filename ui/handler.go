@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 
@@ -32,6 +35,25 @@ type Verifier interface {
 // answers 503 until it returns true.
 type Ready func() bool
 
+// Check probes one dependency of the node (its store, its chain node); nil
+// means it answers. /healthz runs every check, each bounded by
+// checkTimeout, and answers 503 naming the dependencies that are down.
+type Check func(ctx context.Context) error
+
+// checkTimeout bounds one dependency check of /healthz.
+const checkTimeout = 2 * time.Second
+
+// errDependencyDown: a dependency check of /healthz failed (503).
+var errDependencyDown = errors.New("dependency down")
+
+// WithChecks makes /healthz probe the named dependencies.
+func WithChecks(checks map[string]Check) Option {
+	return func(h *handler) error {
+		h.checks = checks
+		return nil
+	}
+}
+
 // handler holds the dependencies of the routes.
 type handler struct {
 	cfg      Config
@@ -51,6 +73,8 @@ type handler struct {
 	routes []func(mux *http.ServeMux)
 	// web, when set, serves the web pages (WithWeb).
 	web *webState
+	// checks are the dependencies /healthz probes (WithChecks).
+	checks map[string]Check
 }
 
 // New returns the HTTP handler of the web layer: the routes wrapped in the
@@ -118,7 +142,29 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errNotReady)
 		return
 	}
-	h.writeJSON(w, r, map[string]string{"status": "ok"})
+	deps := map[string]string{}
+	var down []string
+	for name, check := range h.checks {
+		ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
+		err := check(ctx)
+		cancel()
+		deps[name] = "ok"
+		if err != nil {
+			deps[name] = "down"
+			down = append(down, name)
+			h.log.LogAttrs(r.Context(), slog.LevelWarn, "dependency down", slog.String("dependency", name), slog.String("error", err.Error()))
+		}
+	}
+	if len(down) > 0 {
+		slices.Sort(down)
+		h.fail(w, r, fmt.Errorf("%w: not answering: %s; the node recovers by itself when they return", errDependencyDown, strings.Join(down, ", ")))
+		return
+	}
+	if len(deps) == 0 {
+		h.writeJSON(w, r, map[string]string{"status": "ok"})
+		return
+	}
+	h.writeJSON(w, r, map[string]any{"status": "ok", "dependencies": deps})
 }
 
 func (h *handler) verifyCredential(w http.ResponseWriter, r *http.Request) {

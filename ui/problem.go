@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 
@@ -12,7 +13,12 @@ import (
 	"github.com/talentchain/talentchain/courses"
 	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/issuer"
+	"github.com/talentchain/talentchain/store"
 )
+
+// retryAfterSeconds is the Retry-After of every 503: a dependency that is
+// down, a node starting or stopping.
+const retryAfterSeconds = 5
 
 // ProblemTypeBase prefixes the type URI of every problem; docs/api.md has a
 // section for each type.
@@ -32,12 +38,19 @@ type Problem struct {
 	Errors []FieldError `json:"errors,omitempty"`
 	// challenge, when set, is sent as WWW-Authenticate (401 answers).
 	challenge string
+	// retryAfter, when set, is sent as Retry-After in seconds (503 answers).
+	retryAfter int
 }
 
 // problemFor is the one place where an error becomes an HTTP status. Messages of
 // client errors are shown; for server errors the detail is generic and the caller
 // logs the error.
-func problemFor(err error) Problem {
+func problemFor(err error) (p Problem) {
+	defer func() {
+		if p.Status == http.StatusServiceUnavailable {
+			p.retryAfter = retryAfterSeconds
+		}
+	}()
 	for _, m := range problemMappers {
 		if p, ok := m(err); ok {
 			return p
@@ -153,6 +166,15 @@ func problemFor(err error) Problem {
 	case errors.Is(err, credential.ErrNotFound):
 		return Problem{Type: ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound,
 			Detail: "Nothing is known under this identifier here (or its DID method is not supported)."}
+	case errors.Is(err, store.ErrUnavailable):
+		return Problem{Type: ProblemTypeBase + "unavailable", Title: "Store unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "The node's store is not answering (its Redis server is down, or its disk is full or read-only); nothing was changed. Try again shortly."}
+	case errors.As(err, new(*net.OpError)):
+		return Problem{Type: ProblemTypeBase + "unavailable", Title: "Chain node unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "The chain node this node reads from is not answering; try again shortly."}
+	case errors.Is(err, errDependencyDown):
+		return Problem{Type: ProblemTypeBase + "unavailable", Title: "Dependency down", Status: http.StatusServiceUnavailable,
+			Detail: err.Error()}
 	case errors.Is(err, errNotReady):
 		return Problem{Type: ProblemTypeBase + "unavailable", Title: "Not ready", Status: http.StatusServiceUnavailable,
 			Detail: "The node is starting; try again shortly."}
@@ -206,6 +228,9 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	body, _ := json.Marshal(p) // a Problem of strings and ints always marshals
 	if p.challenge != "" {
 		w.Header().Set("WWW-Authenticate", p.challenge)
+	}
+	if p.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(p.retryAfter))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -171,7 +171,7 @@ const failFast = 6 * time.Second
 // chain RPC failures to 503 and a readiness check that probes the store and
 // the chain (ui/problem.go, ui/handler.go, cmd/talentchain/wire.go; the
 // patch is in docs/design/reliability.md). Set it once that lands.
-const strict503 = false
+const strict503 = true
 
 // checkOutage asserts that a request made during an outage failed fast and
 // with a server-side problem (never a 2xx from a dependency that is not

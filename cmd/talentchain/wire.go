@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/courses"
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/internal/audit"
 	"github.com/talentchain/talentchain/issuer"
 	"github.com/talentchain/talentchain/store"
 	"github.com/talentchain/talentchain/ui"
@@ -136,12 +138,19 @@ func (c chainConfig) remoteClient() (*chain.Client, error) {
 	case !c.trustNode:
 		return nil, errors.New("chain rpc: no trust root: set --chain-genesis or --chain-trust-node")
 	}
-	rpc, err := rpchttp.New(c.remote, "/websocket")
+	// Every RPC call is bounded, so that a hung node (one that takes
+	// connections and never answers) fails requests fast instead of holding
+	// them; a transaction is submitted without waiting (broadcast_tx_sync)
+	// and its inclusion polled, so no call needs longer.
+	rpc, err := rpchttp.NewWithTimeout(c.remote, "/websocket", remoteRPCTimeoutSeconds)
 	if err != nil {
 		return nil, fmt.Errorf("chain rpc %s: %w", c.remote, err)
 	}
 	return chain.NewClient(rpc, cc), nil
 }
+
+// remoteRPCTimeoutSeconds bounds one RPC call to a remote chain node.
+const remoteRPCTimeoutSeconds = 5
 
 // remoteChainID is the remote network's chain id: the genesis file's, or
 // with trustNode the one the node reports.
@@ -321,13 +330,18 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if a.gov != nil {
 		gov = a.gov
 	}
+	auditLog, err := audit.New(store.WithPrefix(st, "audit/"))
+	if err != nil {
+		return fail(err)
+	}
 	h, err := ui.New(cfg.ui, verifier, a.isReady, log,
+		ui.WithChecks(a.checks(cfg)),
 		ui.WithDIDResolver(didResolver{a.chain}),
 		ui.WithIssuer(a.issuer),
 		ui.WithCourses(a.courses),
 		ui.WithBatches(a.issuer),
 		ui.WithOffers(a.issuer),
-		ui.WithAdmin(adminToken, a.issuer, gov),
+		ui.WithAdmin(adminToken, a.issuer, gov, ui.AdminAudit(auditLog)),
 		ui.WithVerifying(a.verifying(cfg, loader, st, log)),
 		ui.WithWallet(holderWallet, walletSecure(cfg.publicURL)),
 		ui.WithWeb(ui.WebConfig{
@@ -360,6 +374,51 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	a.handler = h
 	return a, nil
+}
+
+// checks are the dependencies /healthz probes: a small write to the store
+// (a full or read-only disk fails it, as does a Redis that is down) and a
+// governance read from the chain.
+func (a *app) checks(cfg config) map[string]ui.Check {
+	return map[string]ui.Check{
+		"store": func(ctx context.Context) error {
+			if cfg.redisURL == "" {
+				// A small write may fit in the file's free pages: ask the disk.
+				if err := diskRoom(filepath.Join(cfg.dataDir, storeFile), minFreeDisk); err != nil {
+					return err
+				}
+			}
+			return a.store.Put(ctx, "health/probe", []byte(time.Now().UTC().Format(time.RFC3339)), time.Minute)
+		},
+		"chain": func(ctx context.Context) error {
+			_, err := a.chain.Governance(ctx)
+			return err
+		},
+	}
+}
+
+// minFreeDisk is the room the embedded store's disk must have for /healthz
+// to call the store up.
+const minFreeDisk = 1 << 20
+
+// diskRoom fails when the disk holding path (a symbolic link is followed)
+// has less than min bytes free for the node, or is mounted read-only.
+func diskRoom(path string, min uint64) error {
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		path = p
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(filepath.Dir(path), &fs); err != nil {
+		return fmt.Errorf("disk of %s: %w", path, err)
+	}
+	const stRdonly = 0x1 // ST_RDONLY of statfs(2)
+	if fs.Flags&stRdonly != 0 {
+		return fmt.Errorf("disk of %s: %w", path, syscall.EROFS)
+	}
+	if free := fs.Bavail * uint64(fs.Bsize); free < min {
+		return fmt.Errorf("disk of %s: %d bytes free: %w", path, free, syscall.ENOSPC)
+	}
+	return nil
 }
 
 // newLoader returns the JSON-LD contexts the node trusts: the embedded ones
