@@ -233,6 +233,9 @@ func TestBrowserHolderJourney(t *testing.T) {
 		if b2.holderCount(".alert") != 0 {
 			t.Fatalf("public page shows an error: %q", b2.text(".alert"))
 		}
+		if got := b2.text("main"); !strings.Contains(got, "区块链工程") || !strings.Contains(got, "钱包大学") {
+			t.Fatalf("public page does not show the credential: %.300q", got)
+		}
 		b2.shot("public-share-page")
 	} else {
 		t.Logf("no public /s/ page yet (%d): checked the JSON share only", st)
