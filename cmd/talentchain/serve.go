@@ -73,7 +73,7 @@ func parseServe(e *env, args []string) (config, error) {
 	fs.StringVar(&cfg.redisURL, "redis", cfg.redisURL, "keep records in Redis at `redis://[user:password@]host:port[/db][?prefix=p]` instead of the embedded store, so that several replicas share them (env TALENTCHAIN_REDIS)")
 	fs.StringVar(&cfg.publicURL, "public-url", cfg.publicURL, "the node's public `origin` as holders and verifiers reach it, e.g. https://talent.example.edu.cn; default http://<addr> (env TALENTCHAIN_PUBLIC_URL)")
 	fs.DurationVar(&cfg.batchDelay, "batch-delay", cfg.batchDelay, "how long the issuer waits to fill an anchoring batch before writing it on chain (env TALENTCHAIN_BATCH_DELAY)")
-	fs.Func("timezone", "time `zone` of calendar dates such as course completions, e.g. Asia/Shanghai; default UTC (env TALENTCHAIN_TIMEZONE)", func(v string) error {
+	fs.Func("timezone", "time `zone` of calendar dates such as course completions (default UTC) and of the times the pages show (default Beijing time), e.g. Asia/Shanghai (env TALENTCHAIN_TIMEZONE)", func(v string) error {
 		loc, err := time.LoadLocation(v)
 		if err != nil {
 			return fmt.Errorf("unknown time zone %q", v)

@@ -25,6 +25,7 @@ import (
 	"github.com/talentchain/talentchain/issuer"
 	"github.com/talentchain/talentchain/store"
 	"github.com/talentchain/talentchain/ui"
+	"github.com/talentchain/talentchain/ui/i18n"
 )
 
 // config is everything serve needs, from flags and the environment.
@@ -333,6 +334,10 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	auditLog, err := audit.New(store.WithPrefix(st, "audit/"))
 	if err != nil {
 		return fail(err)
+	}
+	// Pages show times in Beijing time unless --timezone names a zone.
+	if cfg.location != nil && cfg.location != time.UTC {
+		i18n.SetLocation(cfg.location)
 	}
 	h, err := ui.New(cfg.ui, verifier, a.isReady, log,
 		ui.WithChecks(a.checks(cfg)),

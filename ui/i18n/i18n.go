@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -123,12 +124,33 @@ func (l Lang) Pick(zh, en string) string {
 	return zh
 }
 
+// Beijing is China Standard Time, UTC+8 all year (no daylight saving).
+var Beijing = time.FixedZone("CST", 8*3600)
+
+// display is the time zone pages show times in.
+var display atomic.Pointer[time.Location]
+
+func init() { display.Store(Beijing) }
+
+// SetLocation sets the time zone every page shows times in (Beijing time
+// by default); nil restores the default. Call it once at start-up.
+func SetLocation(loc *time.Location) {
+	if loc == nil {
+		loc = Beijing
+	}
+	display.Store(loc)
+}
+
+// Location returns the time zone pages show times in.
+func Location() *time.Location { return display.Load() }
+
 // Date formats t as a date: 2026年11月24日 or 24 November 2026. A zero time
 // is "—".
 func (l Lang) Date(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
+	t = t.In(Location())
 	if l == EN {
 		return t.Format("2 January 2006")
 	}
@@ -140,6 +162,7 @@ func (l Lang) DateTime(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
+	t = t.In(Location())
 	if l == EN {
 		return t.Format("2 Jan 2006, 15:04")
 	}
@@ -148,6 +171,7 @@ func (l Lang) DateTime(t time.Time) string {
 
 // Month formats a month for chart axes: 2026年11月 or Nov 2026.
 func (l Lang) Month(t time.Time) string {
+	t = t.In(Location())
 	if l == EN {
 		return t.Format("Jan 2006")
 	}

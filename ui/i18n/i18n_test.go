@@ -38,7 +38,8 @@ func TestDetect(t *testing.T) {
 }
 
 func TestFormats(t *testing.T) {
-	d := time.Date(2026, 7, 1, 9, 5, 0, 0, time.UTC)
+	// 01:05 UTC is 09:05 in Beijing, where pages show times by default.
+	d := time.Date(2026, 7, 1, 1, 5, 0, 0, time.UTC)
 	tests := []struct{ got, want string }{
 		{ZH.Date(d), "2026年7月1日"},
 		{EN.Date(d), "1 July 2026"},
@@ -60,6 +61,16 @@ func TestFormats(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("%d: got %q want %q", i, tt.got, tt.want)
 		}
+	}
+	// Another zone, set at start-up: the previous evening in New York.
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip(err)
+	}
+	SetLocation(ny)
+	defer SetLocation(nil)
+	if got := EN.DateTime(d); got != "30 Jun 2026, 21:05" {
+		t.Errorf("New York: %q", got)
 	}
 }
 
