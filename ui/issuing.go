@@ -330,6 +330,18 @@ func (h *handler) statusList(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("%w: %q is not a DID", ErrInvalidDID, truncate(did, 80)))
 		return
 	}
+	w.Header().Set("Vary", "Accept")
+	if tsl, ok := h.issuer.(tokenStatusLists); ok && acceptsStatusListJWT(r) {
+		jwt, err := tsl.TokenStatusList(r.Context(), did, list)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=5")
+		w.Header().Set("Content-Type", issuer.MediaTypeStatusListJWT)
+		w.Write([]byte(jwt))
+		return
+	}
 	vc, err := h.issuer.StatusListCredential(r.Context(), did, list)
 	if err != nil {
 		h.fail(w, r, err)
@@ -345,6 +357,25 @@ func (h *handler) statusList(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=5")
 	w.Header().Set("Content-Type", "application/vc")
 	w.Write(append(body, '\n'))
+}
+
+// tokenStatusLists serves the same status bits as an IETF Token Status
+// List JWT (the status_list claim of SD-JWT VCs points here);
+// *issuer.Service satisfies it.
+type tokenStatusLists interface {
+	TokenStatusList(ctx context.Context, org, list string) (string, error)
+}
+
+// acceptsStatusListJWT reports whether r asks for a Token Status List JWT
+// (Accept: application/statuslist+jwt) rather than the W3C credential.
+func acceptsStatusListJWT(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		if strings.EqualFold(strings.TrimSpace(mt), issuer.MediaTypeStatusListJWT) {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *handler) templates(w http.ResponseWriter, r *http.Request) {
