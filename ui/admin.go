@@ -123,11 +123,27 @@ var adminActions = map[string]string{
 	"DELETE /admin/orgs/{did}/accreditations/{type}": "org.accreditation.withdraw",
 	"POST /admin/orgs/{did}/suspension":              "org.suspend",
 	"DELETE /admin/orgs/{did}/suspension":            "org.reinstate",
+	// The same changes made from the governance pages (web_gov.go).
+	"POST /gov/orgs":                          "org.create",
+	"POST /gov/orgs/{did}/register":           "org.register",
+	"POST /gov/orgs/{did}/rotate":             "org.key.rotate",
+	"POST /gov/orgs/{did}/tokens":             "token.create",
+	"POST /gov/orgs/{did}/tokens/{id}/revoke": "token.revoke",
+	"POST /gov/orgs/{did}/staff":              "staff.add",
+	"POST /gov/orgs/{did}/accredit":           "org.accredit",
+	"POST /gov/orgs/{did}/withdraw":           "org.accreditation.withdraw",
+	"POST /gov/orgs/{did}/suspend":            "org.suspend",
+	"POST /gov/orgs/{did}/reinstate":          "org.reinstate",
+	"POST /gov/verifiers":                     "verifier.create",
+	"POST /gov/verifiers/{id}/revoke":         "verifier.revoke",
 }
 
 // auditNote lets a handler name the target it created (a new
 // organisation's DID, a token's id) for the audit entry of its request.
-type auditNote struct{ target string }
+type auditNote struct {
+	target string
+	actor  string // "operator" (the admin token) unless set
+}
 
 type auditNoteKey struct{}
 
@@ -153,6 +169,8 @@ func (h *handler) record(r *http.Request, status int, note *auditNote) {
 	if target == "" {
 		target = r.PathValue("did")
 		switch {
+		case target == "":
+			target = r.PathValue("id")
 		case r.PathValue("id") != "":
 			target += "/tokens/" + r.PathValue("id")
 		case r.PathValue("type") != "":
@@ -168,7 +186,11 @@ func (h *handler) record(r *http.Request, status int, note *auditNote) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditTimeout)
 	defer cancel()
-	ev := audit.Event{Actor: "operator", Action: action, Target: printable(target, 512),
+	actor := note.actor
+	if actor == "" {
+		actor = "operator"
+	}
+	ev := audit.Event{Actor: actor, Action: action, Target: printable(target, 512),
 		RequestID: printable(requestID(r.Context()), 128), Outcome: outcome, Status: status}
 	if _, err := h.admin.audit.Append(ctx, ev); err != nil {
 		h.log.LogAttrs(ctx, slog.LevelError, "audit entry not written",

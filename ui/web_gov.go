@@ -119,6 +119,25 @@ var (
 
 type govWeb struct{ h *handler }
 
+// auditedGov records every change made from the governance pages in the
+// admin audit log, as the operator API's are (allowed or refused, with the
+// outcome read from the answer: a redirect is done, an error page is not).
+func (h *handler) auditedGov(next func(http.ResponseWriter, *http.Request, *consoleSession)) func(http.ResponseWriter, *http.Request, *consoleSession) {
+	return func(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+		if r.Method == http.MethodGet || h.admin.audit == nil {
+			next(w, r, s)
+			return
+		}
+		note := &auditNote{actor: "governance-console"}
+		rec := &statusRecorder{ResponseWriter: w}
+		next(rec, r.WithContext(context.WithValue(r.Context(), auditNoteKey{}, note)), s)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		h.record(r, rec.status, note)
+	}
+}
+
 func init() {
 	addWebPages(func(h *handler, mux *http.ServeMux) {
 		if h.admin == nil {
@@ -126,7 +145,7 @@ func init() {
 		}
 		g := &govWeb{h: h}
 		gov := func(f func(http.ResponseWriter, *http.Request, *consoleSession)) http.HandlerFunc {
-			return h.requireConsole(f, pages.RoleGov)
+			return h.requireConsole(h.auditedGov(f), pages.RoleGov)
 		}
 		mux.HandleFunc("GET /gov", gov(g.home))
 		mux.HandleFunc("POST /gov/orgs", gov(g.createOrg))
@@ -226,6 +245,7 @@ func (g *govWeb) createOrg(w http.ResponseWriter, r *http.Request, s *consoleSes
 		g.h.webFail(w, r, err)
 		return
 	}
+	noteTarget(r, org.DID)
 	for _, a := range req.Accreditations {
 		if _, err := g.h.admin.gov.Submit(ctx, a.payload(org.DID)); err != nil {
 			g.h.webFail(w, r, fmt.Errorf("accredit %s for %s: %w", org.DID, a.CredentialType, err))

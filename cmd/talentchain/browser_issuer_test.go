@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,21 @@ func TestBrowserGovRegistersAnIssuer(t *testing.T) {
 	did := b.text("#record-did")
 	if !strings.HasPrefix(did, "did:talent:") {
 		t.Fatalf("record DID = %q", did)
+	}
+	// The change made from the page is in the admin audit log, as an API
+	// call's would be.
+	var log struct {
+		Entries []struct {
+			Actor, Action, Target, Outcome string
+		} `json:"entries"`
+	}
+	if st := n.call(t, "GET", "/admin/audit", n.admin, nil, &log); st != http.StatusOK {
+		t.Fatalf("audit log: %d", st)
+	}
+	if !slices.ContainsFunc(log.Entries, func(e struct{ Actor, Action, Target, Outcome string }) bool {
+		return e.Actor == "governance-console" && e.Action == "org.create" && e.Target == did && e.Outcome == "ok"
+	}) {
+		t.Fatalf("no audit entry for the page's registration of %s: %+v", did, log.Entries)
 	}
 	if got := b.text("#accreditations"); !strings.Contains(got, "学位证书") || !strings.Contains(got, "硕士") {
 		t.Fatalf("accreditations = %q", got)

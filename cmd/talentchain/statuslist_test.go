@@ -108,4 +108,3 @@ func jwtClaims(t *testing.T, jws string) map[string]json.RawMessage {
 	}
 	return m
 }
-
