@@ -212,9 +212,16 @@ func (c *Canonicalizer) checkContext(v any, path string) error {
 				return err
 			}
 		}
-	case map[string]any, nil:
+	case map[string]any:
 		// Inline contexts are processed by JSON-LD; protected terms of the
-		// standard contexts cannot be redefined by them.
+		// standard contexts cannot be redefined by them. One that asks to
+		// turn protection off has no use but to try: json-gold ignores it
+		// for protected terms, so the signed graph is unchanged, but such a
+		// document is someone's attempt and is refused by name.
+		if p, ok := t["@protected"]; ok && p != true {
+			return &InputError{Field: path + ".@protected", Reason: "an inline context may not turn off term protection"}
+		}
+	case nil:
 	default:
 		return &InputError{Field: path, Reason: "a context must be a URL, an object or an array of them"}
 	}
