@@ -1275,7 +1275,11 @@ func (hp *holderPages) requestPage(w http.ResponseWriter, r *http.Request, s *ho
 		hp.h.render(w, r, pages.HolderRequestPage(p, v), status)
 		return
 	}
-	req := &pages.HolderRequest{ID: rv.ID, Verifier: rv.Verifier, Name: rv.Name, Purpose: rv.Purpose, Expires: rv.Expires, Satisfied: rv.Satisfied}
+	purpose := rv.Purpose
+	if rp := rv.RequestPurpose; rp != nil {
+		purpose = p.Lang.Pick(rp["zh"], rp["en"]) // the verifier's own words first
+	}
+	req := &pages.HolderRequest{ID: rv.ID, Verifier: rv.Verifier, Name: rv.Name, Purpose: purpose, Expires: rv.Expires, Satisfied: rv.Satisfied}
 	for _, d := range rv.Descriptors {
 		ask := pages.HolderAsk{ID: d.ID, Name: d.Name, Purpose: d.Purpose}
 		for _, c := range d.Candidates {

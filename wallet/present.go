@@ -282,13 +282,49 @@ type RequestView struct {
 	// RequestID is the verifier's id of the request.
 	RequestID string `json:"requestId"`
 	// Verifier is the origin the request came from and the answer goes to.
-	Verifier    string           `json:"verifier"`
-	Domain      string           `json:"domain,omitempty"`
-	Name        string           `json:"name,omitempty"`
-	Purpose     string           `json:"purpose,omitempty"`
-	Expires     time.Time        `json:"expires"`
-	Satisfied   bool             `json:"satisfied"`
-	Descriptors []DescriptorView `json:"descriptors"`
+	Verifier string `json:"verifier"`
+	Domain   string `json:"domain,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Purpose  string `json:"purpose,omitempty"`
+	// RequestPurpose is the request's own purpose ("zh", "en"; a plain
+	// text is under both), as the verifier wrote it; Purpose is the
+	// presentation definition's.
+	RequestPurpose map[string]string `json:"requestPurpose,omitempty"`
+	Expires        time.Time         `json:"expires"`
+	Satisfied      bool              `json:"satisfied"`
+	Descriptors    []DescriptorView  `json:"descriptors"`
+}
+
+// maxPurpose bounds a request purpose shown to the holder.
+const maxPurpose = 500
+
+// requestPurpose reads a request's purpose: a text, or {"zh": …, "en": …};
+// anything else, or longer than maxPurpose, is left out.
+func requestPurpose(raw json.RawMessage) map[string]string {
+	if len(raw) == 0 {
+		return nil
+	}
+	var text string
+	if json.Unmarshal(raw, &text) == nil {
+		if text == "" || len(text) > maxPurpose {
+			return nil
+		}
+		return map[string]string{"zh": text, "en": text}
+	}
+	var m map[string]string
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, k := range []string{"zh", "en"} {
+		if v := m[k]; v != "" && len(v) <= maxPurpose {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // DescriptorView is one requested credential and the holder's candidates.
@@ -360,7 +396,7 @@ func (s *Service) FetchRequest(ctx context.Context, account, requestURL string) 
 	}
 	view := &RequestView{
 		ID: pendID, RequestID: req.ID, Verifier: origin, Domain: req.Domain, Name: m.Name, Purpose: m.Purpose,
-		Expires: req.Expires, Satisfied: m.Satisfied,
+		RequestPurpose: requestPurpose(req.Purpose), Expires: req.Expires, Satisfied: m.Satisfied,
 	}
 	for _, d := range m.Descriptors {
 		dv := DescriptorView{ID: d.ID, Name: d.Name, Purpose: d.Purpose, Candidates: []CandidateView{}}

@@ -389,11 +389,9 @@ func TestBrowserHolderRequest(t *testing.T) {
 	if got := b.text("#request-verifier"); got != n.base {
 		t.Fatalf("verifier = %q", got)
 	}
-	// The request object's own purpose ("核验学位") is read by the wallet
-	// but not yet given in its RequestView (only the definition's): the
-	// page shows the definition's purpose or says none was given.
-	if got := b.text("#request-purpose"); got == "" {
-		t.Fatal("no purpose line")
+	// The verifier's own purpose is shown to the holder before consent.
+	if got := b.text("#request-purpose"); !strings.Contains(got, "核验学位") {
+		t.Fatalf("purpose line = %q, want the request's purpose", got)
 	}
 	if got := b.text(".holder-sent"); !strings.Contains(got, "区块链工程") || !strings.Contains(got, "李四") {
 		t.Fatalf("what would be sent = %q", got)
