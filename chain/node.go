@@ -21,6 +21,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"github.com/cometbft/cometbft/rpc/client/local"
 	cmttypes "github.com/cometbft/cometbft/types"
 )
@@ -183,6 +184,10 @@ func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 
 // Client returns a client bound to the node in-process.
 func (n *Node) Client() *Client { return n.client }
+
+// RPC returns an in-process CometBFT RPC client of the node (no network):
+// for pages that show blocks and validators without --chain-listen.
+func (n *Node) RPC() rpcclient.Client { return local.New(n.node) }
 
 // ChainID returns the network's chain id, which transactions must sign.
 func (n *Node) ChainID() string { return n.chainID }

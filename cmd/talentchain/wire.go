@@ -357,8 +357,11 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			Offers:    a.issuer,
 			Chain:     a.chain,
 			// Blocks and validators come from the node's RPC: the remote
-			// node's, or the embedded node's when it listens (--chain-listen).
+			// node's, or the embedded node's in process.
 			ChainStatus: func() ui.ChainStatus {
+				if a.node != nil {
+					return ui.CometStatus(a.node.RPC())
+				}
 				addr := cfg.chain.remote
 				if addr == "" && cfg.chain.listen != "" {
 					addr = "http://" + strings.TrimPrefix(cfg.chain.listen, "tcp://")
