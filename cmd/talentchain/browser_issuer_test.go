@@ -120,7 +120,6 @@ func TestBrowserGovRegistersAnIssuer(t *testing.T) {
 		t.Skip("browser test")
 	}
 	cfg := testConfig(t)
-	cfg.chain.listen = "tcp://" + freeAddr(t) // the chain page reads blocks over the node's RPC
 	n := startNode(t, cfg)
 	b := newBrowser(t, n.base)
 
