@@ -28,16 +28,22 @@ test: test-deps fmt-check vet
 	$(GO) test -race -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(CI_FUZZTIME)
 
-## test-deps: a fresh Debian machine lacks redis-server; install it when we can
-## (root with apt-get), otherwise say that the Redis tests will be skipped.
+## test-deps: a fresh Debian machine lacks redis-server (the Redis store
+## tests), chromium (the browser tests) and poppler-utils (the PDF tests);
+## install what is missing when we can (root with apt-get), otherwise say
+## which tests will be skipped.
 test-deps:
-	@if ! command -v redis-server >/dev/null && [ -z "$$TALENTCHAIN_REDIS_ADDR" ]; then \
+	@missing=""; \
+	if ! command -v redis-server >/dev/null && [ -z "$$TALENTCHAIN_REDIS_ADDR" ]; then missing="$$missing redis-server"; fi; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "make test: installing redis-server for the Redis store tests"; \
+			echo "make test: installing$$missing"; \
 			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 		else \
-			echo "make test: no redis-server on PATH: the Redis store tests will be skipped (apt-get install redis-server)" >&2; \
+			echo "make test: missing$$missing: the tests that need them will be skipped (apt-get install$$missing)" >&2; \
 		fi; \
 	fi
 
