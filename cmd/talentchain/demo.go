@@ -16,6 +16,8 @@ import (
 	"github.com/talentchain/talentchain/courses"
 	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/issuer"
+	"github.com/talentchain/talentchain/store"
+	"github.com/talentchain/talentchain/ui"
 )
 
 // demoFile is <data>/demo.json: how a new user gets into the seeded demo.
@@ -48,10 +50,13 @@ type demoHolder struct {
 	DID      string `json:"did"`
 }
 
+// demoVerifier is a verifier account: its token signs in at /login (role
+// verifier) and authenticates the verifier API.
 type demoVerifier struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
 	Name     string `json:"name"`
+	ID       string `json:"id"`
+	Token    string `json:"token"`
+	Policies bool   `json:"policies"` // may save talent-policy rules
 }
 
 type demoGovernance struct {
@@ -164,6 +169,19 @@ func (a *app) seedDemo(ctx context.Context, cfg config, log *slog.Logger) error 
 			h.DID = k.Controller
 		}
 		d.Holders = append(d.Holders, h)
+	}
+
+	// An HR department and the policy office's own verifier account.
+	accounts := &verifierAccounts{st: store.WithPrefix(a.store, verifierPrefix), now: time.Now}
+	for _, v := range []ui.NewVerifier{
+		{Name: "海淀区人才服务中心 / Haidian Talent Service Centre", Policies: true},
+		{Name: "示例科技有限公司人力资源部 / Example Tech Co. HR"},
+	} {
+		tok, acct, err := accounts.CreateVerifier(ctx, v)
+		if err != nil {
+			return fmt.Errorf("demo verifier %s: %w", v.Name, err)
+		}
+		d.Verifiers = append(d.Verifiers, demoVerifier{Name: acct.Name, ID: acct.ID, Token: tok, Policies: acct.Policies})
 	}
 
 	for _, c := range []courses.Course{

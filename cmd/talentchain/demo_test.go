@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,19 @@ func TestDemoSeed(t *testing.T) {
 		if !strings.HasPrefix(iss.Token, "tcit_") {
 			t.Errorf("token of %s: %q", iss.Name, iss.Token)
 		}
+	}
+	// The verifier accounts sign in with their tokens: an empty request is
+	// a 400 for them (a 401 for a stranger); only the office may write rules.
+	if len(d.Verifiers) != 2 || !d.Verifiers[0].Policies || d.Verifiers[1].Policies {
+		t.Fatalf("demo verifiers: %+v", d.Verifiers)
+	}
+	for _, v := range d.Verifiers {
+		if st := n.call(t, "POST", "/requests", v.Token, map[string]any{}, nil); st != http.StatusBadRequest {
+			t.Errorf("verifier %s with its token: %d, want 400", v.Name, st)
+		}
+	}
+	if st := n.call(t, "POST", "/requests", "tcvt_not-a-token", map[string]any{}, nil); st != http.StatusUnauthorized {
+		t.Errorf("unknown verifier token: %d, want 401", st)
 	}
 	suspended := 0
 	for _, rel := range d.Credentials {
