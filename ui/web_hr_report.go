@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,13 +15,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/internal/pdfdoc"
 	"github.com/talentchain/talentchain/store"
 	"github.com/talentchain/talentchain/ui/i18n"
 	"github.com/talentchain/talentchain/ui/pages"
 	"github.com/talentchain/talentchain/verifier"
-	"github.com/talentchain/talentchain/wallet"
 )
 
 // The printable verification report (internal/pdfdoc.Report) of a result
@@ -63,31 +60,8 @@ func (h *handler) verifyResultPDF(w http.ResponseWriter, r *http.Request) {
 func (h *handler) sharePDF(w http.ResponseWriter, r *http.Request) {
 	p := h.page(w, r, "verify.result.title")
 	token := r.PathValue("token")
-	sh, err := h.web.cfg.Wallet.OpenShare(r.Context(), token, wallet.Visitor{IP: clientIP(r), UserAgent: r.UserAgent()})
-	if err != nil {
-		a, status := h.alertFor(r, p.Lang, err)
-		if errors.Is(err, wallet.ErrNotFound) || errors.Is(err, wallet.ErrExpired) || errors.Is(err, wallet.ErrRevoked) {
-			a.Message, a.Next = p.T("verify.share.goneText"), p.T("verify.share.goneNext")
-		}
-		h.render(w, r, pages.ShareGone(p, a), status)
-		return
-	}
-	var vp map[string]any
-	if doc, err := credential.ParseDocument(sh.Presentation.Presentation); err == nil {
-		vp = doc
-	}
-	opts := verifier.Options{Reusable: true, Receipts: map[string]*credential.AnchorReceipt{}}
-	opts.Challenge, opts.Domain = ownChallenge(vp)
-	for i, id := range credentialIDs(sh.Presentation.Presentation) {
-		if id != "" && i < len(sh.Receipts) && sh.Receipts[i] != nil {
-			opts.Receipts[id] = sh.Receipts[i]
-		}
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
-	defer cancel()
-	rep, err := h.verifying.v.Pipeline.VerifyPresentation(ctx, sh.Presentation.Presentation, opts)
-	if err != nil {
-		h.webFail(w, r, err)
+	sh, rep, ok := h.verifyShare(w, r, p)
+	if !ok {
 		return
 	}
 	sum := sha256.Sum256([]byte(token))

@@ -307,33 +307,8 @@ func (h *handler) verifyResult(w http.ResponseWriter, r *http.Request) {
 // the visit as the share's access log.
 func (h *handler) sharePage(w http.ResponseWriter, r *http.Request) {
 	p := h.page(w, r, "verify.result.title")
-	sh, err := h.web.cfg.Wallet.OpenShare(r.Context(), r.PathValue("token"), wallet.Visitor{IP: clientIP(r), UserAgent: r.UserAgent()})
-	if err != nil {
-		a, status := h.alertFor(r, p.Lang, err)
-		if errors.Is(err, wallet.ErrNotFound) || errors.Is(err, wallet.ErrExpired) || errors.Is(err, wallet.ErrRevoked) {
-			a.Message, a.Next = p.T("verify.share.goneText"), p.T("verify.share.goneNext")
-		}
-		h.render(w, r, pages.ShareGone(p, a), status)
-		return
-	}
-	var vp map[string]any
-	if doc, err := credential.ParseDocument(sh.Presentation.Presentation); err == nil {
-		vp = doc
-	}
-	opts := verifier.Options{Reusable: true, Receipts: map[string]*credential.AnchorReceipt{}}
-	opts.Challenge, opts.Domain = ownChallenge(vp)
-	// The wallet lists the receipts in the order of the presentation's
-	// credentials.
-	for i, id := range credentialIDs(sh.Presentation.Presentation) {
-		if id != "" && i < len(sh.Receipts) && sh.Receipts[i] != nil {
-			opts.Receipts[id] = sh.Receipts[i]
-		}
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
-	defer cancel()
-	rep, err := h.verifying.v.Pipeline.VerifyPresentation(ctx, sh.Presentation.Presentation, opts)
-	if err != nil {
-		h.webFail(w, r, err)
+	sh, rep, ok := h.verifyShare(w, r, p)
+	if !ok {
 		return
 	}
 	res := resultView(p.Lang, keepReport(rep))
@@ -344,6 +319,42 @@ func (h *handler) sharePage(w http.ResponseWriter, r *http.Request) {
 	res.ShareExpires = sh.Expires
 	res.PDFHref = "/s/" + url.PathEscape(r.PathValue("token")) + "/report.pdf"
 	h.render(w, r, pages.ResultPage(p, res))
+}
+
+// verifyShare opens the share link of r (logging the visit in its access
+// log) and verifies its presentation live: against its own "share:"
+// challenge, reusable, with the receipts the wallet keeps in the order of
+// the presentation's credentials. When it cannot, it has answered r (a
+// page saying the link is gone, or the error) and ok is false.
+func (h *handler) verifyShare(w http.ResponseWriter, r *http.Request, p pages.Page) (sh *wallet.Shared, rep *verifier.Report, ok bool) {
+	sh, err := h.web.cfg.Wallet.OpenShare(r.Context(), r.PathValue("token"), wallet.Visitor{IP: clientIP(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		a, status := h.alertFor(r, p.Lang, err)
+		if errors.Is(err, wallet.ErrNotFound) || errors.Is(err, wallet.ErrExpired) || errors.Is(err, wallet.ErrRevoked) {
+			a.Message, a.Next = p.T("verify.share.goneText"), p.T("verify.share.goneNext")
+		}
+		h.render(w, r, pages.ShareGone(p, a), status)
+		return nil, nil, false
+	}
+	var vp map[string]any
+	if doc, err := credential.ParseDocument(sh.Presentation.Presentation); err == nil {
+		vp = doc
+	}
+	opts := verifier.Options{Reusable: true, Receipts: map[string]*credential.AnchorReceipt{}}
+	opts.Challenge, opts.Domain = ownChallenge(vp)
+	for i, id := range credentialIDs(sh.Presentation.Presentation) {
+		if id != "" && i < len(sh.Receipts) && sh.Receipts[i] != nil {
+			opts.Receipts[id] = sh.Receipts[i]
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
+	defer cancel()
+	rep, err = h.verifying.v.Pipeline.VerifyPresentation(ctx, sh.Presentation.Presentation, opts)
+	if err != nil {
+		h.webFail(w, r, err)
+		return nil, nil, false
+	}
+	return sh, rep, true
 }
 
 // resultView turns a kept report into what the result page shows, in lang.
