@@ -754,7 +754,7 @@ func (hp *holderPages) credentialPage(w http.ResponseWriter, r *http.Request, s 
 			v.Issuer.Name = p.Lang.Pick(rep.IssuerName.Zh, rep.IssuerName.En)
 		}
 		if st, ok := rep.Step(verifier.StepIssuer); ok {
-			v.Issuer.Accredited = holderStepState(st.State)
+			v.Issuer.Accredited = stepState(st.State)
 			v.Issuer.Note = p.Lang.Pick(st.MessageZH, st.MessageEN)
 		}
 		if c.Receipt == nil && rep.AnchorHeight > 0 {
@@ -777,19 +777,6 @@ func (hp *holderPages) credentialPage(w http.ResponseWriter, r *http.Request, s 
 		}
 	}
 	hp.h.render(w, r, pages.HolderCredential(p, v))
-}
-
-// holderStepState maps a pipeline step's state to a check mark.
-func holderStepState(s verifier.StepState) string {
-	switch s {
-	case verifier.StepOK:
-		return "pass"
-	case verifier.StepWarning:
-		return "warn"
-	case verifier.StepFailed:
-		return "fail"
-	}
-	return "skip"
 }
 
 func (hp *holderPages) deleteCredential(w http.ResponseWriter, r *http.Request, s *holderSession) {
