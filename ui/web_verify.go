@@ -312,6 +312,13 @@ func (h *handler) sharePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res := resultView(p.Lang, keepReport(rep))
+	// The pipeline words the challenge as "your request"; a share link's
+	// presentation answers no request of the visitor's.
+	for i, c := range res.Checks {
+		if c.Step == "challenge" && c.State == "pass" {
+			res.Checks[i].Message = p.T("verify.share.challenge")
+		}
+	}
 	res.Source = p.T("verify.share.source")
 	if sh.Label != "" {
 		res.Source += " · " + sh.Label
