@@ -49,9 +49,25 @@ type browser struct {
 func newBrowser(t *testing.T, base string) *browser {
 	t.Helper()
 	path := chromiumPath(t)
+	// The profile is removed by us, not by t.TempDir: Chromium's helper
+	// processes may still write to it for a moment after the browser is
+	// closed, and TempDir fails the test when it cannot remove it.
+	profile, err := os.MkdirTemp("", "talentchain-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("chromium profile %s left behind", profile)
+	})
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true),
