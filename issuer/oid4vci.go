@@ -358,7 +358,12 @@ func (s *Service) RedeemCredential(ctx context.Context, accessToken string, req 
 	out := rec.Record
 	if rebind {
 		issued, err := s.rebind(ctx, rec, did)
+		if err == nil && issued.Receipt == nil {
+			err = fmt.Errorf("credential %s: %w", issued.ID, ErrAnchorPending)
+		}
 		if err != nil {
+			// A retry with the same token and key gets the same bound
+			// credential (rebind's idempotency key), never a second one.
 			s.giveBackToken(ctx, h, ar)
 			return nil, fmt.Errorf("credential endpoint: %w", err)
 		}
@@ -428,53 +433,55 @@ func (s *Service) giveBackToken(ctx context.Context, h [32]byte, ar *accessRecor
 // replace links an unbound credential to the one delivered in its place
 // (ReplacedBy / Replaces) and revokes it, so that the organisation's lists,
 // counts and status changes deal with the credential the holder has. The
-// delivery has happened: a failure here is logged, not returned; fsck
-// finds a replaced credential that is still active.
+// delivery has happened: a failure here is logged, not returned, and
+// leaves the original listed (and revocable by its registrar).
 func (s *Service) replace(ctx context.Context, old *credRecord, delivered *Record) {
 	ctx = context.WithoutCancel(ctx)
 	fail := func(err error) {
 		s.log.Warn("offer: replaced credential not marked", slog.String("credential", old.ID),
 			slog.String("replacedBy", delivered.ID), slog.String("error", err.Error()))
 	}
-	st, _, err := s.state(ctx, old.Org)
-	if err != nil {
-		fail(err)
-		return
-	}
-	st.statusMu.Lock()
-	var ops []store.Op
-	for _, link := range []struct{ id, by, of string }{{old.ID, delivered.ID, ""}, {delivered.ID, "", old.ID}} {
-		rec, err := s.load(ctx, link.id)
-		if err != nil {
-			st.statusMu.Unlock()
-			fail(err)
-			return
-		}
-		if link.by != "" {
-			rec.ReplacedBy = link.by
-		}
-		if link.of != "" {
-			rec.Replaces = link.of
-		}
-		rec.Receipt = nil // stored apart
-		raw, err := json.Marshal(rec)
-		if err != nil {
-			st.statusMu.Unlock()
-			fail(err)
-			return
-		}
-		ops = append(ops, store.OpPut("cred/"+rec.ID, raw, 0))
-	}
-	err = s.st.Apply(ctx, ops...)
-	st.statusMu.Unlock()
-	if err != nil {
-		fail(err)
-		return
-	}
+	// Revoke first: if it fails, the original stays listed (no link) and
+	// visible to the registrar, who can revoke it.
 	if _, err := s.SetStatus(ctx, old.Org, StatusChange{IDs: []string{old.ID}, Status: StatusRevoked, Actor: "oid4vci",
 		Reason: "replaced at delivery by " + delivered.ID + ", bound to the holder's key"}); err != nil {
 		fail(err)
+		return
 	}
+	if err := s.link(ctx, old.Org, old.ID, delivered.ID); err != nil {
+		fail(err)
+	}
+}
+
+// link records that the credential replacedID was replaced by byID, on
+// both records, under the organisation's status lock (status changes
+// rewrite the same records).
+func (s *Service) link(ctx context.Context, org, replacedID, byID string) error {
+	st, _, err := s.state(ctx, org)
+	if err != nil {
+		return err
+	}
+	st.statusMu.Lock()
+	defer st.statusMu.Unlock()
+	old, err := s.load(ctx, replacedID)
+	if err != nil {
+		return err
+	}
+	nu, err := s.load(ctx, byID)
+	if err != nil {
+		return err
+	}
+	old.ReplacedBy, nu.Replaces = byID, replacedID
+	var ops []store.Op
+	for _, rec := range []*credRecord{old, nu} {
+		rec.Receipt = nil // stored apart
+		raw, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		ops = append(ops, store.OpPut("cred/"+rec.ID, raw, 0))
+	}
+	return s.st.Apply(ctx, ops...)
 }
 
 // rebind issues an unbound credential's request again for holder.
@@ -482,8 +489,15 @@ func (s *Service) rebind(ctx context.Context, rec *credRecord, holder string) (*
 	if rec.Request == nil {
 		return nil, fmt.Errorf("%w: credential %s was issued without a holder and cannot be bound now", ErrConflict, rec.ID)
 	}
+	if rec.Status != StatusActive {
+		// A suspended credential would come back active in its new form.
+		return nil, fmt.Errorf("%w: credential %s is %s; ask the issuer", ErrConflict, rec.ID, rec.Status)
+	}
 	req := *rec.Request
-	req.Holder, req.IdempotencyKey = holder, ""
+	// One bound credential per original and holder key, however often the
+	// wallet retries (an anchor still pending, a lost answer).
+	sum := sha256.Sum256([]byte(holder))
+	req.Holder, req.IdempotencyKey = holder, "rebind:"+rec.ID+":"+hex.EncodeToString(sum[:8])
 	if req.Format.isSDJWT() {
 		if _, err := holderKey(ctx, holder); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidProof, err)

@@ -129,6 +129,25 @@ func TestProofOfPossession(t *testing.T) {
 				}
 			})
 
+			t.Run("a suspended unbound credential is not delivered in a new active form", func(t *testing.T) {
+				orig, tok := token(t, masterDegree(""))
+				if _, err := svc.SetStatus(ctx, uni.DID, StatusChange{IDs: []string{orig.ID}, Status: StatusSuspended}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := svc.RedeemCredential(ctx, tok, withProof(w.proof(t, aud, nonce(t), nil))); !errors.Is(err, ErrConflict) {
+					t.Fatalf("redeem a suspended credential: %v, want ErrConflict", err)
+				}
+				page, err := svc.ListCredentials(ctx, uni.DID, CredentialQuery{Status: StatusActive, Limit: 200})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range page.Items {
+					if c.Holder == w.did && c.Issued.After(orig.Issued) {
+						t.Fatalf("an active bound copy was issued: %+v", c)
+					}
+				}
+			})
+
 			t.Run("refused proofs leave the token for a retry", func(t *testing.T) {
 				orig, tok := token(t, masterDegree(""))
 				cases := []struct {
