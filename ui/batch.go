@@ -194,6 +194,14 @@ func (h *handler) batchResults(w http.ResponseWriter, r *http.Request) {
 		h.writeJSON(w, r, map[string]any{"results": res})
 		return
 	}
+	writeJobResults(w, r.PathValue("id"), res)
+}
+
+// writeJobResults answers a batch's results as a CSV attachment (no byte
+// order mark: the CLI and scripts read it), with the cells that came from
+// the uploaded file defused (csvSafe). The API and the staff page both
+// serve it.
+func writeJobResults(w http.ResponseWriter, id string, res []issuer.JobResult) {
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
 	cw.Write([]string{"line", "key", "credentialId", "error"})
@@ -202,7 +210,7 @@ func (h *handler) batchResults(w http.ResponseWriter, r *http.Request) {
 	}
 	cw.Flush()
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="batch-`+r.PathValue("id")+`-results.csv"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="batch-`+id+`-results.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(buf.Bytes())
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -754,16 +753,7 @@ func (iw *issuerWeb) results(w http.ResponseWriter, r *http.Request, s *consoleS
 		iw.h.webFail(w, r, err)
 		return
 	}
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	cw.Write([]string{"line", "key", "credentialId", "error"})
-	for _, x := range res {
-		cw.Write([]string{strconv.Itoa(x.Line), x.Key, x.CredentialID, x.Error})
-	}
-	cw.Flush()
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="batch-results.csv"`)
-	w.Write(buf.Bytes())
+	writeJobResults(w, r.PathValue("id"), res)
 }
 
 func (iw *issuerWeb) record(w http.ResponseWriter, r *http.Request, s *consoleSession) {
