@@ -25,7 +25,8 @@ const (
 	RoleViewer    Role = "viewer"    // read
 )
 
-func (r Role) scopes() []Scope {
+// Scopes returns the scopes the role carries (none for an unknown role).
+func (r Role) Scopes() []Scope {
 	switch r {
 	case RoleAdmin, RoleRegistrar:
 		return []Scope{ScopeIssue, ScopeRead, ScopeStatus}
@@ -86,7 +87,7 @@ func (s *Service) AddStaff(ctx context.Context, org string, req NewStaff) (*Staf
 	if len(req.Password) < 10 || len(req.Password) > 200 {
 		v.Fields = append(v.Fields, FieldError{"/password", "10 to 200 characters"})
 	}
-	if req.Role.scopes() == nil {
+	if req.Role.Scopes() == nil {
 		v.Fields = append(v.Fields, FieldError{"/role", "must be admin, registrar or viewer"})
 	}
 	if len(v.Fields) > 0 {
@@ -134,7 +135,7 @@ func (s *Service) Login(ctx context.Context, org, username, password string) (*P
 	if subtle.ConstantTimeCompare(h, rec.Hash) != 1 || rec.Disabled {
 		return nil, ErrUnauthenticated
 	}
-	return &Principal{Org: rec.Org, Staff: rec.Username, Scopes: rec.Role.scopes()}, nil
+	return &Principal{Org: rec.Org, Staff: rec.Username, Scopes: rec.Role.Scopes()}, nil
 }
 
 // DisableStaff disables a staff member's account (kept for the audit).

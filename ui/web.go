@@ -337,6 +337,24 @@ func (h *handler) requireConsole(next func(http.ResponseWriter, *http.Request, *
 			h.webFail(w, r, errWebRole)
 			return
 		}
+		// The account behind the session may have been disabled or revoked,
+		// or its role changed, since it signed in: the API checks its token
+		// on every call, and so do the consoles.
+		if err := h.refreshConsole(r.Context(), s); err != nil {
+			if !errors.Is(err, errWebSignIn) {
+				h.webFail(w, r, err)
+				return
+			}
+			if c, cerr := r.Cookie(ConsoleCookie); cerr == nil {
+				_ = h.web.cfg.Sessions.Delete(r.Context(), consoleKey(c.Value))
+			}
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			h.webFail(w, r, err)
+			return
+		}
 		if r.Method == http.MethodPost {
 			if err := h.parseForm(w, r); err != nil {
 				h.webFail(w, r, err)
@@ -349,6 +367,80 @@ func (h *handler) requireConsole(next func(http.ResponseWriter, *http.Request, *
 		}
 		next(w, r, s)
 	}
+}
+
+// staffDirectory and verifierDirectory are what refreshConsole needs of
+// the issuer service and the verifier accounts; *issuer.Service and the
+// node's verifier accounts satisfy them.
+type (
+	staffDirectory interface {
+		StaffOf(ctx context.Context, org string) ([]*issuer.Staff, error)
+	}
+	verifierDirectory interface {
+		Verifier(ctx context.Context, id string) (*VerifierAccount, error)
+	}
+)
+
+// refreshConsole re-reads the account behind a staff or verifier session:
+// a disabled staff member or a revoked verifier account is signed out
+// (errWebSignIn), and a staff member's scopes follow their current role.
+// Other errors are the store's.
+func (h *handler) refreshConsole(ctx context.Context, s *consoleSession) error {
+	switch s.Role {
+	case pages.RoleStaff:
+		dir, ok := h.issuer.(staffDirectory)
+		if !ok {
+			return nil
+		}
+		staff, err := dir.StaffOf(ctx, s.Org)
+		if err != nil {
+			return fmt.Errorf("read the staff of %s: %w", s.Org, err)
+		}
+		for _, m := range staff {
+			if m.Username == s.Account && !m.Disabled {
+				s.Scopes = m.Role.Scopes()
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: the staff account is disabled", errWebSignIn)
+	case pages.RoleVerifier:
+		_, err := h.verifierAccount(ctx, s.Account)
+		return err
+	}
+	return nil
+}
+
+// verifierAccount returns a live verifier account by id; a revoked or
+// unknown one is errWebSignIn.
+func (h *handler) verifierAccount(ctx context.Context, id string) (*VerifierAccount, error) {
+	if h.verifying == nil || h.verifying.v.Accounts == nil {
+		return nil, fmt.Errorf("%w: no verifier accounts on this node", errWebSignIn)
+	}
+	var acct *VerifierAccount
+	if dir, ok := h.verifying.v.Accounts.(verifierDirectory); ok {
+		a, err := dir.Verifier(ctx, id)
+		switch {
+		case errors.Is(err, ErrVerifierNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			acct = a
+		}
+	} else {
+		list, err := h.verifying.v.Accounts.Verifiers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range list {
+			if a.ID == id {
+				acct = a
+			}
+		}
+	}
+	if acct == nil || acct.Revoked {
+		return nil, fmt.Errorf("%w: the verifier account was revoked", errWebSignIn)
+	}
+	return acct, nil
 }
 
 // parseForm reads a url-encoded or multipart form within the upload limit.

@@ -141,19 +141,11 @@ func (hp *hrPages) get(ctx context.Context, s *consoleSession, key string, v any
 // account returns the signed-in verifier's account (whether it may write
 // policies); ErrVerifierToken when it was revoked since sign-in.
 func (hp *hrPages) account(ctx context.Context, s *consoleSession) (*VerifierAccount, error) {
-	list, err := hp.vr.v.Accounts.Verifiers(ctx)
-	if err != nil {
-		return nil, err
+	a, err := hp.h.verifierAccount(ctx, s.Account)
+	if errors.Is(err, errWebSignIn) {
+		return nil, fmt.Errorf("%w: %v", errWebRole, err)
 	}
-	for _, a := range list {
-		if a.ID == s.Account {
-			if a.Revoked {
-				return nil, fmt.Errorf("%w: this verifier account was revoked", errWebRole)
-			}
-			return a, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: the verifier account is unknown", errWebRole)
+	return a, err
 }
 
 // ---- presentation requests ----

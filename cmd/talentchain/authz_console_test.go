@@ -151,4 +151,36 @@ func TestConsoleAuthorisation(t *testing.T) {
 		t.Fatalf("X's credential after the console matrix: %d %+v", st, rec)
 	}
 	t.Logf("console authorisation: %d requests by 4 console roles", cells)
+
+	// A staff member disabled and a verifier account revoked after signing
+	// in lose their console at the next request, as their API tokens would.
+	if err := n.app.issuer.DisableStaff(t.Context(), f.xDID, "staff-x"); err != nil {
+		t.Fatal(err)
+	}
+	var accts struct {
+		Verifiers []struct{ ID, Name string } `json:"verifiers"`
+	}
+	n.call(t, "GET", "/admin/verifiers", n.admin, nil, &accts)
+	for _, a := range accts.Verifiers {
+		if a.Name == "甲HR" {
+			if st := n.call(t, "DELETE", "/admin/verifiers/"+a.ID, n.admin, nil, nil); st != http.StatusNoContent && st != http.StatusOK {
+				t.Fatalf("revoke verifier: %d", st)
+			}
+		}
+	}
+	for _, c := range []struct {
+		u    *consoleUser
+		path string
+	}{{users[0], "/org"}, {users[2], "/hr"}} {
+		st, body := c.u.do(t, "GET", c.path, nil)
+		if st != http.StatusSeeOther || !strings.Contains(body, "/login") {
+			t.Errorf("%s after being disabled: %d, want sent to sign in: %.200s", c.u.name, st, body)
+		}
+		if st, _ := c.u.do(t, "POST", c.path+"/credentials/x/status", url.Values{"csrf": {c.u.csrf}}); st != http.StatusUnauthorized && st != http.StatusNotFound {
+			t.Errorf("%s POST after being disabled: %d", c.u.name, st)
+		}
+	}
+	if st, _ := users[1].do(t, "GET", "/org", nil); st != http.StatusOK {
+		t.Errorf("staff of Y, still enabled: %d", st)
+	}
 }

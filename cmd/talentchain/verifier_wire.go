@@ -524,6 +524,20 @@ func (s *verifierAccounts) AuthenticateVerifier(ctx context.Context, tok string)
 	return &acct, nil
 }
 
+// Verifier returns one account by id (ui.ErrVerifierNotFound when there is
+// none): the consoles re-read it on every request.
+func (s *verifierAccounts) Verifier(ctx context.Context, id string) (*ui.VerifierAccount, error) {
+	if !validAccountID(id) {
+		return nil, ui.ErrVerifierNotFound
+	}
+	rec, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	acct := rec.VerifierAccount
+	return &acct, nil
+}
+
 // Verifiers implements ui.VerifierAccounts (at most store.MaxListLimit).
 func (s *verifierAccounts) Verifiers(ctx context.Context) ([]*ui.VerifierAccount, error) {
 	entries, err := s.st.List(ctx, "accounts/", store.ListOptions{Limit: store.MaxListLimit})
