@@ -1533,15 +1533,24 @@ func (vr *verifyingRoutes) verifyShare(ctx context.Context, token string) (*veri
 	if err := json.Unmarshal(rec.body.Bytes(), &sh); err != nil || len(sh.Presentation) == 0 {
 		return nil, nil, fmt.Errorf("share link: unreadable answer: %v", err)
 	}
-	challenge, ok := proofChallenge(sh.Presentation)
-	if !ok {
+	return vr.verifyShared(ctx, sh.Presentation, sh.Receipts)
+}
+
+// verifyShared verifies the presentation of an opened share link: made
+// for its own "share:<link id>" challenge and this node's public URL as
+// domain, reusable (no challenge used up), with the receipts the wallet
+// lists in the order of its credentials. The batch and the share page
+// both call it.
+func (vr *verifyingRoutes) verifyShared(ctx context.Context, vp, receiptsJSON json.RawMessage) (*verifier.Report, *rowProblem, error) {
+	challenge, ok := proofChallenge(vp)
+	if !ok || !strings.HasPrefix(challenge, "share:") {
 		return nil, refuse("No verdict: the shared presentation carries no share challenge.", "未得出结论：分享的出示中没有分享挑战值。"), nil
 	}
-	receipts, err := presentationReceipts(sh.Presentation, sh.Receipts, "anchorReceipts")
+	receipts, err := presentationReceipts(vp, receiptsJSON, "anchorReceipts")
 	if err != nil {
 		return nil, nil, err
 	}
-	rep, err := vr.v.Pipeline.VerifyPresentation(ctx, sh.Presentation, verifier.Options{
+	rep, err := vr.v.Pipeline.VerifyPresentation(ctx, vp, verifier.Options{
 		Challenge: challenge, Domain: strings.TrimSuffix(vr.v.PublicURL, "/"), Receipts: receipts, Reusable: true,
 	})
 	return rep, nil, err

@@ -63,6 +63,8 @@ func (h *handler) verifyPage(w http.ResponseWriter, r *http.Request) {
 var (
 	// errVerifyInput: nothing usable was submitted.
 	errVerifyInput = errors.New("nothing to verify: paste a credential, upload a file or give a share link")
+	// errShareUnusable: a share link whose presentation is not a share's.
+	errShareUnusable = errors.New("this share link's presentation cannot be checked")
 	// errResultGone: a result page past its hour.
 	errResultGone = errors.New("this result is no longer kept (results stay for an hour): verify the document again")
 )
@@ -75,6 +77,8 @@ func verifyPageProblem(err error) (Problem, bool) {
 	switch {
 	case errors.Is(err, errVerifyInput):
 		return Problem{Type: ProblemTypeBase + "validation", Title: "Nothing to verify", Status: http.StatusBadRequest, Detail: err.Error()}, true
+	case errors.Is(err, errShareUnusable):
+		return Problem{Type: ProblemTypeBase + "validation", Title: "Share link unusable", Status: http.StatusUnprocessableEntity, Detail: err.Error()}, true
 	case errors.Is(err, errResultGone):
 		return Problem{Type: ProblemTypeBase + "not-found", Title: "Result gone", Status: http.StatusNotFound, Detail: err.Error()}, true
 	}
@@ -312,13 +316,6 @@ func (h *handler) sharePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res := resultView(p.Lang, keepReport(rep))
-	// The pipeline words the challenge as "your request"; a share link's
-	// presentation answers no request of the visitor's.
-	for i, c := range res.Checks {
-		if c.Step == "challenge" && c.State == "pass" {
-			res.Checks[i].Message = p.T("verify.share.challenge")
-		}
-	}
 	res.Source = p.T("verify.share.source")
 	if sh.Label != "" {
 		res.Source += " · " + sh.Label
@@ -329,10 +326,9 @@ func (h *handler) sharePage(w http.ResponseWriter, r *http.Request) {
 }
 
 // verifyShare opens the share link of r (logging the visit in its access
-// log) and verifies its presentation live: against its own "share:"
-// challenge, reusable, with the receipts the wallet keeps in the order of
-// the presentation's credentials. When it cannot, it has answered r (a
-// page saying the link is gone, or the error) and ok is false.
+// log) and verifies its presentation live, as the batch verifies share
+// links (verifyingRoutes.verifyShared). When it cannot, it has answered r
+// (a page saying the link is gone, or the error) and ok is false.
 func (h *handler) verifyShare(w http.ResponseWriter, r *http.Request, p pages.Page) (sh *wallet.Shared, rep *verifier.Report, ok bool) {
 	sh, err := h.web.cfg.Wallet.OpenShare(r.Context(), r.PathValue("token"), wallet.Visitor{IP: clientIP(r), UserAgent: r.UserAgent()})
 	if err != nil {
@@ -343,20 +339,17 @@ func (h *handler) verifyShare(w http.ResponseWriter, r *http.Request, p pages.Pa
 		h.render(w, r, pages.ShareGone(p, a), status)
 		return nil, nil, false
 	}
-	var vp map[string]any
-	if doc, err := credential.ParseDocument(sh.Presentation.Presentation); err == nil {
-		vp = doc
-	}
-	opts := verifier.Options{Reusable: true, Receipts: map[string]*credential.AnchorReceipt{}}
-	opts.Challenge, opts.Domain = ownChallenge(vp)
-	for i, id := range credentialIDs(sh.Presentation.Presentation) {
-		if id != "" && i < len(sh.Receipts) && sh.Receipts[i] != nil {
-			opts.Receipts[id] = sh.Receipts[i]
-		}
+	receipts, err := json.Marshal(sh.Receipts)
+	if err != nil {
+		h.webFail(w, r, err)
+		return nil, nil, false
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
 	defer cancel()
-	rep, err = h.verifying.v.Pipeline.VerifyPresentation(ctx, sh.Presentation.Presentation, opts)
+	rep, refused, err := h.verifying.verifyShared(ctx, sh.Presentation.Presentation, receipts)
+	if err == nil && refused != nil {
+		err = fmt.Errorf("%w: %s", errShareUnusable, refused.en)
+	}
 	if err != nil {
 		h.webFail(w, r, err)
 		return nil, nil, false

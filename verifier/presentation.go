@@ -73,7 +73,13 @@ func (v *Verifier) presentationSteps(rep *Report, sp *SecuredPresentation, opts 
 			map[string]any{"reason": bad.Message})
 	default:
 		challengeOK = true
-		rep.add(StepChallenge, StepOK, msg("The presentation answers your request: it carries the challenge you issued.", "本出示回应的是您的请求：其中包含您发出的挑战值。"), nil)
+		if opts.Reusable {
+			// A share link's (or one shown again): made for its own
+			// challenge, not in answer to the reader.
+			rep.add(StepChallenge, StepOK, msg("The holder signed this presentation for its own challenge (a share link, or a presentation shown again); it answers no request of yours.", "持有人为其自身的挑战值签署了这份出示（分享链接或再次出示），并非回应您发起的请求。"), nil)
+		} else {
+			rep.add(StepChallenge, StepOK, msg("The presentation answers your request: it carries the challenge you issued.", "本出示回应的是您的请求：其中包含您发出的挑战值。"), nil)
+		}
 	}
 
 	// Domain.
@@ -98,7 +104,11 @@ func (v *Verifier) presentationSteps(rep *Report, sp *SecuredPresentation, opts 
 			msg("The presentation names a site (domain) but you expected none; check that it was meant for you.", "该出示注明了站点（域名），但您并未要求；请确认它是出示给您的。"),
 			map[string]any{"reason": domain.Message})
 	default:
-		rep.add(StepDomain, StepOK, msg("Made for your site, %s.", "本出示是为您的站点 %s 生成的。", opts.Domain), nil)
+		if opts.Reusable {
+			rep.add(StepDomain, StepOK, msg("Made for this site, %s.", "本出示是为本站点 %s 生成的。", opts.Domain), nil)
+		} else {
+			rep.add(StepDomain, StepOK, msg("Made for your site, %s.", "本出示是为您的站点 %s 生成的。", opts.Domain), nil)
+		}
 	}
 
 	// Holder binding: the holder must be the subject of each credential.

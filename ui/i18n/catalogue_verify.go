@@ -35,7 +35,6 @@ func init() {
 		"verify.pdf":              {"下载 PDF 报告", "Download PDF report"},
 		"verify.another":          {"核验另一份凭证", "Verify another credential"},
 		"verify.share.source":     {"持有人通过分享链接出示", "Shown by its holder through a share link"},
-		"verify.share.challenge":  {"持有人为这条分享链接签署了这份出示内容（不是针对你发起的请求）。", "The holder signed this presentation for this share link (not in answer to a request of yours)."},
 		"verify.share.expires":    {"链接有效期至", "Link valid until"},
 		"verify.share.gone":       {"分享链接已失效", "This share link no longer works"},
 		"verify.share.goneText":   {"该分享链接已过期、被持有人撤销或不存在。", "The share link has expired, was revoked by its holder, or does not exist."},
