@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -457,6 +458,25 @@ func (h *handler) parseForm(w http.ResponseWriter, r *http.Request) error {
 		return webFormError(err)
 	}
 	return nil
+}
+
+// formFile reads the uploaded file of field, at most limit bytes: nil
+// when no file was sent, errTooLarge when it is longer (never a silently
+// cut document).
+func formFile(r *http.Request, field string, limit int64) ([]byte, error) {
+	f, _, err := r.FormFile(field)
+	if err != nil {
+		return nil, nil // no file: the form's text fields are used
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, webFormError(err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: the file is over %d bytes", errTooLarge, limit)
+	}
+	return b, nil
 }
 
 func webFormError(err error) error {

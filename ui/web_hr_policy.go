@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -443,16 +442,13 @@ func (hp *hrPages) evaluate(w http.ResponseWriter, r *http.Request, s *consoleSe
 		return
 	}
 	f.Document, f.Receipts, f.Applicant = r.PostFormValue("document"), r.PostFormValue("receipts"), strings.TrimSpace(r.PostFormValue("applicant"))
-	if file, _, err := r.FormFile("file"); err == nil {
-		b, rerr := io.ReadAll(io.LimitReader(file, credential.MaxDocumentSize*4+1))
-		file.Close()
-		if rerr != nil {
-			hp.fail(w, r, webFormError(rerr))
-			return
-		}
-		if t := strings.TrimSpace(string(b)); t != "" {
-			f.Document = t
-		}
+	b, err := formFile(r, "file", credential.MaxDocumentSize*4)
+	if err != nil {
+		hp.fail(w, r, err)
+		return
+	}
+	if t := strings.TrimSpace(string(b)); t != "" {
+		f.Document = t
 	}
 	refuse := func(err error) {
 		a, status := hp.h.alertFor(r, p.Lang, err)

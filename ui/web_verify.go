@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -106,16 +105,13 @@ func (h *handler) verifySubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	form := pages.VerifyForm{Document: strings.TrimSpace(r.PostFormValue("document")), Receipt: strings.TrimSpace(r.PostFormValue("receipt"))}
 	doc := form.Document
-	if f, _, err := r.FormFile("file"); err == nil {
-		b, rerr := io.ReadAll(io.LimitReader(f, credential.MaxDocumentSize+1))
-		f.Close()
-		if rerr != nil {
-			h.webFail(w, r, webFormError(rerr))
-			return
-		}
-		if t := strings.TrimSpace(string(b)); t != "" {
-			doc = t
-		}
+	b, err := formFile(r, "file", credential.MaxDocumentSize)
+	if err != nil {
+		h.webFail(w, r, err)
+		return
+	}
+	if t := strings.TrimSpace(string(b)); t != "" {
+		doc = t
 	}
 	fail := func(err error) {
 		a, status := h.alertFor(r, p.Lang, err)
