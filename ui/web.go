@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/go-playground/validator/v10"
 
 	"github.com/talentchain/talentchain/issuer"
 	"github.com/talentchain/talentchain/store"
@@ -477,6 +478,15 @@ func formFile(r *http.Request, field string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: the file is over %d bytes", errTooLarge, limit)
 	}
 	return b, nil
+}
+
+// formError turns a form struct's validation failure into the same
+// per-field error the JSON API gives (fieldErrors), not validator's text.
+func formError(err error) error {
+	if verrs, ok := errors.AsType[validator.ValidationErrors](err); ok {
+		return fieldErrors(verrs)
+	}
+	return fmt.Errorf("%w: %v", errMalformedRequest, err)
 }
 
 func webFormError(err error) error {

@@ -233,7 +233,7 @@ func (g *govWeb) createOrg(w http.ResponseWriter, r *http.Request, s *consoleSes
 		req.Accreditations = append(req.Accreditations, a)
 	}
 	if err := g.h.validate.Struct(req); err != nil {
-		g.h.webFail(w, r, fmt.Errorf("%w: %v", errMalformedRequest, err))
+		g.h.webFail(w, r, formError(err))
 		return
 	}
 	if len(req.Accreditations) > 0 && g.h.admin.gov == nil {
@@ -399,7 +399,7 @@ func (g *govWeb) addStaff(w http.ResponseWriter, r *http.Request, s *consoleSess
 	req := newStaffRequest{Username: strings.TrimSpace(r.PostFormValue("username")), Name: strings.TrimSpace(r.PostFormValue("name")),
 		Password: r.PostFormValue("password"), Role: r.PostFormValue("role")}
 	if err := g.h.validate.Struct(req); err != nil {
-		g.h.webFail(w, r, fmt.Errorf("%w: %v", errMalformedRequest, err))
+		g.h.webFail(w, r, formError(err))
 		return
 	}
 	if _, err := g.h.admin.svc.AddStaff(r.Context(), r.PathValue("did"), issuer.NewStaff{Username: req.Username, Name: req.Name,
@@ -407,6 +407,7 @@ func (g *govWeb) addStaff(w http.ResponseWriter, r *http.Request, s *consoleSess
 		g.h.webFail(w, r, err)
 		return
 	}
+	noteTarget(r, r.PathValue("did")+"/staff/"+req.Username)
 	g.done(w, r, "staffAdded")
 }
 
@@ -437,6 +438,7 @@ func (g *govWeb) createToken(w http.ResponseWriter, r *http.Request, s *consoleS
 		g.h.webFail(w, r, err)
 		return
 	}
+	noteTarget(r, r.PathValue("did")+"/tokens/"+tok.ID)
 	p := g.h.page(w, r, "gov.home.title")
 	nonce, err := g.h.putWebOnce(r.Context(), s, "secret", pages.GovSecret{Label: p.Lang.F("gov.tokens.secret", tok.Name), Value: secret})
 	if err != nil {
@@ -527,7 +529,7 @@ func (g *govWeb) verifiers(w http.ResponseWriter, r *http.Request, s *consoleSes
 func (g *govWeb) createVerifier(w http.ResponseWriter, r *http.Request, s *consoleSession) {
 	req := NewVerifier{Name: strings.TrimSpace(r.PostFormValue("name")), Policies: r.PostFormValue("policies") != ""}
 	if err := g.h.validate.Struct(req); err != nil {
-		g.h.webFail(w, r, fmt.Errorf("%w: %v", errMalformedRequest, err))
+		g.h.webFail(w, r, formError(err))
 		return
 	}
 	tok, acct, err := g.h.verifying.v.Accounts.CreateVerifier(r.Context(), req)

@@ -789,10 +789,6 @@ func (hp *holderPages) deleteCredential(w http.ResponseWriter, r *http.Request, 
 
 // --- certificate PDF
 
-// holderCertificateZone is where the certificate's dates are written (the
-// registry serves Beijing).
-var holderCertificateZone = time.FixedZone("CST", 8*3600)
-
 // certificate makes a long-lived share link of the credential and answers
 // the printable certificate whose QR code opens the link's public
 // verification page.
@@ -876,9 +872,9 @@ func (hp *holderPages) certificateData(ctx context.Context, lang i18n.Lang, s *h
 	if d.IssuedAt.IsZero() {
 		d.IssuedAt = c.Added
 	}
-	d.IssuedAt = d.IssuedAt.In(holderCertificateZone)
+	d.IssuedAt = d.IssuedAt.In(i18n.Location())
 	if !d.ValidUntil.IsZero() {
-		d.ValidUntil = d.ValidUntil.In(holderCertificateZone)
+		d.ValidUntil = d.ValidUntil.In(i18n.Location())
 		if !d.ValidUntil.After(d.IssuedAt) {
 			d.ValidUntil = time.Time{}
 		}

@@ -30,10 +30,6 @@ import (
 //
 // Routes are registered in web_verify.go beside their pages.
 
-// hrReportZone is where report times are printed (the registry serves
-// Beijing); pdfdoc prints the offset with them.
-var hrReportZone = time.FixedZone("CST", 8*3600)
-
 // hrReportMaxChecks is pdfdoc's limit of checks in one report.
 const hrReportMaxChecks = 100
 
@@ -94,14 +90,14 @@ func (h *handler) writeReportPDF(w http.ResponseWriter, r *http.Request, d pdfdo
 // to pdfdoc's limits and cleaned of characters its fonts cannot draw.
 func hrReportData(lang i18n.Lang, k keptReport, vid, link, by string) pdfdoc.ReportData {
 	rep := k.Report
-	d := pdfdoc.ReportData{Lang: pdfdoc.LangZH, Title: lang.T("hr.pdf.title"), VerifiedAt: rep.CheckedAt.In(hrReportZone),
+	d := pdfdoc.ReportData{Lang: pdfdoc.LangZH, Title: lang.T("hr.pdf.title"), VerifiedAt: rep.CheckedAt.In(i18n.Location()),
 		VerifiedBy: hrPDFText(by, 100), Verdict: pdfdoc.Verdict(rep.State), VerdictText: hrPDFText(lang.T("verify.verdict."+verdictOf(rep.State))+lang.Pick("。", ". ")+lang.Pick(rep.SummaryZH, rep.SummaryEN), 500),
 		VerificationID: vid, URL: link}
 	if lang == i18n.EN {
 		d.Lang = pdfdoc.LangEN
 	}
 	if d.VerifiedAt.IsZero() || rep.CheckedAt.IsZero() {
-		d.VerifiedAt = time.Now().In(hrReportZone)
+		d.VerifiedAt = time.Now().In(i18n.Location())
 	}
 	switch rep.State {
 	case verifier.StateValid, verifier.StateWarning, verifier.StateInvalid:
@@ -119,7 +115,7 @@ func hrReportData(lang i18n.Lang, k keptReport, vid, link, by string) pdfdoc.Rep
 	add(lang.T("verify.issuer"), strings.TrimSpace(res.IssuerName+" "+res.Issuer))
 	add(lang.T("verify.holder"), res.Holder)
 	if res.AnchorHeight > 0 {
-		add(lang.T("verify.anchor"), lang.F("verify.anchor.at", res.AnchorHeight, lang.DateTime(res.AnchorTime.In(hrReportZone))))
+		add(lang.T("verify.anchor"), lang.F("verify.anchor.at", res.AnchorHeight, lang.DateTime(res.AnchorTime.In(i18n.Location()))))
 	}
 	claims := func(prefix string, cs []pages.Claim) {
 		for _, c := range cs {
