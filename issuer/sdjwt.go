@@ -221,10 +221,7 @@ func (s *Service) TokenStatusList(ctx context.Context, org, list string) (string
 	if !ok || purpose != chain.PurposeRevocation {
 		return "", fmt.Errorf("token status list %s: %w", list, ErrNotFound)
 	}
-	if _, err := s.StatusListCredential(ctx, org, list); err != nil { // allocated? (and the org exists)
-		return "", fmt.Errorf("token status list: %w", err)
-	}
-	st, _, err := s.state(ctx, org)
+	st, _, err := s.state(ctx, org) // the organisation exists
 	if err != nil {
 		return "", fmt.Errorf("token status list: %w", err)
 	}
@@ -238,6 +235,11 @@ func (s *Service) TokenStatusList(ctx context.Context, org, list string) (string
 	rev, err := read(list)
 	if err != nil {
 		return "", fmt.Errorf("token status list: %w", err)
+	}
+	if rev == nil { // not on chain yet: it exists once an index was handed out
+		if err := s.listAllocated(ctx, org, list, n); err != nil {
+			return "", fmt.Errorf("token status list: %w", err)
+		}
 	}
 	sus, err := read(listID(chain.PurposeSuspension, n))
 	if err != nil {

@@ -187,6 +187,20 @@ func (s *Service) Audit(ctx context.Context, org string) ([]*AuditEntry, error) 
 	return out, nil
 }
 
+// listAllocated reports ErrNotFound unless list number n of org has had an
+// index handed out (a list not yet on chain is then all zeros).
+func (s *Service) listAllocated(ctx context.Context, org, list string, n int) error {
+	raw, err := s.st.Get(ctx, "alloc/"+org)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("status list: %w", err)
+	}
+	allocated, _ := strconv.Atoi(string(raw))
+	if n*chain.MinStatusListLen >= allocated {
+		return fmt.Errorf("status list %s: %w", list, ErrNotFound)
+	}
+	return nil
+}
+
 // StatusListCredential returns the BitstringStatusListCredential (VCDM 2.0)
 // served at {BaseURL}/status/{org}/{listID}: the bits are read from chain
 // state (a list the chain does not hold yet is all zeros, if the
@@ -210,13 +224,8 @@ func (s *Service) StatusListCredential(ctx context.Context, org, list string) (m
 			return nil, fmt.Errorf("status list: %w", err)
 		}
 	case errors.Is(err, chain.ErrNotFound):
-		raw, err := s.st.Get(ctx, "alloc/"+org)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("status list: %w", err)
-		}
-		allocated, _ := strconv.Atoi(string(raw))
-		if n*chain.MinStatusListLen >= allocated {
-			return nil, fmt.Errorf("status list %s: %w", list, ErrNotFound)
+		if err := s.listAllocated(ctx, org, list, n); err != nil {
+			return nil, err
 		}
 		if encoded, err = credential.NewBitstring(chain.MinStatusListLen).Encode(); err != nil {
 			return nil, fmt.Errorf("status list: %w", err)
