@@ -331,7 +331,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if a.gov != nil {
 		gov = a.gov
 	}
-	auditLog, err := audit.New(store.WithPrefix(st, "audit/"))
+	auditLog, err := audit.New(store.WithPrefix(st, auditPrefix))
 	if err != nil {
 		return fail(err)
 	}
@@ -369,7 +369,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 				if addr == "" {
 					return nil
 				}
-				rpc, err := rpchttp.New(addr, "/websocket")
+				rpc, err := rpchttp.NewWithTimeout(addr, "/websocket", remoteRPCTimeoutSeconds)
 				if err != nil {
 					log.Warn("chain page: no RPC client", slog.String("rpc", addr), slog.String("error", err.Error()))
 					return nil
