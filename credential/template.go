@@ -119,6 +119,16 @@ func (t *templates) get(key string) (*template, bool) {
 	return tp, ok
 }
 
+// full reports whether no more templates are kept: a shape not seen yet
+// then takes the plain path at once instead of building a template that
+// would be thrown away (a stream of new shapes, or of pinned values, must
+// not cost an extra expansion each).
+func (t *templates) full() bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.m) >= maxTemplates
+}
+
 func (t *templates) put(key string, tp *template) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -563,6 +573,9 @@ func (t *templates) lookup(doc map[string]any, opts *ld.JsonLdOptions) (*templat
 	key := s.key.String()
 	tp, found := t.get(key)
 	if !found {
+		if t.full() {
+			return nil, nil, false
+		}
 		tp = build(doc, s.slots, nil, opts)
 		t.put(key, tp)
 	}
@@ -590,6 +603,9 @@ func (t *templates) lookup(doc map[string]any, opts *ld.JsonLdOptions) (*templat
 		key2 := b.String()
 		tp, found = t.get(key2)
 		if !found {
+			if t.full() {
+				return nil, nil, false
+			}
 			tp = build(doc, s.slots, pinned, opts)
 			t.put(key2, tp)
 		}
