@@ -595,6 +595,9 @@ func holderClaimLabel(lang i18n.Lang, path string) string {
 			return lang.T(k)
 		}
 	}
+	if path == "" {
+		return "—" // a member named "" (outside input): still a row a person can read
+	}
 	return path
 }
 
