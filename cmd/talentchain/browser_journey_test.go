@@ -42,7 +42,7 @@ func TestBrowserMainJourney(t *testing.T) {
 	uni.fill(`[id="f-c.degree.degreeName.en"]`, "Master of Engineering")
 	uni.fill(`[id="f-c.degree.fieldOfStudy.zh"]`, "区块链工程")
 	uni.fill(`[id="f-c.graduationDate"]`, "2026-06-30")
-	uni.click("#issue-submit")
+	uni.nav("#issue-submit")
 	if got := uni.text("#cred-status"); !strings.Contains(got, "有效") {
 		t.Fatalf("status after issuing = %q", got)
 	}
@@ -99,7 +99,7 @@ func TestBrowserMainJourney(t *testing.T) {
 	uni.acceptConfirms()
 	uni.run("status", chromedp.SetValue("form.iss-status-form select[name=status]", "revoked", chromedp.ByQuery))
 	uni.fill("form.iss-status-form input[name=reason]", "学位授予信息有误")
-	uni.click("form.iss-status-form button")
+	uni.nav("form.iss-status-form button")
 	if got := uni.attr("#cred-status [data-status]", "data-status"); got != "revoked" {
 		t.Fatalf("badge after revoking = %q", got)
 	}
