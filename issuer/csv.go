@@ -143,6 +143,13 @@ func (e *CSVError) Is(target error) bool { return target == ErrInvalid }
 // list them, and a *CSVError with the same errors. Any other error is the
 // reader's.
 func (s *Service) ParseCSV(template string, r io.Reader) (*CSVBatch, error) {
+	return s.parseCSV(template, "", r)
+}
+
+// parseCSV is ParseCSV for credentials of the given format: every row's
+// request carries it, so the rows are validated as that format is issued
+// (an SD-JWT VC's holder must be a key it can be bound to).
+func (s *Service) parseCSV(template string, format Format, r io.Reader) (*CSVBatch, error) {
 	tm, ok := s.tmpl.byID[template]
 	if !ok {
 		return nil, fileError(0, "template", fmt.Sprintf("unknown template %q", template))
@@ -202,6 +209,7 @@ func (s *Service) ParseCSV(template string, r io.Reader) (*CSVBatch, error) {
 		}
 		row, problems := sch.row(rec, cols, line)
 		row.Request.Template = tm.ID
+		row.Request.Format = format
 		if row.Key != "" {
 			if first, dup := seen[row.Key]; dup {
 				problems = append(problems, RowError{Line: line, Key: row.Key, Column: ColKey,

@@ -91,8 +91,11 @@ type JobOptions struct {
 	Start bool `json:"start,omitempty"`
 	// ChunkSize is the rows issued (and anchored) together; default 500.
 	ChunkSize int `json:"chunkSize,omitempty" validate:"omitempty,min=100,max=1000"`
-	// Format of the credentials; default FormatV2.
-	Format Format `json:"format,omitempty" validate:"omitempty,oneof=vc2 vc1"`
+	// Format of the credentials: FormatV2 (default; "ldp_vc" is the
+	// same), FormatV1, or FormatSDJWT ("vc+sd-jwt" is the same) for SD-JWT
+	// VCs, anchored and status-listed like the others. The job records
+	// the canonical name (vc2, vc1, dc+sd-jwt).
+	Format Format `json:"format,omitempty" validate:"omitempty,oneof=vc2 vc1 ldp_vc dc+sd-jwt vc+sd-jwt"`
 	// Actor names who uploaded (a token, a staff member), for the record.
 	Actor string `json:"actor,omitempty" validate:"max=200"`
 }
@@ -211,6 +214,7 @@ func (s *Service) CreateJob(ctx context.Context, org, actor, template string, cs
 	if opts.ChunkSize == 0 {
 		opts.ChunkSize = DefaultJobChunk
 	}
+	opts.Format = opts.Format.canonical()
 	now := s.cfg.Now().UTC()
 	job := &Job{
 		Org: org, Template: template, Format: opts.Format, Actor: opts.Actor, Status: JobValidating,
@@ -243,7 +247,7 @@ func (s *Service) CreateJob(ctx context.Context, org, actor, template string, cs
 		}()
 	}
 
-	b, perr := s.ParseCSV(template, bytes.NewReader(csv))
+	b, perr := s.parseCSV(template, opts.Format, bytes.NewReader(csv))
 	var ce *CSVError
 	switch {
 	case perr == nil:
@@ -774,6 +778,10 @@ func (s *Service) runChunk(ctx context.Context, job *Job, rows []jobRow) ([]JobR
 				rec := recs[i]
 				if rec.Template != job.Template {
 					res[k].Error = fmt.Sprintf("the key was used before for a %s credential (%s); give this row another key", rec.Template, rec.ID)
+					continue
+				}
+				if f := job.Format.canonical(); rec.Format.isSDJWT() != f.isSDJWT() || rec.Format != "" && rec.Format != f {
+					res[k].Error = fmt.Sprintf("the key was used before for a credential in format %s (%s); give this row another key", rec.Format.canonical(), rec.ID)
 					continue
 				}
 				res[k].CredentialID = rec.ID

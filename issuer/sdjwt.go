@@ -73,6 +73,19 @@ func VCT(typ string) string {
 	return VCTPrefix + strings.ToLower(name[:1]) + name[1:]
 }
 
+// canonical is the format's own name: FormatV2 for "", vc2 and ldp_vc,
+// FormatSDJWT for both SD-JWT names, FormatV1 for vc1; anything else as
+// given (check refuses it).
+func (f Format) canonical() Format {
+	switch f {
+	case "", FormatV2, FormatLDP:
+		return FormatV2
+	case FormatSDJWT, FormatSDJWTLegacy:
+		return FormatSDJWT
+	}
+	return f
+}
+
 // isSDJWT reports whether f is one of the SD-JWT VC formats.
 func (f Format) isSDJWT() bool { return f == FormatSDJWT || f == FormatSDJWTLegacy }
 
