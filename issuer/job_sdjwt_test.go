@@ -97,6 +97,13 @@ func TestCSVJobSDJWT(t *testing.T) {
 				}
 			}
 
+			// Listed by the holder's name, read from the fullName
+			// disclosure (row 148 has a holder: no request is kept).
+			page, err := e.svc.ListCredentials(ctx, o.DID, CredentialQuery{Text: "学员148"})
+			if err != nil || page.Total != 1 || page.Items[0].HolderName["en"] != "Trainee 148" || page.Items[0].Holder == "" {
+				t.Fatalf("listing by name: %+v, %v", page, err)
+			}
+
 			// Status-listed like a single SD-JWT VC: a revocation shows in
 			// the token status list.
 			rec0, _ := e.svc.Credential(ctx, o.DID, res[0].CredentialID)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
+	"github.com/talentchain/talentchain/credential/sdjwt"
 	"github.com/talentchain/talentchain/store"
 )
 
@@ -247,6 +248,9 @@ func summarize(rec *credRecord) *CredentialSummary {
 	if subject == nil && rec.Request != nil {
 		subject = rec.Request.Subject
 	}
+	if subject == nil && rec.Format.isSDJWT() {
+		subject = sdjwtName(rec.Credential)
+	}
 	if names, ok := subject["fullName"].(map[string]any); ok {
 		c.HolderName = map[string]string{}
 		for k, v := range names {
@@ -259,6 +263,26 @@ func summarize(rec *credRecord) *CredentialSummary {
 		c.Holder = id
 	}
 	return c
+}
+
+// sdjwtName reads the holder's name of a stored SD-JWT VC bound to its
+// holder (no request kept): the fullName disclosure, as a subject with
+// only that member; nil when there is none.
+func sdjwtName(raw json.RawMessage) map[string]any {
+	var compact string
+	if json.Unmarshal(raw, &compact) != nil {
+		return nil
+	}
+	p, err := sdjwt.Parse(compact)
+	if err != nil {
+		return nil
+	}
+	for _, d := range p.Disclosures {
+		if !d.Element && d.Name == "fullName" {
+			return map[string]any{"fullName": d.Value}
+		}
+	}
+	return nil
 }
 
 func (c *CredentialSummary) matches(lower string) bool {

@@ -28,12 +28,16 @@ type Batches interface {
 
 // WithBatches serves CSV batch issuance for the organisations' API tokens:
 //
-//	POST   /batches?template=T[&dryRun=true][&format=vc1][&chunkSize=N]   upload a CSV (text/csv)
+//	POST   /batches?template=T[&dryRun=true][&format=F][&chunkSize=N]   upload a CSV (text/csv)
 //	GET    /batches                  the organisation's jobs
 //	GET    /batches/{id}             one job with its progress
 //	POST   /batches/{id}/start       start (or resume) a ready or failed job
 //	DELETE /batches/{id}             cancel a job
 //	GET    /batches/{id}/results     line,key,credentialId,error as CSV (or JSON)
+//
+// The format F is vc2 (the default; ldp_vc is the same), vc1, or dc+sd-jwt
+// (vc+sd-jwt is the same) for SD-JWT VCs, anchored and status-listed like
+// the others; the job answers with the format it issues.
 //
 // A dry run answers 200 with the report, bad rows included; an upload with
 // bad rows answers 422 listing every one (line, column, reason), and

@@ -186,7 +186,30 @@ func issBatchRows(lang i18n.Lang, jobs []*issuer.Job) []pages.BatchRow {
 
 func issBatchRow(lang i18n.Lang, j *issuer.Job) pages.BatchRow {
 	return pages.BatchRow{ID: j.ID, Href: "/org/batches/" + url.PathEscape(j.ID), Template: issTemplateLabel(lang, j.Template),
+		Format: issFormatLabel(lang, j.Format),
 		Status: string(j.Status), Total: j.Total, Issued: j.Issued, Failed: j.Failed, Created: j.Created}
+}
+
+// issBatchFormats are the formats a batch can issue, in the order the
+// upload form offers them.
+var issBatchFormats = []issuer.Format{issuer.FormatV2, issuer.FormatSDJWT, issuer.FormatV1}
+
+// issFormatLabel names a credential format; a job of before formats were
+// recorded is vc2.
+func issFormatLabel(lang i18n.Lang, f issuer.Format) string {
+	if f == "" {
+		f = issuer.FormatV2
+	}
+	return lang.T("issuer.format." + string(f))
+}
+
+// issFormatChoices are the upload form's format options, selected marking one.
+func issFormatChoices(lang i18n.Lang, selected string) []pages.SelectOption {
+	out := make([]pages.SelectOption, 0, len(issBatchFormats))
+	for _, f := range issBatchFormats {
+		out = append(out, pages.SelectOption{Value: string(f), Label: issFormatLabel(lang, f), Selected: string(f) == selected})
+	}
+	return out
 }
 
 // templateChoices lists the templates, selected marking one.
@@ -616,7 +639,8 @@ func (iw *issuerWeb) batches(w http.ResponseWriter, r *http.Request, s *consoleS
 		iw.h.webFail(w, r, err)
 		return
 	}
-	v := pages.BatchesView{Nav: iw.nav(r, p.Lang, s, "batches"), Templates: iw.templateChoices(p.Lang, r.URL.Query().Get("template")), Jobs: issBatchRows(p.Lang, jobs)}
+	v := pages.BatchesView{Nav: iw.nav(r, p.Lang, s, "batches"), Templates: iw.templateChoices(p.Lang, r.URL.Query().Get("template")),
+		Formats: issFormatChoices(p.Lang, r.URL.Query().Get("format")), Jobs: issBatchRows(p.Lang, jobs)}
 	iw.h.render(w, r, pages.BatchesPage(p, v))
 }
 
@@ -647,7 +671,8 @@ func (iw *issuerWeb) upload(w http.ResponseWriter, r *http.Request, s *consoleSe
 		iw.h.webFail(w, r, fmt.Errorf("%w: a CSV file may hold %d bytes", errTooLarge, issuer.MaxCSVBytes))
 		return
 	}
-	job, err := iw.h.batches.CreateJob(r.Context(), s.Org, "staff:"+s.Account, r.PostFormValue("template"), data, issuer.JobOptions{})
+	job, err := iw.h.batches.CreateJob(r.Context(), s.Org, "staff:"+s.Account, r.PostFormValue("template"), data,
+		issuer.JobOptions{Format: issuer.Format(r.PostFormValue("format"))})
 	if job != nil && job.ID != "" && (err == nil || errors.Is(err, issuer.ErrInvalid)) {
 		http.Redirect(w, r, "/org/batches/"+url.PathEscape(job.ID), http.StatusSeeOther)
 		return

@@ -82,6 +82,7 @@ type IssuerDashboard struct {
 // BatchRow is one CSV job in a list.
 type BatchRow struct {
 	ID, Href, Template, Status string
+	Format                     string // the credential format's label
 	Total, Issued, Failed      int
 	Created                    time.Time
 }
@@ -132,6 +133,7 @@ type IssueForm struct {
 type BatchesView struct {
 	Nav       IssuerNav
 	Templates []TemplateChoice
+	Formats   []SelectOption
 	Jobs      []BatchRow
 }
 
