@@ -3,6 +3,7 @@ package wallet
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -22,6 +23,12 @@ type ListOptions struct {
 	Limit int `json:"limit,omitempty" validate:"gte=0,lte=1000"`
 	// NoStatus skips the live status checks (Status stays empty).
 	NoStatus bool `json:"-"`
+	// Details keeps each credential's details in the page — the document
+	// (or SD-JWT), the anchor receipt and the report's checks, as
+	// Credential returns them — read in one pass with the page (one store
+	// listing beside the summaries' one) rather than one Credential call
+	// per item.
+	Details bool `json:"-"`
 }
 
 // Page is a page of credentials, newest first.
@@ -34,7 +41,8 @@ type Page struct {
 // Credentials lists the holder's credentials, newest first, with their
 // live status (valid, suspended, revoked, expired; unknown when the status
 // checker could not answer). Documents, receipts and the reports' checks
-// are left out: Credential returns one in full.
+// are left out unless opts.Details asks for them: Credential returns one
+// in full.
 func (s *Service) Credentials(ctx context.Context, account string, opts ListOptions) (*Page, error) {
 	if err := check(opts); err != nil {
 		return nil, fmt.Errorf("list: %w", err)
@@ -62,17 +70,77 @@ func (s *Service) Credentials(ctx context.Context, account string, opts ListOpti
 			return nil, fmt.Errorf("list: decode %s: %w", e.Key, err)
 		}
 	}
+	next := ""
+	if len(recs) == limit {
+		next = recs[len(recs)-1].ID
+	}
+	if opts.Details {
+		if recs, err = s.pageDetails(ctx, account, opts.After, limit, recs); err != nil {
+			return nil, fmt.Errorf("list: %w", err)
+		}
+	}
 	if !opts.NoStatus {
 		s.fillStatus(ctx, account, recs)
 	}
 	page := &Page{Items: make([]*Credential, len(recs))}
 	for i, r := range recs {
+		if opts.Details {
+			c := r.Credential
+			page.Items[i] = &c
+			continue
+		}
 		page.Items[i] = r.summary()
 	}
-	if len(recs) == limit {
-		page.Next = recs[len(recs)-1].ID
-	}
+	page.Next = next
 	return page, nil
+}
+
+// pageDetails reads the details of a page of records in one store listing:
+// the details (doc/…) are keyed by the same ids as the summaries (cred/…)
+// and written with them, so the listing from the same cursor with the same
+// limit holds the page's. A record whose details that listing missed (a
+// credential added or deleted between the two reads shifted the page) is
+// read on its own; one deleted meanwhile is left out of the page. It
+// returns the records kept.
+func (s *Service) pageDetails(ctx context.Context, account, after string, limit int, recs []*credRecord) ([]*credRecord, error) {
+	if len(recs) == 0 {
+		return recs, nil
+	}
+	prefix := "doc/" + account + "/"
+	lo := store.ListOptions{Limit: limit}
+	if after != "" {
+		lo.After = prefix + after
+	}
+	entries, err := s.st.List(ctx, prefix, lo)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string][]byte, len(entries))
+	for _, e := range entries {
+		byID[strings.TrimPrefix(e.Key, prefix)] = e.Value
+	}
+	kept := recs[:0:0]
+	for _, r := range recs {
+		raw, ok := byID[r.ID]
+		if !ok {
+			err := s.withDetails(ctx, account, r)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				continue // deleted since the page was read
+			case err != nil:
+				return nil, err
+			}
+			kept = append(kept, r)
+			continue
+		}
+		var d detailRecord
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return nil, fmt.Errorf("credential %s: details: %w", r.ID, err)
+		}
+		d.fill(r)
+		kept = append(kept, r)
+	}
+	return kept, nil
 }
 
 // summary is what a listing shows of a credential: no document, receipt

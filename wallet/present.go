@@ -30,9 +30,15 @@ type PresentRequest struct {
 // Presentation is a signed Verifiable Presentation and the anchor
 // receipts of its credentials (index-aligned with verifiableCredential;
 // null where a credential has none), which travel beside it.
+//
+// A share link of an SD-JWT VC holds instead the SD-JWT with its chosen
+// disclosures and key binding, as a JSON string, with Format FormatSDJWT
+// and the credential's receipt in Receipts[0].
 type Presentation struct {
 	Presentation json.RawMessage             `json:"presentation"`
 	Receipts     []*credential.AnchorReceipt `json:"anchorReceipts"`
+	// Format is FormatSDJWT for an SD-JWT share; empty for a signed VP.
+	Format string `json:"format,omitempty"`
 }
 
 // Present builds a VC Data Model 2.0 Verifiable Presentation of the

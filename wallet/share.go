@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/store"
 )
 
@@ -34,9 +36,17 @@ const (
 )
 
 // NewShare asks for a share link to one presentation of chosen
-// credentials.
+// credentials: W3C credentials (shared whole), or one SD-JWT VC with the
+// claims to disclose.
 type NewShare struct {
 	CredentialIDs []string `json:"credentialIds" validate:"required,min=1,max=50,unique,dive,credid"`
+	// Disclose, for a share of one SD-JWT VC, lists the selectively
+	// disclosable claims the link reveals, as JSON pointers of the
+	// credential's Disclosable ("/degree/grade"); the others stay hidden,
+	// the claims that are always visible are always shown. Empty: none of
+	// the disclosable claims. A claim the credential cannot disclose is
+	// ErrInvalid; so is a list for W3C credentials (they are shared whole).
+	Disclose []string `json:"disclose,omitempty" validate:"max=100,unique,dive,required,max=256"`
 	// TTL is the link's life: 0 means DefaultShareTTL; at most MaxShareTTL.
 	TTL time.Duration `json:"ttl,omitempty" validate:"gte=0"`
 	// Label is the holder's note ("for the HR of ACME").
@@ -46,13 +56,19 @@ type NewShare struct {
 // Share is a share link. URL (with its secret token) is set only when the
 // link is created: only the token's hash is stored.
 type Share struct {
-	ID            string    `json:"id"`
-	URL           string    `json:"url,omitempty"`
-	Label         string    `json:"label,omitempty"`
-	CredentialIDs []string  `json:"credentialIds"`
-	Created       time.Time `json:"created"`
-	Expires       time.Time `json:"expires"`
-	Revoked       time.Time `json:"revoked,omitzero"`
+	ID            string   `json:"id"`
+	URL           string   `json:"url,omitempty"`
+	Label         string   `json:"label,omitempty"`
+	CredentialIDs []string `json:"credentialIds"`
+	// Format is the presentation's: FormatLDP (a signed VP of W3C
+	// credentials) or FormatSDJWT (one SD-JWT VC with a key binding).
+	// Empty in links made before SD-JWT shares.
+	Format string `json:"format,omitempty"`
+	// Disclosed lists the claims an SD-JWT share reveals (JSON pointers).
+	Disclosed []string  `json:"disclosed,omitempty"`
+	Created   time.Time `json:"created"`
+	Expires   time.Time `json:"expires"`
+	Revoked   time.Time `json:"revoked,omitzero"`
 	// Restored marks the metadata of a link restored from a backup: its
 	// token did not travel, so it cannot be opened.
 	Restored bool `json:"restored,omitempty"`
@@ -105,6 +121,12 @@ type Shared struct {
 // signed now (challenge "share:<link id>", domain BaseURL), reachable at
 // BaseURL + "/share/" + token until it expires or is revoked. The token
 // (256 bits) is returned once, in URL; only its hash is stored.
+//
+// An SD-JWT VC is shared on its own: the presentation is the SD-JWT with
+// only the disclosures of req.Disclose and a key binding JWT by the
+// holder's key with nonce "share:<link id>" and audience BaseURL (the
+// same binding as a W3C share's proof), as a JSON string; its receipt is
+// Receipts[0].
 func (s *Service) CreateShare(ctx context.Context, account string, req NewShare) (*Share, error) {
 	if err := check(req); err != nil {
 		return nil, fmt.Errorf("create share: %w", err)
@@ -119,7 +141,7 @@ func (s *Service) CreateShare(ctx context.Context, account string, req NewShare)
 	if err != nil {
 		return nil, fmt.Errorf("create share: %w", err)
 	}
-	recs, err := s.loadAll(ctx, account, req.CredentialIDs)
+	recs, err := s.loadShared(ctx, account, req)
 	if err != nil {
 		return nil, fmt.Errorf("create share: %w", err)
 	}
@@ -127,8 +149,20 @@ func (s *Service) CreateShare(ctx context.Context, account string, req NewShare)
 	if err != nil {
 		return nil, fmt.Errorf("create share: %w", err)
 	}
-	p, err := s.present(ctx, acct, recs, "share:"+id, s.cfg.BaseURL)
-	if err != nil {
+	format, disclosed := FormatLDP, []string(nil)
+	var p *Presentation
+	if r := recs[0]; r.Format == FormatSDJWT {
+		format, disclosed = FormatSDJWT, slices.Clone(req.Disclose)
+		compact, err := s.presentSDJWT(ctx, acct, r, req.Disclose, "share:"+id, s.cfg.BaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("create share: %w", err)
+		}
+		raw, err := json.Marshal(compact)
+		if err != nil {
+			return nil, fmt.Errorf("create share: %w", err)
+		}
+		p = &Presentation{Presentation: raw, Receipts: []*credential.AnchorReceipt{r.Receipt}, Format: FormatSDJWT}
+	} else if p, err = s.present(ctx, acct, recs, "share:"+id, s.cfg.BaseURL); err != nil {
 		return nil, fmt.Errorf("create share: %w", err)
 	}
 	secret := make([]byte, 32)
@@ -141,7 +175,7 @@ func (s *Service) CreateShare(ctx context.Context, account string, req NewShare)
 	rec := shareRecord{
 		Share: Share{
 			ID: id, Label: trimText(req.Label, 200), CredentialIDs: slices.Clone(req.CredentialIDs),
-			Created: now, Expires: now.Add(req.TTL),
+			Format: format, Disclosed: disclosed, Created: now, Expires: now.Add(req.TTL),
 		},
 		Hash: hash[:], Presentation: p, Holder: acct.DID,
 	}
@@ -160,10 +194,41 @@ func (s *Service) CreateShare(ctx context.Context, account string, req NewShare)
 	); err != nil {
 		return nil, fmt.Errorf("create share: %w", err)
 	}
-	s.log.InfoContext(ctx, "wallet: share link created", "account", account, "share", id, "credentials", len(recs), "expires", rec.Expires)
+	s.log.InfoContext(ctx, "wallet: share link created", "account", account, "share", id, "credentials", len(recs), "format", format, "disclosed", len(disclosed), "expires", rec.Expires)
 	out := rec.Share
 	out.URL = s.cfg.BaseURL + "/share/" + token
 	return &out, nil
+}
+
+// loadShared reads the credentials of a new share and checks the choice:
+// W3C credentials are shared whole (no Disclose); an SD-JWT VC alone, with
+// claims it can disclose.
+func (s *Service) loadShared(ctx context.Context, account string, req NewShare) ([]*credRecord, error) {
+	recs := make([]*credRecord, len(req.CredentialIDs))
+	sd := false
+	for i, id := range req.CredentialIDs {
+		r, err := s.load(ctx, account, id)
+		if err != nil {
+			return nil, err
+		}
+		recs[i], sd = r, sd || r.Format == FormatSDJWT
+	}
+	switch {
+	case !sd && len(req.Disclose) > 0:
+		return nil, invalid("/disclose", "W3C credentials are shared whole: only an SD-JWT credential discloses chosen claims")
+	case !sd:
+		return recs, nil
+	case len(recs) > 1:
+		return nil, invalid("/credentialIds", "an SD-JWT credential is its own presentation: share it alone")
+	case s.sdjwt == nil:
+		return nil, fmt.Errorf("%w: SD-JWT credentials are not enabled in this wallet", ErrUnsupported)
+	}
+	for i, d := range req.Disclose {
+		if !slices.Contains(recs[0].Disclosable, d) {
+			return nil, invalid(fieldIndex("/disclose", i), fmt.Sprintf("%q is not a selectively disclosable claim of this credential (its claims are: %s)", d, strings.Join(recs[0].Disclosable, ", ")))
+		}
+	}
+	return recs, nil
 }
 
 // OpenShare opens a share link anonymously and records the access. An
