@@ -137,6 +137,12 @@ func (c *ttlCache[V]) get(key string, now time.Time) (V, error, bool) {
 	return e.val, e.err, true
 }
 
+func (c *ttlCache[V]) delete(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+}
+
 func (c *ttlCache[V]) put(key string, val V, err error, ttl time.Duration, now time.Time) {
 	if ttl < 0 {
 		return

@@ -64,6 +64,9 @@ type Secured struct {
 	// Digest is what an anchor receipt's credentialDigest commits to: for
 	// JSON-LD the SHA-256 of the credential's RFC 8785 canonical JSON.
 	Digest [32]byte
+	// schemaOK: the document passed the pipeline's JSON Schema (set by the
+	// format step, or by a proof cache hit for the same bytes).
+	schemaOK bool
 }
 
 // CredentialFormat verifies the securing mechanism of one credential format.

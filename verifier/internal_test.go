@@ -107,3 +107,56 @@ func TestTTLCache(t *testing.T) {
 		t.Fatalf("cache holds %d > 3", len(c.m))
 	}
 }
+
+func TestProofCacheUsableUntil(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	pc := newProofCache(16, 5*time.Minute)
+	at := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339) }
+	for _, c := range []struct {
+		name  string
+		doc   map[string]any
+		until time.Duration // from now; -1: not cacheable
+	}{
+		{"no dates", map[string]any{}, proofCacheMaxAge},
+		{"old dates", map[string]any{"validFrom": at(-48 * time.Hour), "proof": map[string]any{"created": at(-48 * time.Hour)}}, proofCacheMaxAge},
+		{"just created: only created-skew matters", map[string]any{"proof": map[string]any{"created": at(-10 * time.Second)}}, proofCacheMaxAge},
+		{"created in the future, within the skew", map[string]any{"proof": map[string]any{"created": at(4*time.Minute + 30*time.Second)}}, -1},
+		{"created far in the future: the answer holds until 55 minutes", map[string]any{"proof": map[string]any{"created": at(time.Hour)}}, proofCacheMaxAge},
+		{"valid from in 8 minutes", map[string]any{"validFrom": at(8 * time.Minute)}, 2 * time.Minute},
+		{"valid from in 6 minutes", map[string]any{"validFrom": at(6 * time.Minute)}, -1},
+		{"valid from in 9 minutes", map[string]any{"validFrom": at(9 * time.Minute)}, 3 * time.Minute},
+		{"valid until in 1 minute (+skew)", map[string]any{"validUntil": at(time.Minute)}, 5 * time.Minute},
+		{"expired 4 minutes ago: within skew+margin", map[string]any{"validUntil": at(-4 * time.Minute)}, -1},
+		{"expired long ago", map[string]any{"validUntil": at(-time.Hour)}, proofCacheMaxAge},
+		{"proof expires soon", map[string]any{"proof": []any{map[string]any{"expires": at(-2 * time.Minute)}}}, 2 * time.Minute},
+		{"1.1 dates", map[string]any{"issuanceDate": at(-time.Hour), "expirationDate": at(2 * time.Minute)}, 6 * time.Minute},
+		{"unreadable date", map[string]any{"validFrom": "yesterday"}, -1},
+		{"date of another type", map[string]any{"validUntil": 42}, -1},
+		{"proof not an object", map[string]any{"proof": "x"}, -1},
+	} {
+		until, ok := pc.usableUntil(c.doc, now)
+		switch {
+		case c.until < 0 && ok:
+			t.Errorf("%s: cacheable until %s, want not cacheable", c.name, until.Sub(now))
+		case c.until >= 0 && (!ok || !until.Equal(now.Add(c.until))):
+			t.Errorf("%s: until %s (%v), want %s", c.name, until.Sub(now), ok, c.until)
+		}
+	}
+}
+
+func TestKeysStillListed(t *testing.T) {
+	is := &chain.Issuer{DID: "did:talent:a", Keys: []chain.IssuerKey{{ID: "did:talent:a#k1", PublicKeyMultibase: "z1"}, {ID: "did:talent:a#k2", PublicKeyMultibase: "z2"}}}
+	for _, c := range []struct {
+		methods, keys []string
+		want          bool
+	}{
+		{[]string{"did:talent:a#k1"}, []string{"z1"}, true},
+		{[]string{"did:talent:a#k2", "did:talent:a#k1"}, []string{"z2", "z1"}, true},
+		{[]string{"did:talent:a#k1"}, []string{"z2"}, false},
+		{[]string{"did:talent:a#k3"}, []string{"z1"}, false},
+	} {
+		if got := keysStillListed(is, c.methods, c.keys); got != c.want {
+			t.Errorf("%v %v: %v, want %v", c.methods, c.keys, got, c.want)
+		}
+	}
+}

@@ -110,7 +110,12 @@ func (v *Verifier) credentialSteps(ctx context.Context, rep *Report, sec *Secure
 			StepProof, StepIssuer, StepKey, StepAnchor, StepStatus, StepValidity)
 		return nil
 	}
-	if problems := schemaProblems(v.schema, f.doc); len(problems) > 0 {
+	var problems []string
+	if !sec.schemaOK {
+		problems = schemaProblems(v.schema, f.doc)
+		sec.schemaOK = len(problems) == 0
+	}
+	if len(problems) > 0 {
 		rep.add(StepFormat, StepFailed,
 			msg("The credential does not have the structure TalentChain requires (%s). It may be damaged or made by an incompatible tool; ask the issuer for a new copy.",
 				"凭证的结构不符合人才链的要求（%s）。文件可能已损坏，或由不兼容的工具生成；请向签发方索取新的副本。", strings.Join(problems, "; ")),

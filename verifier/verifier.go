@@ -37,6 +37,9 @@ const (
 	DefaultStatusTTL  = 2 * time.Second
 	DefaultReplayTTL  = 24 * time.Hour
 	DefaultMaxEntries = 10000
+	// DefaultProofCacheEntries is the default of Config.ProofCacheEntries
+	// (an entry is a few hundred bytes).
+	DefaultProofCacheEntries = 4096
 )
 
 // Clock returns the current time.
@@ -68,6 +71,12 @@ type Config struct {
 	StatusTTL time.Duration
 	// MaxCacheEntries bounds each cache; default 10000.
 	MaxCacheEntries int
+	// ProofCacheEntries bounds the cache of proof results of JSON-LD
+	// credentials of did:talent issuers, keyed by the SHA-256 of their exact
+	// bytes (see docs/design/verifier.md: a hit still reads the key from the
+	// issuer's record and runs every chain and time check); default
+	// DefaultProofCacheEntries, negative: no cache.
+	ProofCacheEntries int
 	// ChainID, when set, refuses receipts that name another chain.
 	ChainID string
 	// RequireAnchor makes a credential of a TalentChain issuer without an
@@ -110,6 +119,7 @@ type Options struct {
 type Verifier struct {
 	cfg      Config
 	view     *chainView
+	proofs   *proofCache // nil: none
 	core     *credential.Verifier
 	schema   *jsonschema.Schema
 	formats  map[string]CredentialFormat
@@ -138,6 +148,9 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.MaxCacheEntries == 0 {
 		cfg.MaxCacheEntries = DefaultMaxEntries
 	}
+	if cfg.ProofCacheEntries == 0 {
+		cfg.ProofCacheEntries = DefaultProofCacheEntries
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -146,6 +159,11 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	v := &Verifier{cfg: cfg, validate: newValidator(), log: cfg.Logger}
 	v.view = newChainView(cfg.Chain, cfg.Clock, cfg.RecordTTL, cfg.StatusTTL, cfg.MaxCacheEntries)
+	skew := cfg.ClockSkew
+	if skew == 0 {
+		skew = credential.DefaultClockSkew
+	}
+	v.proofs = newProofCache(cfg.ProofCacheEntries, skew)
 	resolvers := credential.Resolvers{credential.KeyResolver{}, historyResolver{v.view}}
 	if cfg.Resolver != nil {
 		resolvers = append(resolvers, cfg.Resolver)
@@ -214,17 +232,29 @@ func (v *Verifier) VerifyCredential(ctx context.Context, raw []byte, opts Option
 	if err := v.warm(ctx, in.Document); err != nil {
 		return nil, err
 	}
-	sec, err := f.VerifyCredential(ctx, in, now)
-	if v.mayBeStale(in, err, sec.checks(), sec.talent()) {
-		// A key rotated in after the issuer record was cached is unknown to
-		// the cached record: read the issuer again and check once more.
-		sec, err = f.VerifyCredential(withFreshRecords(ctx), in, now)
+	// The built-in JSON-LD format's proofs may come from the proof cache.
+	_, builtin := f.(jsonLD)
+	var sec *Secured
+	if builtin {
+		sec = v.proofs.lookup(ctx, v.view, in, now)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("verify credential: %w", err)
+	hit := sec != nil
+	if !hit {
+		sec, err = f.VerifyCredential(ctx, in, now)
+		if v.mayBeStale(in, err, sec.checks(), sec.talent()) {
+			// A key rotated in after the issuer record was cached is unknown to
+			// the cached record: read the issuer again and check once more.
+			sec, err = f.VerifyCredential(withFreshRecords(ctx), in, now)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("verify credential: %w", err)
+		}
 	}
 	if err := v.credentialSteps(ctx, rep, sec, opts.Receipt, now); err != nil {
 		return nil, err
+	}
+	if builtin && !hit {
+		v.proofs.remember(ctx, v.view, in, sec, now)
 	}
 	rep.finish()
 	v.log.Debug("credential verified", slog.String("id", rep.ID), slog.String("issuer", rep.Issuer), slog.String("state", string(rep.State)))

@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/talentchain/talentchain/chain"
+	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/internal/seal"
+	"github.com/talentchain/talentchain/issuer"
+	"github.com/talentchain/talentchain/store"
+	"github.com/talentchain/talentchain/store/bolt"
+	"github.com/talentchain/talentchain/verifier"
+)
+
+// verifyBench is the world of the HTTP verification benchmarks: a real
+// embedded chain node, a real issuer service that issued master's degrees
+// (with their anchor receipts), the real pipeline over the node, and the
+// handler New builds with WithVerifying, as serve wires it (VC-API routes
+// answered by the pipeline, the access log at info level into a text
+// handler that discards).
+type verifyBench struct {
+	h      http.Handler
+	bodies [][]byte // POST /credentials/verify bodies, one per credential
+}
+
+func benchFreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return "tcp://" + l.Addr().String()
+}
+
+// newVerifyBench issues n distinct master's degrees and builds the handler.
+func newVerifyBench(t testing.TB, n int) *verifyBench {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	node, err := chain.StartNode(ctx, chain.NodeConfig{
+		Home: t.TempDir(), ChainID: "talentchain-ui-bench", P2PAddress: benchFreeAddr(t), BlockInterval: 30 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = node.Stop() })
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "data.db"), bolt.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	mk, err := seal.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := seal.New(mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gov, err := issuer.NewLocalGovernance(node.Client(), node.ChainID(), node.GovernanceKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := issuer.New(issuer.Config{ChainID: node.ChainID(), BaseURL: "https://issuer.example.edu.cn", BatchDelay: 10 * time.Millisecond},
+		store.WithPrefix(db, "issuer/"), keys, node.Client(), credential.MustLoader(), issuer.WithGovernance(gov))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Close() })
+	org, err := svc.CreateOrg(ctx, issuer.NewOrg{Names: issuer.Names{Zh: "基准大学", En: "Bench University"}, Kind: issuer.KindUniversity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gov.Submit(ctx, &chain.Accredit{Issuer: org.DID, CredentialType: "DegreeCredential", Levels: []string{"master"}}); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := credential.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &verifyBench{}
+	for i := range n {
+		rec, err := svc.Issue(ctx, org.DID, &issuer.Request{
+			Template: issuer.TemplateMaster, Holder: holder.Controller,
+			Subject: map[string]any{
+				"fullName": map[string]any{"zh": fmt.Sprintf("张三%d", i), "en": fmt.Sprintf("Zhang San %d", i)},
+				"degree": map[string]any{
+					"type": "Degree", "level": "master",
+					"degreeName":   map[string]any{"zh": "工学硕士", "en": "Master of Engineering"},
+					"fieldOfStudy": map[string]any{"zh": "区块链工程", "en": "Blockchain Engineering"},
+				},
+				"graduationDate": "2026-06-30",
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Receipt == nil {
+			t.Fatal("issued without a receipt")
+		}
+		rc, err := json.Marshal(rec.Receipt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The body tcload sends: the credential file's bytes and its receipt.
+		body, err := json.Marshal(map[string]json.RawMessage{"verifiableCredential": rec.Credential, "anchorReceipt": rc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.bodies = append(b.bodies, body)
+	}
+	pipe, err := verifier.New(verifier.Config{Loader: credential.MustLoader(), Chain: node.Client(), ChainID: node.ChainID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	b.h, err = New(DefaultConfig(), stubVerifier{}, func() bool { return true }, log,
+		WithVerifying(Verifying{Pipeline: pipe, Accounts: fakeAccounts{}, Requests: &fakeRequests{}, Policies: fakePolicies{},
+			Decisions: &fakeDecisions{}, Domain: "node.example", VCAPI: true}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// post sends one verification through the handler and checks the answer.
+func (b *verifyBench) post(t testing.TB, body []byte) {
+	req := httptest.NewRequest("POST", "/credentials/verify", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	b.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(`"verified":true`)) || !bytes.Contains(rec.Body.Bytes(), []byte(`"state":"valid"`)) {
+		t.Fatalf("status %d: %.400s", rec.Code, rec.Body.String())
+	}
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkVerifyHTTP drives POST /credentials/verify through the real
+// handler (decode, validation, the full pipeline against the embedded chain,
+// the report as JSON, the middleware and access log) in-process, without
+// the network: what one request costs the server above the pipeline.
+//
+//   - same: one credential again and again (what tcload's default run does);
+//   - distinct: 64 credentials in turn (a cache keyed by the credential
+//     cannot answer from the previous request).
+//
+// requests/cpu-s divides by the CPU time of the process (the handler and the
+// embedded node).
+func BenchmarkVerifyHTTP(b *testing.B) {
+	vb := newVerifyBench(b, 64)
+	for _, c := range []struct {
+		name   string
+		bodies [][]byte
+	}{{"same", vb.bodies[:1]}, {"distinct", vb.bodies}} {
+		b.Run(c.name, func(b *testing.B) {
+			for _, body := range c.bodies {
+				vb.post(b, body) // warm the caches as a running node has them
+			}
+			var i atomic.Uint64
+			cpu := processCPU()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					vb.post(b, c.bodies[i.Add(1)%uint64(len(c.bodies))])
+				}
+			})
+			b.ReportMetric(float64(b.N)/(processCPU()-cpu).Seconds(), "requests/cpu-s")
+		})
+	}
+}
