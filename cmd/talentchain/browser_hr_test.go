@@ -25,7 +25,7 @@ func (b *browser) hrSignIn(token string) {
 	b.open("/login")
 	b.click(`input[name=role][value=verifier]`)
 	b.fill("#f-token", token)
-	b.click("#login-submit")
+	b.nav("#login-submit")
 	b.run("signed in", chromedp.WaitVisible(".hr-subnav", chromedp.ByQuery)) // the console's overview
 }
 
@@ -51,7 +51,7 @@ func jsString(s string) string {
 // hrCheck ticks a checkbox by clicking it.
 func (b *browser) hrCheck(sel string) {
 	b.t.Helper()
-	b.run("check "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery))
+	b.press(sel)
 }
 
 // TestBrowserHRConsole: a verifier account made through the admin API signs
@@ -100,7 +100,7 @@ func TestBrowserHRConsole(t *testing.T) {
 	}
 	b.fill("#f-purpose-zh", "核验应聘者学位")
 	b.fill("#f-purpose-en", "Check the applicant's degree")
-	b.click("#hr-request-submit") // no type chosen: refused beside the types
+	b.nav("#hr-request-submit") // no type chosen: refused beside the types
 	if a := b.text(".alert"); !strings.Contains(a, "credential type") {
 		t.Fatalf("empty request alert %q", a)
 	}
@@ -113,7 +113,7 @@ func TestBrowserHRConsole(t *testing.T) {
 	b.hrCheck(`input[name="claim.master-degree"][value="degree.fieldOfStudy"]`)
 	b.run("expiry", chromedp.SetValue("#f-expiry", "1h", chromedp.ByQuery))
 	b.shot("request-form")
-	b.click("#hr-request-submit")
+	b.nav("#hr-request-submit")
 	if got := b.text("#hr-purpose"); got != "Check the applicant's degree" {
 		t.Fatalf("request page purpose %q", got)
 	}
@@ -181,7 +181,7 @@ func TestBrowserHRConsole(t *testing.T) {
 	b.open("/hr/batch")
 	b.upload("#f-batch", path)
 	b.shot("batch-form")
-	b.click("#hr-batch-submit")
+	b.nav("#hr-batch-submit")
 	if c := b.text("#hr-batch-counts"); !strings.Contains(c, "3 items: 1 valid, 0 with warnings, 1 not valid, 1 without a verdict") {
 		t.Fatalf("batch counts %q", c)
 	}
@@ -203,14 +203,14 @@ func TestBrowserHRConsole(t *testing.T) {
 
 	// 4. A policy whose rule does not compile: refused with line and column.
 	b.open("/hr/policies")
-	b.click("#hr-policy-new")
+	b.nav("#hr-policy-new")
 	b.fill("#f-pol-id", "master-talent")
 	b.fill("#f-pol-name-zh", "硕士人才认定")
 	b.fill("#f-pol-name-en", "Master's talent")
 	b.fill(`[id="f-rule.0.id"]`, "master")
 	b.fill(`[id="f-rule.0.name.en"]`, "A master's degree")
 	b.fill(`[id="f-rule.0.expr"]`, "credentials.exists(c,\n  c.level == )")
-	b.click("#hr-policy-save")
+	b.nav("#hr-policy-save")
 	errSel := `[id="e-rule.0.expr"]`
 	if line := b.attr(errSel, "data-line"); line != "2" {
 		t.Fatalf("compile error line %q (%s)", line, b.text("main"))
@@ -223,7 +223,7 @@ func TestBrowserHRConsole(t *testing.T) {
 	}
 	b.shot("policy-malformed")
 	b.fill(`[id="f-rule.0.expr"]`, "credentials.exists(c, c.type == 'DegreeCredential' && c.level == 'master')")
-	b.click("#hr-policy-save")
+	b.nav("#hr-policy-save")
 	if f := b.text(".flash"); !strings.Contains(f, "master-talent v1") {
 		t.Fatalf("saved flash %q", f)
 	}
@@ -240,7 +240,7 @@ func TestBrowserHRConsole(t *testing.T) {
 	b.open("/hr/policies/evaluate?policy=master-talent")
 	b.fill("#f-eval-doc", string(doc))
 	b.shot("evaluate-form")
-	b.click("#hr-eval-submit")
+	b.nav("#hr-eval-submit")
 	if e := b.attr("#hr-eligible", "data-eligible"); e != "true" {
 		t.Fatalf("decision eligible=%q (%s)", e, b.text("main"))
 	}
@@ -257,7 +257,7 @@ func TestBrowserHRConsole(t *testing.T) {
 	wrapped, _ := json.Marshal(map[string]any{"verifiableCredential": iss.VerifiableCredential, "anchorReceipt": iss.AnchorReceipt})
 	b.open("/verify?lang=en")
 	b.fill("#f-document", string(wrapped))
-	b.click("#verify-submit")
+	b.nav("#verify-submit")
 	pdfHref := b.attr("#report-pdf", "href")
 	if !strings.HasSuffix(pdfHref, "/report.pdf") {
 		t.Fatalf("PDF link %q", pdfHref)
@@ -294,7 +294,7 @@ func TestBrowserHRConsole(t *testing.T) {
 
 	// 7. An account without the policy right is told why and what to do.
 	_, plainTok := n.newVerifierAccount(t, "ACME HR", false)
-	b.click("#logout")
+	b.nav("#logout")
 	b.run("signed out", chromedp.WaitVisible("section.roles", chromedp.ByQuery)) // the home page
 	b.hrSignIn(plainTok)
 	b.open("/hr/policies")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,44 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
 // Helpers of the issuer and governance browser tests.
-
-// acceptConfirms answers every data-confirm dialog of the tab with OK,
-// as a person clicking through would.
-func (b *browser) acceptConfirms() {
-	b.t.Helper()
-	chromedp.ListenTarget(b.ctx, func(ev any) {
-		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			go chromedp.Run(b.ctx, page.HandleJavaScriptDialog(true))
-		}
-	})
-}
-
-// nav clicks sel and waits for the next document to load: unlike click,
-// it cannot read the old page while the new one is on its way.
-func (b *browser) nav(sel string) {
-	b.t.Helper()
-	b.run("mark "+sel, chromedp.Evaluate(`window.__tcOld = true`, nil))
-	b.click(sel)
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		var fresh bool
-		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
-		err := chromedp.Run(ctx, chromedp.Evaluate(`window.__tcOld === undefined && document.readyState === "complete"`, &fresh))
-		cancel()
-		if err == nil && fresh {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.shot("nav-timeout")
-	b.t.Fatalf("clicking %s loaded no new page", sel)
-}
 
 // fetchText GETs a same-origin URL from the page (with its cookies), as a
 // download would, and returns the body.

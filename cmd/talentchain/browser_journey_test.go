@@ -33,9 +33,9 @@ func TestBrowserMainJourney(t *testing.T) {
 	// The university issues a degree and offers it to the student.
 	uni := newBrowser(t, n.base)
 	uni.signIn(did, "registrar", "correct horse battery 42")
-	uni.click("#act-issue")
+	uni.nav("#act-issue")
 	uni.run("template", chromedp.SetValue("#f-template", "master-degree", chromedp.ByQuery))
-	uni.click("#pick-template")
+	uni.nav("#pick-template")
 	uni.fill(`[id="f-c.fullName.zh"]`, "李四")
 	uni.fill(`[id="f-c.fullName.en"]`, "Li Si")
 	uni.fill(`[id="f-c.degree.degreeName.zh"]`, "工学硕士")
@@ -47,7 +47,7 @@ func TestBrowserMainJourney(t *testing.T) {
 		t.Fatalf("status after issuing = %q", got)
 	}
 	uni.shot("university-issued")
-	uni.click("#offer-create")
+	uni.nav("#offer-create")
 	offer := uni.attr("#offer-link", "value")
 	pin := uni.text("#offer-pin")
 	uni.shot("university-offer")
@@ -57,7 +57,7 @@ func TestBrowserMainJourney(t *testing.T) {
 	holderSignUp(t, stu, "lisi", "violet orbit 7319 lantern")
 	stu.open("/my/offers?offer=" + url.QueryEscape(offer))
 	stu.fill("#f-txCode", pin)
-	stu.click("#offer-accept")
+	stu.nav("#offer-accept")
 	if got := stu.text(".flash"); !strings.Contains(got, "存入钱包") {
 		t.Fatalf("accept flash = %q", got)
 	}
@@ -66,9 +66,9 @@ func TestBrowserMainJourney(t *testing.T) {
 		t.Fatalf("wallet badge = %q", got)
 	}
 	stu.shot("student-wallet")
-	stu.click(".holder-card h2 a")
-	stu.click("#share-credential")
-	stu.click("#share-create")
+	stu.nav(".holder-card h2 a")
+	stu.nav("#share-credential")
+	stu.nav("#share-create")
 	link := stu.attr("#share-url", "value")
 	if !strings.HasPrefix(link, n.base+"/s/") {
 		t.Fatalf("share link = %q", link)
@@ -95,7 +95,7 @@ func TestBrowserMainJourney(t *testing.T) {
 		t.Fatalf("search for the student finds: %q", got)
 	}
 	uni.shot("university-search")
-	uni.click("#credentials tbody tr a")
+	uni.nav("#credentials tbody tr a")
 	uni.acceptConfirms()
 	uni.run("status", chromedp.SetValue("form.iss-status-form select[name=status]", "revoked", chromedp.ByQuery))
 	uni.fill("form.iss-status-form input[name=reason]", "学位授予信息有误")

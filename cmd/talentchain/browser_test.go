@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -44,6 +50,8 @@ type browser struct {
 	base  string
 	shots string
 	n     int
+	// confirms is set once acceptConfirms listens for dialogs.
+	confirms bool
 }
 
 func newBrowser(t *testing.T, base string) *browser {
@@ -135,10 +143,91 @@ func (b *browser) fill(sel, value string) {
 	b.run("fill "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.SetValue(sel, value, chromedp.ByQuery))
 }
 
-// click clicks sel and waits for the next page's body.
+// leavesJS answers whether clicking the element %s leaves the page: a link
+// to another address (not a fragment of this page, not a download, not a
+// new window), or a form's submit button (not into a new window). Every
+// page works without JavaScript (ui/static/app.js only enhances), so these
+// are exactly the clicks that load a new document; a submit that answers
+// with a download is the exception, for press.
+const leavesJS = `(function (el) {
+  if (!el) return false;
+  var a = el.closest("a[href]");
+  if (a) {
+    if (a.hasAttribute("download") || (a.target && a.target !== "_self")) return false;
+    var u = new URL(a.href, location.href);
+    return !(u.hash !== "" && u.origin === location.origin && u.pathname === location.pathname && u.search === location.search);
+  }
+  var c = el.closest("button, input");
+  if (c && c.form && (c.type === "submit" || c.type === "image")) {
+    var target = c.getAttribute("formtarget") || c.form.getAttribute("target");
+    return !target || target === "_self";
+  }
+  return false;
+})(document.querySelector(%s))`
+
+// click clicks sel. When the click leaves the page (see leavesJS) it waits
+// for the next document as nav does, so what is read next cannot come from
+// the page the click left; a checkbox, a radio or a copy button is just
+// clicked.
 func (b *browser) click(sel string) {
 	b.t.Helper()
-	b.run("click "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery), chromedp.WaitReady("body", chromedp.ByQuery))
+	b.run("find "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery))
+	var leaves bool
+	b.run("inspect "+sel, chromedp.Evaluate(fmt.Sprintf(leavesJS, jsString(sel)), &leaves))
+	if leaves {
+		b.nav(sel)
+		return
+	}
+	b.press(sel)
+}
+
+// press clicks sel and waits for nothing: a control that changes the page
+// in place, or a submit button whose answer is a download (the page stays).
+func (b *browser) press(sel string) {
+	b.t.Helper()
+	b.run("click "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery))
+}
+
+// nav clicks sel and waits until a new document has replaced the page and
+// finished loading: it fails when none comes. Without it a read right
+// after the click may find the same selector on the page being left (a
+// status badge, a flash, the h1) while the next one is on its way.
+func (b *browser) nav(sel string) {
+	b.t.Helper()
+	// The mark lives in the old document's window only; the next
+	// document's window starts without it.
+	b.run("mark "+sel, chromedp.Evaluate(`window.__tcOld = true`, nil))
+	b.press(sel)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		var fresh bool
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		err := chromedp.Run(ctx, chromedp.Evaluate(`window.__tcOld === undefined && document.readyState === "complete"`, &fresh))
+		cancel()
+		if err == nil && fresh {
+			b.run("after "+sel, chromedp.WaitReady("body", chromedp.ByQuery))
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.shot("nav-timeout")
+	b.t.Fatalf("clicking %s loaded no new page within 60 s (a download? use press)", sel)
+}
+
+// acceptConfirms answers every confirmation dialog of the tab (a
+// data-confirm form) with OK from now on, as a person clicking through
+// would. Calling it again changes nothing.
+func (b *browser) acceptConfirms() {
+	b.t.Helper()
+	if b.confirms {
+		return
+	}
+	b.confirms = true
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			go chromedp.Run(b.ctx, page.HandleJavaScriptDialog(true))
+		}
+	})
 }
 
 // upload sets a file input to the local file path.
@@ -175,12 +264,28 @@ func (b *browser) waitText(sel, want string, limit time.Duration) string {
 	return ""
 }
 
+// paintedJS resolves once the document has loaded, its fonts are ready and
+// two animation frames have passed.
+const paintedJS = `new Promise(function (done) {
+  function fonts() { document.fonts.ready.then(function () { requestAnimationFrame(function () { requestAnimationFrame(function () { done(true); }); }); }); }
+  if (document.readyState === "complete") fonts(); else window.addEventListener("load", fonts);
+})`
+
+// awaitPromise makes Evaluate wait for the promise the script returns.
+func awaitPromise(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }
+
 // shot saves a full-page screenshot as the test's next artefact.
 func (b *browser) shot(name string) {
 	b.t.Helper()
 	var png []byte
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
+	// Not before the page is drawn: its fonts loaded (the CJK fallback is
+	// large) and two frames painted since.
+	var painted bool
+	if err := chromedp.Run(ctx, chromedp.Evaluate(paintedJS, &painted, awaitPromise)); err != nil {
+		b.t.Logf("screenshot %s: waiting for paint: %v", name, err)
+	}
 	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return
@@ -213,7 +318,7 @@ func TestBrowserLanguage(t *testing.T) {
 	}
 	b.shot("home-zh")
 
-	b.click("#lang-switch")
+	b.nav("#lang-switch")
 	if got := b.text("h1"); got != "Talent credentials anyone can check" {
 		t.Fatalf("after the switch h1 = %q", got)
 	}
@@ -226,15 +331,78 @@ func TestBrowserLanguage(t *testing.T) {
 	b.fill("#f-org", "did:talent:nobody")
 	b.fill("#f-username", "registrar")
 	b.fill("#f-password", "wrong password")
-	b.click("#login-submit")
+	b.nav("#login-submit")
 	alert := b.text(".alert")
 	if !strings.Contains(alert, "Sign-in failed") || !strings.Contains(alert, "administrator") {
 		t.Fatalf("wrong password alert = %q", alert)
 	}
 	b.shot("login-refused")
 
-	b.click("#lang-switch")
+	b.nav("#lang-switch")
 	if got := b.text("h1"); got != "工作人员登录" {
 		t.Fatalf("switched back h1 = %q", got)
+	}
+}
+
+// TestBrowserClickWaitsForTheNextPage: the helpers themselves, against a
+// server whose next page is slow to come and has the same heading as the
+// page it replaces: after clicking a link or a submit button the heading
+// read is the next page's; a checkbox, a fragment link and a download link
+// leave the page where it is.
+func TestBrowserClickWaitsForTheNextPage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	const first = `<!doctype html><html lang="en"><body><h1 id="t">first</h1>
+<a id="next" href="/slow">next</a> <a id="frag" href="#below">below</a> <a id="dl" href="/file" download>file</a>
+<form method="post" action="/slow"><input type="checkbox" id="cb" name="cb"> <button id="submit">send</button></form>
+<p id="below">below</p></body></html>`
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, first) })
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(700 * time.Millisecond) // the old page stays readable meanwhile
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><body><h1 id="t">second %s</h1></body></html>`, r.Method)
+	})
+	mux.HandleFunc("/file", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Disposition", `attachment; filename="f.txt"`)
+		io.WriteString(w, "data")
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	b := newBrowser(t, srv.URL)
+	b.run("no downloads", cdpbrowser.SetDownloadBehavior(cdpbrowser.SetDownloadBehaviorBehaviorDeny))
+
+	for _, tc := range []struct {
+		sel, want string
+	}{
+		{"#next", "second GET"},
+		{"#submit", "second POST"},
+	} {
+		b.open("/")
+		b.click(tc.sel)
+		if got := b.text("#t"); got != tc.want {
+			t.Errorf("after clicking %s the heading reads %q, want %q", tc.sel, got, tc.want)
+		}
+		b.open("/")
+		b.nav(tc.sel)
+		if got := b.text("#t"); got != tc.want {
+			t.Errorf("after nav %s the heading reads %q, want %q", tc.sel, got, tc.want)
+		}
+	}
+
+	// Clicks that stay: the same document afterwards (its mark survives).
+	b.open("/")
+	b.run("mark", chromedp.Evaluate(`window.__tcStay = true`, nil))
+	for _, sel := range []string{"#cb", "#frag", "#dl"} {
+		start := time.Now()
+		b.click(sel)
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("clicking %s took %s", sel, d)
+		}
+	}
+	var same, checked bool
+	b.run("same page", chromedp.Evaluate(`window.__tcStay === true`, &same), chromedp.Evaluate(`document.querySelector("#cb").checked`, &checked))
+	if !same || !checked || b.text("#t") != "first" {
+		t.Errorf("clicks that stay left the page: same document %v, checkbox ticked %v, heading %q", same, checked, b.text("#t"))
 	}
 }

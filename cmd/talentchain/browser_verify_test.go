@@ -31,7 +31,7 @@ func TestBrowserVerifyPublic(t *testing.T) {
 	b.open("/verify?lang=en")
 	b.fill("#f-document", string(wrapped))
 	b.shot("pasted")
-	b.click("#verify-submit")
+	b.nav("#verify-submit")
 	if v := b.attr("#verdict", "data-verdict"); v != "pass" {
 		b.shot("unexpected")
 		t.Fatalf("verdict %q, want pass (%s)", v, b.text("main"))
@@ -52,7 +52,7 @@ func TestBrowserVerifyPublic(t *testing.T) {
 	resultURL := b.location()
 
 	// The same result in Chinese.
-	b.click("#lang-switch")
+	b.nav("#lang-switch")
 	if got := b.text("#verdict"); !strings.Contains(got, "有效") {
 		t.Fatalf("zh verdict %q", got)
 	}
@@ -67,7 +67,7 @@ func TestBrowserVerifyPublic(t *testing.T) {
 	forged, _ := json.Marshal(vc)
 	b.open("/verify?lang=en")
 	b.fill("#f-document", string(forged))
-	b.click("#verify-submit")
+	b.nav("#verify-submit")
 	if v := b.attr("#verdict", "data-verdict"); v != "fail" {
 		t.Fatalf("tampered verdict %q, want fail", v)
 	}
@@ -101,7 +101,7 @@ func TestBrowserVerifyPublic(t *testing.T) {
 	}
 	b.open("/verify?lang=en")
 	b.fill("#f-document", string(wrapped))
-	b.click("#verify-submit")
+	b.nav("#verify-submit")
 	if v := b.attr("#verdict", "data-verdict"); v != "fail" {
 		t.Fatalf("revoked verdict %q, want fail", v)
 	}
@@ -112,7 +112,7 @@ func TestBrowserVerifyPublic(t *testing.T) {
 
 	// Nothing pasted: an alert that says what to do.
 	b.open("/verify?lang=en")
-	b.click("#verify-submit")
+	b.nav("#verify-submit")
 	if a := b.text(".alert"); !strings.Contains(a, "Paste a credential") {
 		t.Fatalf("empty submit alert %q", a)
 	}
