@@ -17,7 +17,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
@@ -75,6 +78,44 @@ const ConsoleTTL = 8 * time.Hour
 type webState struct {
 	cfg       WebConfig
 	publicURL *url.URL
+	// forms are the template forms built from the issuer's schemas.
+	forms templateForms
+}
+
+// templateForms keeps the form built from each template's JSON Schema, by
+// template id and version (the SHA-256 of the schema): a page asks for a
+// template's form without parsing its schema again, and a template whose
+// schema changed is parsed again, once. A kept form is shared: callers read
+// it, never change it.
+type templateForms struct {
+	mu   sync.Mutex
+	byID map[string]templateFormEntry
+	// parses counts the schemas parsed (a test reads it).
+	parses atomic.Int64
+}
+
+type templateFormEntry struct {
+	version [sha256.Size]byte
+	form    *issTemplateForm
+	err     error
+}
+
+// form returns tm's form, parsing its schema only when this version of the
+// template has not been seen.
+func (c *templateForms) form(tm issuer.Template) (*issTemplateForm, error) {
+	version := sha256.Sum256(tm.Schema)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byID[tm.ID]; ok && e.version == version {
+		return e.form, e.err
+	}
+	c.parses.Add(1)
+	f, err := issBuildTemplateForm(tm)
+	if c.byID == nil {
+		c.byID = map[string]templateFormEntry{}
+	}
+	c.byID[tm.ID] = templateFormEntry{version: version, form: f, err: err}
+	return f, err
 }
 
 // WithWeb serves the web pages.
@@ -113,10 +154,10 @@ func (h *handler) webRoutes(mux *http.ServeMux) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	})))
-	mux.HandleFunc("GET /{$}", h.homePage)
-	mux.HandleFunc("GET /login", h.loginPage)
-	mux.HandleFunc("POST /login", h.loginSubmit)
-	mux.HandleFunc("POST /logout", h.logoutSubmit)
+	mux.HandleFunc("GET /{$}", h.oneConsoleRead(h.homePage))
+	mux.HandleFunc("GET /login", h.oneConsoleRead(h.loginPage))
+	mux.HandleFunc("POST /login", h.oneConsoleRead(h.loginSubmit))
+	mux.HandleFunc("POST /logout", h.oneConsoleRead(h.logoutSubmit))
 	for _, add := range webPages {
 		add(h, mux)
 	}
@@ -132,6 +173,10 @@ type consoleSession struct {
 	Scopes  []issuer.Scope `json:"scopes,omitempty"`
 	CSRF    string         `json:"csrf"`
 	Created time.Time      `json:"created"`
+
+	// verifier is the verifier account as requireConsole re-read it for
+	// this request (never stored).
+	verifier *VerifierAccount
 }
 
 // can reports whether a staff session holds scope.
@@ -155,8 +200,48 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// console returns r's console session, or nil when there is none.
+// consoleRead carries a request's console session once it has been read
+// from the store, so that requireConsole, the layout (page) and an error
+// page (webFail) share one read: a console page reads its session once.
+type consoleRead struct {
+	done bool
+	s    *consoleSession
+}
+
+type consoleReadKey struct{}
+
+// oneConsoleRead makes the routes outside requireConsole (home, sign-in,
+// the public verification pages) read the console session at most once
+// per request too.
+func (h *handler) oneConsoleRead(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		next(w, r.WithContext(context.WithValue(r.Context(), consoleReadKey{}, &consoleRead{})))
+	}
+}
+
+// withConsole returns r carrying s (nil: signed out) as its console
+// session, already read.
+func withConsole(r *http.Request, s *consoleSession) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), consoleReadKey{}, &consoleRead{done: true, s: s}))
+}
+
+// console returns r's console session, or nil when there is none: the one
+// carried by r when it has been read, else read from the store (and kept
+// for the rest of the request where r allows it, see oneConsoleRead).
 func (h *handler) console(r *http.Request) *consoleSession {
+	cr, _ := r.Context().Value(consoleReadKey{}).(*consoleRead)
+	if cr != nil && cr.done {
+		return cr.s
+	}
+	s := h.readConsole(r)
+	if cr != nil {
+		cr.done, cr.s = true, s
+	}
+	return s
+}
+
+// readConsole reads r's console session from the store.
+func (h *handler) readConsole(r *http.Request) *consoleSession {
 	if h.web == nil {
 		return nil
 	}
@@ -190,8 +275,27 @@ func (h *handler) startConsole(w http.ResponseWriter, r *http.Request, s console
 	if err := h.web.cfg.Sessions.Put(r.Context(), consoleKey(id), raw, ConsoleTTL); err != nil {
 		return fmt.Errorf("store console session: %w", err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: ConsoleCookie, Value: id, Path: "/", MaxAge: int(ConsoleTTL / time.Second),
+	h.setConsoleCookie(w, id, int(ConsoleTTL/time.Second))
+	return nil
+}
+
+// setConsoleCookie sets the console cookie to id for maxAge seconds (a
+// negative maxAge removes it).
+func (h *handler) setConsoleCookie(w http.ResponseWriter, id string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: ConsoleCookie, Value: id, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: h.web.cfg.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+// endConsole deletes r's console session from the store (the cookie stays
+// until the caller clears it or the browser drops it).
+func (h *handler) endConsole(r *http.Request) error {
+	c, err := r.Cookie(ConsoleCookie)
+	if err != nil || c.Value == "" || len(c.Value) > 128 {
+		return nil
+	}
+	if err := h.web.cfg.Sessions.Delete(r.Context(), consoleKey(c.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("end the console session: %w", err)
+	}
 	return nil
 }
 
@@ -319,23 +423,18 @@ func (h *handler) webFail(w http.ResponseWriter, r *http.Request, err error) {
 
 // requireConsole runs next for a console session of one of roles; anyone
 // else is sent to sign in (or told the role may not open the page). POSTs
-// are checked for the session's form token.
+// are checked for the session's form token. The session is read once and
+// carried in the request (console, page and webFail use it), and the
+// account behind it is re-checked on every request (refreshConsole).
 func (h *handler) requireConsole(next func(http.ResponseWriter, *http.Request, *consoleSession), roles ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s := h.console(r)
+		s := h.readConsole(r)
+		r = withConsole(r, s)
 		if s == nil {
-			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-				return
-			}
-			h.webFail(w, r, errWebSignIn)
+			h.toSignIn(w, r, errWebSignIn)
 			return
 		}
-		allowed := len(roles) == 0
-		for _, role := range roles {
-			allowed = allowed || s.Role == role
-		}
-		if !allowed {
+		if len(roles) > 0 && !slices.Contains(roles, s.Role) {
 			h.webFail(w, r, errWebRole)
 			return
 		}
@@ -347,14 +446,10 @@ func (h *handler) requireConsole(next func(http.ResponseWriter, *http.Request, *
 				h.webFail(w, r, err)
 				return
 			}
-			if c, cerr := r.Cookie(ConsoleCookie); cerr == nil {
-				_ = h.web.cfg.Sessions.Delete(r.Context(), consoleKey(c.Value))
+			if derr := h.endConsole(r); derr != nil {
+				h.log.WarnContext(r.Context(), "console session not deleted", slog.String("error", derr.Error()))
 			}
-			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-				return
-			}
-			h.webFail(w, r, err)
+			h.toSignIn(w, withConsole(r, nil), err)
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -369,6 +464,16 @@ func (h *handler) requireConsole(next func(http.ResponseWriter, *http.Request, *
 		}
 		next(w, r, s)
 	}
+}
+
+// toSignIn sends a GET to the sign-in page (coming back here after it) and
+// answers anything else with err's page.
+func (h *handler) toSignIn(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Method == http.MethodGet {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	h.webFail(w, r, err)
 }
 
 // staffDirectory and verifierDirectory are what refreshConsole needs of
@@ -406,8 +511,11 @@ func (h *handler) refreshConsole(ctx context.Context, s *consoleSession) error {
 		}
 		return fmt.Errorf("%w: the staff account is disabled", errWebSignIn)
 	case pages.RoleVerifier:
-		_, err := h.verifierAccount(ctx, s.Account)
-		return err
+		acct, err := h.verifierAccount(ctx, s.Account)
+		if err != nil {
+			return err
+		}
+		s.verifier = acct
 	}
 	return nil
 }
@@ -623,8 +731,7 @@ func (h *handler) authenticateConsole(ctx context.Context, v pages.LoginView, pa
 }
 
 func (h *handler) logoutSubmit(w http.ResponseWriter, r *http.Request) {
-	s := h.console(r)
-	if s != nil {
+	if s := h.console(r); s != nil {
 		if err := h.parseForm(w, r); err != nil {
 			h.webFail(w, r, err)
 			return
@@ -633,13 +740,11 @@ func (h *handler) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 			h.webFail(w, r, err)
 			return
 		}
-		c, _ := r.Cookie(ConsoleCookie)
-		if err := h.web.cfg.Sessions.Delete(r.Context(), consoleKey(c.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := h.endConsole(r); err != nil {
 			h.webFail(w, r, err)
 			return
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: ConsoleCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		Secure: h.web.cfg.Secure, SameSite: http.SameSiteLaxMode})
+	h.setConsoleCookie(w, "", -1)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -117,7 +118,103 @@ var (
 	errGovDays   = fmt.Errorf("%w: the token's lifetime is a number of days from 1 to 3650 (empty: no expiry)", errMalformedRequest)
 )
 
-type govWeb struct{ h *handler }
+type govWeb struct {
+	h *handler
+	// accs keeps the registry's accreditations between pages (home,
+	// chain), as of a governance account sequence.
+	accs govAccCache
+}
+
+// govSequencer reads an account's transaction count; *chain.Client
+// satisfies it. Every transaction that changes an accreditation (or
+// registers an issuer) is a governance transaction, so the governance
+// account's sequence names a version of the accreditations.
+type govSequencer interface {
+	Sequence(ctx context.Context, account string) (uint64, error)
+}
+
+// govAccCache is every registered issuer's accreditations as they were at
+// governance sequence seq (or later: a transaction landing while they were
+// read only moves the sequence on, and the next page reads them again).
+type govAccCache struct {
+	mu   sync.Mutex
+	ok   bool
+	seq  uint64
+	accs map[string][]chain.Accreditation
+}
+
+func (c *govAccCache) get(seq uint64) (map[string][]chain.Accreditation, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.accs, c.ok && c.seq == seq
+}
+
+func (c *govAccCache) put(seq uint64, accs map[string][]chain.Accreditation) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ok, c.seq, c.accs = true, seq, accs
+}
+
+// govRegistry is the chain's registry as the governance pages show it:
+// each registered issuer and its accreditations, by DID.
+type govRegistry struct {
+	issuers map[string]*chain.Issuer
+	accs    map[string][]chain.Accreditation
+}
+
+// registry reads the registry in a bounded number of chain queries,
+// whatever the number of organisations: the governance sequence, the list
+// of issuers, and — only when the sequence moved since the last page —
+// each registered issuer's accreditations.
+func (g *govWeb) registry(ctx context.Context) (govRegistry, error) {
+	reg := govRegistry{issuers: map[string]*chain.Issuer{}}
+	ch := g.h.web.cfg.Chain
+	sq, versioned := ch.(govSequencer)
+	var seq uint64
+	if versioned {
+		var err error
+		if seq, err = sq.Sequence(ctx, chain.GovernanceSigner); err != nil {
+			return reg, err
+		}
+	}
+	var list []chain.Issuer
+	if err := ch.List(ctx, chain.PathIssuers, &list); err != nil && !errors.Is(err, chain.ErrNotFound) {
+		return reg, err
+	}
+	for i := range list {
+		reg.issuers[list[i].DID] = &list[i]
+	}
+	if accs, ok := g.accs.get(seq); versioned && ok {
+		reg.accs = accs
+		return reg, nil
+	}
+	reg.accs = make(map[string][]chain.Accreditation, len(list))
+	for _, is := range list {
+		var accs []chain.Accreditation
+		if err := ch.List(ctx, chain.PathAccreditation+is.DID, &accs); err != nil && !errors.Is(err, chain.ErrNotFound) {
+			return reg, err
+		}
+		reg.accs[is.DID] = accs
+	}
+	if versioned {
+		g.accs.put(seq, reg.accs)
+	}
+	return reg, nil
+}
+
+// accredited names the credential types an issuer is accredited for now.
+func (reg govRegistry) accredited(lang i18n.Lang, did string) string {
+	var acc []string
+	for _, a := range reg.accs[did] {
+		if _, ok := a.Active(); ok {
+			acc = append(acc, issTypeLabel(lang, a.CredentialType))
+		}
+	}
+	if len(acc) == 0 {
+		return "—"
+	}
+	return strings.Join(acc, "、")
+}
 
 // auditedGov records every change made from the governance pages in the
 // admin audit log, as the operator API's are (allowed or refused, with the
@@ -197,21 +294,17 @@ func (g *govWeb) home(w http.ResponseWriter, r *http.Request, s *consoleSession)
 		return
 	}
 	v := pages.GovHome{Types: govTypeOptions(p.Lang), Governance: g.h.admin.gov != nil}
+	var reg govRegistry
+	if g.h.web.cfg.Chain != nil {
+		if reg, err = g.registry(r.Context()); err != nil {
+			v.ChainError = p.Lang.F("issuer.record.chainError", err.Error())
+		}
+	}
 	for _, o := range orgs {
-		rec := g.h.orgRecord(r.Context(), p.Lang, o)
-		if rec.ChainError != "" {
-			v.ChainError = rec.ChainError
-		}
-		var acc []string
-		for _, a := range rec.Accreditations {
-			if a.Active {
-				acc = append(acc, issTypeLabel(p.Lang, a.Type))
-			}
-		}
 		row := pages.GovOrgRow{DID: o.DID, Href: govOrgHref(o.DID), Name: p.Lang.Pick(o.Names.Zh, o.Names.En), Kind: o.Kind,
-			Status: rec.Status, Accredited: strings.Join(acc, "、")}
-		if row.Accredited == "" {
-			row.Accredited = "—"
+			Status: "unregistered", Accredited: reg.accredited(p.Lang, o.DID)}
+		if is := reg.issuers[o.DID]; is != nil {
+			row.Status = is.Status
 		}
 		v.Orgs = append(v.Orgs, row)
 	}

@@ -139,8 +139,12 @@ func (hp *hrPages) get(ctx context.Context, s *consoleSession, key string, v any
 }
 
 // account returns the signed-in verifier's account (whether it may write
-// policies); ErrVerifierToken when it was revoked since sign-in.
+// policies): the one requireConsole re-read for this request, else read
+// now; errWebRole when it was revoked since sign-in.
 func (hp *hrPages) account(ctx context.Context, s *consoleSession) (*VerifierAccount, error) {
+	if s.verifier != nil {
+		return s.verifier, nil
+	}
 	a, err := hp.h.verifierAccount(ctx, s.Account)
 	if errors.Is(err, errWebSignIn) {
 		return nil, fmt.Errorf("%w: %v", errWebRole, err)
@@ -184,7 +188,7 @@ func (hp *hrPages) types() []hrType {
 	var out []hrType
 	for _, tm := range hp.h.issuer.Templates() {
 		t := hrType{ID: tm.ID, Type: tm.Type, Level: tm.Level}
-		if f, err := issBuildTemplateForm(tm); err == nil {
+		if f, err := hp.h.web.forms.form(tm); err == nil {
 			for _, cf := range f.Fields {
 				if !slices.Contains(t.Claims, cf.Claim) {
 					t.Claims = append(t.Claims, cf.Claim)
@@ -210,10 +214,12 @@ func hrClaimLabel(lang i18n.Lang, path string) string {
 // hrExpiries are the request lifetimes offered.
 var hrExpiries = []string{"15m", "1h", "24h", "168h"}
 
-func (hp *hrPages) requestFormView(lang i18n.Lang, r *http.Request) pages.HRRequestForm {
+// requestFormView is the request form over types (hp.types), with what was
+// posted.
+func (hp *hrPages) requestFormView(lang i18n.Lang, r *http.Request, types []hrType) pages.HRRequestForm {
 	f := pages.HRRequestForm{Nav: pages.HRNav{Current: "requests"}, Errors: map[string]string{}}
 	posted := r.Method == http.MethodPost
-	for _, t := range hp.types() {
+	for _, t := range types {
 		c := pages.HRTypeChoice{ID: t.ID, Label: hrTypeLabel(lang, t), Checked: posted && slices.Contains(r.PostForm["type"], t.ID)}
 		for _, path := range t.Claims {
 			c.Claims = append(c.Claims, pages.HRClaimChoice{Path: path, Label: hrClaimLabel(lang, path),
@@ -234,7 +240,7 @@ func (hp *hrPages) requestFormView(lang i18n.Lang, r *http.Request) pages.HRRequ
 
 func (hp *hrPages) requestForm(w http.ResponseWriter, r *http.Request, s *consoleSession) {
 	p := hp.h.page(w, r, "hr.req.title")
-	f := hp.requestFormView(p.Lang, r)
+	f := hp.requestFormView(p.Lang, r, hp.types())
 	rows, err := hp.recent(r.Context(), p.Lang, s, 5)
 	if err != nil {
 		hp.h.webFail(w, r, err)
@@ -286,11 +292,12 @@ func hrDefinition(id, purpose string, types []hrType, claims map[string][]string
 
 func (hp *hrPages) createRequest(w http.ResponseWriter, r *http.Request, s *consoleSession) {
 	p := hp.h.page(w, r, "hr.req.title")
-	f := hp.requestFormView(p.Lang, r)
+	types := hp.types()
+	f := hp.requestFormView(p.Lang, r, types)
 	var chosen []hrType
 	claims := map[string][]string{}
 	var keptClaims []string
-	for _, t := range hp.types() {
+	for _, t := range types {
 		if !slices.Contains(r.PostForm["type"], t.ID) {
 			continue
 		}
@@ -381,18 +388,20 @@ func (hp *hrPages) recent(ctx context.Context, lang i18n.Lang, s *consoleSession
 		list = list[:n]
 	}
 	rows := make([]pages.HRRequestRow, 0, len(list))
+	types := hp.types()
 	for _, rq := range list {
 		if !rq.Answered {
 			if _, err := hp.answer(ctx, lang, s, &rq); err != nil {
 				return nil, err
 			}
 		}
-		rows = append(rows, hp.row(lang, rq))
+		rows = append(rows, hp.row(lang, rq, types))
 	}
 	return rows, nil
 }
 
-func (hp *hrPages) row(lang i18n.Lang, rq hrRequest) pages.HRRequestRow {
+// row is a request as the lists show it; types are what hp.types lists.
+func (hp *hrPages) row(lang i18n.Lang, rq hrRequest, types []hrType) pages.HRRequestRow {
 	row := pages.HRRequestRow{ID: rq.ID, Href: "/hr/requests/" + url.PathEscape(rq.ID), Purpose: lang.Pick(rq.Purpose.Zh, rq.Purpose.En),
 		Created: rq.Created, Expires: rq.Expires, State: "waiting", Verdict: rq.Verdict}
 	switch {
@@ -401,7 +410,6 @@ func (hp *hrPages) row(lang i18n.Lang, rq hrRequest) pages.HRRequestRow {
 	case time.Now().After(rq.Expires):
 		row.State = "expired"
 	}
-	types := hp.types()
 	for _, id := range rq.Types {
 		label := id
 		for _, t := range types {
@@ -543,7 +551,7 @@ func (hp *hrPages) requestView(ctx context.Context, p pages.Page, s *consoleSess
 		return v, err
 	}
 	v.Answer = a
-	v.Row = hp.row(p.Lang, *rq)
+	v.Row = hp.row(p.Lang, *rq, hp.types())
 	return v, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/talentchain/talentchain/credential/pex"
 	"github.com/talentchain/talentchain/internal/pdfdoc"
+	"github.com/talentchain/talentchain/issuer"
 	"github.com/talentchain/talentchain/ui/i18n"
 	"github.com/talentchain/talentchain/ui/pages"
 	"github.com/talentchain/talentchain/verifier"
@@ -285,4 +288,77 @@ func FuzzHRPDFText(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTemplateFormsCache: a template's schema is parsed once per version
+// (its id and the digest of its schema); a changed schema is parsed again
+// and its new fields show, a broken one is refused each time without being
+// parsed again.
+func TestTemplateFormsCache(t *testing.T) {
+	read := func(id string) issuer.Template {
+		raw, err := os.ReadFile(filepath.Join("..", "issuer", "templates", id+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return issuer.Template{ID: id, Schema: raw}
+	}
+	training, master := read(issuer.TemplateTraining), read(issuer.TemplateMaster)
+	var schema map[string]any
+	if err := json.Unmarshal(training.Schema, &schema); err != nil {
+		t.Fatal(err)
+	}
+	props := schema["properties"].(map[string]any)
+	props["mentor"] = map[string]any{"type": "string"}
+	changedSchema, err := json.Marshal(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := issuer.Template{ID: training.ID, Schema: changedSchema}
+	broken := issuer.Template{ID: "broken", Schema: json.RawMessage(`{"properties":`)}
+	hasField := func(f *issTemplateForm, claim string) bool {
+		for _, cf := range f.Fields {
+			if cf.Claim == claim {
+				return true
+			}
+		}
+		return false
+	}
+	var c templateForms
+	steps := []struct {
+		name       string
+		tm         issuer.Template
+		wantParses int64
+		wantErr    bool
+		mentor     bool
+	}{
+		{"first use parses", training, 1, false, false},
+		{"same version is kept", training, 1, false, false},
+		{"another template parses", master, 2, false, false},
+		{"first template still kept", training, 2, false, false},
+		{"changed schema parses again", changed, 3, false, true},
+		{"changed version is kept", changed, 3, false, true},
+		{"back to the old version parses", training, 4, false, false},
+		{"broken schema refused", broken, 5, true, false},
+		{"broken schema refused, not parsed again", broken, 5, true, false},
+	}
+	var prev *issTemplateForm
+	for _, st := range steps {
+		f, err := c.form(st.tm)
+		if (err != nil) != st.wantErr {
+			t.Fatalf("%s: error %v, want error %v", st.name, err, st.wantErr)
+		}
+		if got := c.parses.Load(); got != st.wantParses {
+			t.Errorf("%s: %d parses, want %d", st.name, got, st.wantParses)
+		}
+		if err != nil {
+			continue
+		}
+		if hasField(f, "mentor") != st.mentor {
+			t.Errorf("%s: mentor field %v, want %v", st.name, !st.mentor, st.mentor)
+		}
+		if strings.HasSuffix(st.name, "is kept") && f != prev {
+			t.Errorf("%s: a new form was built", st.name)
+		}
+		prev = f
+	}
 }

@@ -39,13 +39,14 @@ func init() {
 		if h.verifying == nil || h.verifying.v.Pipeline == nil {
 			return
 		}
-		mux.HandleFunc("GET /verify", h.verifyPage)
-		mux.HandleFunc("POST /verify", h.verifySubmit)
-		mux.HandleFunc("GET /verify/r/{id}", h.verifyResult)
-		mux.HandleFunc("GET /verify/r/{id}/report.pdf", h.verifyResultPDF)
+		once := h.oneConsoleRead
+		mux.HandleFunc("GET /verify", once(h.verifyPage))
+		mux.HandleFunc("POST /verify", once(h.verifySubmit))
+		mux.HandleFunc("GET /verify/r/{id}", once(h.verifyResult))
+		mux.HandleFunc("GET /verify/r/{id}/report.pdf", once(h.verifyResultPDF))
 		if h.web.cfg.Wallet != nil {
-			mux.HandleFunc("GET /s/{token}", h.sharePage)
-			mux.HandleFunc("GET /s/{token}/report.pdf", h.sharePDF)
+			mux.HandleFunc("GET /s/{token}", once(h.sharePage))
+			mux.HandleFunc("GET /s/{token}/report.pdf", once(h.sharePDF))
 		}
 	})
 }

@@ -1,0 +1,322 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/talentchain/talentchain/chain"
+	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/internal/seal"
+	"github.com/talentchain/talentchain/issuer"
+	"github.com/talentchain/talentchain/store"
+	"github.com/talentchain/talentchain/store/bolt"
+)
+
+// countingSessions is the real web store, counting the reads of console
+// sessions.
+type countingSessions struct {
+	store.Store
+	reads atomic.Int64
+}
+
+func (c *countingSessions) Get(ctx context.Context, key string) ([]byte, error) {
+	if strings.HasPrefix(key, "console/") {
+		c.reads.Add(1)
+	}
+	return c.Store.Get(ctx, key)
+}
+
+// countingChain is the real chain client, counting its queries.
+type countingChain struct {
+	*chain.Client
+	queries atomic.Int64
+}
+
+func (c *countingChain) Issuer(ctx context.Context, did string) (*chain.Issuer, error) {
+	c.queries.Add(1)
+	return c.Client.Issuer(ctx, did)
+}
+
+func (c *countingChain) List(ctx context.Context, path string, out any) error {
+	c.queries.Add(1)
+	return c.Client.List(ctx, path, out)
+}
+
+func (c *countingChain) Sequence(ctx context.Context, account string) (uint64, error) {
+	c.queries.Add(1)
+	return c.Client.Sequence(ctx, account)
+}
+
+// govFixture is a real chain node, a real issuer service with orgs
+// organisations registered on it (the first accredited ones accredited for
+// training certificates), and the web pages over them, signed in as the
+// governance office.
+type govFixture struct {
+	h        http.Handler
+	sessions *countingSessions
+	chain    *countingChain
+	gov      *issuer.LocalGovernance
+	orgs     []*issuer.Org
+	cookie   *http.Cookie
+	csrf     string
+	cold     int64 // chain queries of the first governance home
+}
+
+var govCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func newGovFixture(t *testing.T, orgs, accredited int) *govFixture {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	node, err := chain.StartNode(ctx, chain.NodeConfig{
+		Home: t.TempDir(), ChainID: "talentchain-ui-gov", P2PAddress: govFreeAddr(t), BlockInterval: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = node.Stop() })
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "data.db"), bolt.Config{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	mk, err := seal.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := seal.New(mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gov, err := issuer.NewLocalGovernance(node.Client(), node.ChainID(), node.GovernanceKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := issuer.New(issuer.Config{ChainID: node.ChainID(), BaseURL: "https://issuer.example.edu.cn"},
+		store.WithPrefix(db, "issuer/"), keys, node.Client(), credential.MustLoader(), issuer.WithGovernance(gov))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Close() })
+	f := &govFixture{gov: gov, sessions: &countingSessions{Store: store.WithPrefix(db, "web/")}, chain: &countingChain{Client: node.Client()}}
+	for i := range orgs {
+		o, err := svc.CreateOrg(ctx, issuer.NewOrg{Names: issuer.Names{Zh: fmt.Sprintf("第%d大学", i), En: fmt.Sprintf("University %d", i)},
+			Kind: issuer.KindUniversity})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < accredited {
+			if _, err := gov.Submit(ctx, &chain.Accredit{Issuer: o.DID, CredentialType: issuer.TypeTraining}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.orgs = append(f.orgs, o)
+	}
+	admin := strings.Repeat("g", 40)
+	f.h, err = New(DefaultConfig(), stubVerifier{}, func() bool { return true }, slog.New(slog.DiscardHandler),
+		WithAdmin(admin, svc, gov),
+		WithWeb(WebConfig{Sessions: f.sessions, PublicURL: "http://node.test", Chain: f.chain}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sign in as a browser does: the sign-in page's pre-session token, then
+	// the form.
+	rec := f.send(t, "GET", "/login", nil)
+	pre := cookieOf(rec, preCookie)
+	if pre == nil {
+		t.Fatal("no pre-session cookie on the sign-in page")
+	}
+	form := url.Values{"role": {"gov"}, "token": {admin}, "csrf": {pre.Value}}
+	req := httptest.NewRequest("POST", "http://node.test/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(pre)
+	rec = httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/gov" {
+		t.Fatalf("sign-in: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+	if f.cookie = cookieOf(rec, ConsoleCookie); f.cookie == nil {
+		t.Fatal("no console cookie after sign-in")
+	}
+	before := f.chain.queries.Load()
+	rec = f.send(t, "GET", "/gov", nil)
+	f.cold = f.chain.queries.Load() - before
+	m := govCSRF.FindStringSubmatch(rec.Body.String())
+	if rec.Code != http.StatusOK || m == nil {
+		t.Fatalf("/gov after sign-in: %d", rec.Code)
+	}
+	f.csrf = m[1]
+	return f
+}
+
+func govFreeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return "tcp://" + l.Addr().String()
+}
+
+func cookieOf(rec *httptest.ResponseRecorder, name string) *http.Cookie {
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// send sends a request with the console cookie (once signed in); a form
+// gets the session's token.
+func (f *govFixture) send(t *testing.T, method, path string, form url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		form.Set("csrf", f.csrf)
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, "http://node.test"+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Accept-Language", "en")
+	if f.cookie != nil {
+		req.AddCookie(f.cookie)
+	}
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	return rec
+}
+
+// govRowRE reads an organisation row of the governance home: its link and
+// the text of its cells.
+var govRowRE = regexp.MustCompile(`(?s)<tr data-did="([^"]+)">.*?</tr>`)
+
+// TestGovHomeChainQueries: the governance home reads the chain in a bounded
+// number of queries with 50 organisations (not two per organisation), and
+// still shows an accreditation granted since the last page.
+func TestGovHomeChainQueries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain and registers 50 organisations")
+	}
+	const orgs, accredited = 50, 5
+	f := newGovFixture(t, orgs, accredited)
+	home := func() (string, int64) {
+		t.Helper()
+		before := f.chain.queries.Load()
+		rec := f.send(t, "GET", "/gov", nil)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("/gov: %d", rec.Code)
+		}
+		return rec.Body.String(), f.chain.queries.Load() - before
+	}
+	// The first page reads each registered issuer's accreditations once
+	// (2 + orgs); the next ones only the sequence and the issuer list.
+	if f.cold > 2+orgs {
+		t.Errorf("first page: %d chain queries, want at most %d", f.cold, 2+orgs)
+	}
+	body, again := home()
+	rows := govRowRE.FindAllString(body, -1)
+	if len(rows) != orgs {
+		t.Fatalf("%d organisation rows, want %d", len(rows), orgs)
+	}
+	training, active := 0, 0
+	for _, row := range rows {
+		if strings.Contains(row, "Training certificate") {
+			training++
+		}
+		if strings.Contains(row, `data-org-status="active"`) {
+			active++
+		}
+	}
+	if training != accredited || active != orgs {
+		t.Errorf("%d rows accredited for training (want %d), %d active (want %d)", training, accredited, active, orgs)
+	}
+	t.Logf("governance home with %d organisations: %d chain queries, then %d (before: %d)", orgs, f.cold, again, 2*orgs)
+	if again != 2 {
+		t.Errorf("next page: %d chain queries, want 2", again)
+	}
+	// A governance transaction moves the sequence: the page reads the
+	// accreditations again and shows the new one.
+	last := f.orgs[orgs-1]
+	if _, err := f.gov.Submit(t.Context(), &chain.Accredit{Issuer: last.DID, CredentialType: issuer.TypeCompletion}); err != nil {
+		t.Fatal(err)
+	}
+	body, after := home()
+	if after <= 2 {
+		t.Errorf("after an accreditation: %d chain queries, the accreditations were not read again", after)
+	}
+	var row string
+	for _, m := range govRowRE.FindAllStringSubmatch(body, -1) {
+		if m[1] == last.DID {
+			row = m[0]
+		}
+	}
+	if !strings.Contains(row, "Course completion") {
+		t.Errorf("the new accreditation is not on the home page: %q", row)
+	}
+	if _, n := home(); n != 2 {
+		t.Errorf("page after the refill: %d chain queries, want 2", n)
+	}
+}
+
+// TestConsoleSessionReadOnce: a console page reads its session from the
+// store once per request, on its success and error paths alike, and so do
+// the pages outside the consoles.
+func TestConsoleSessionReadOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain")
+	}
+	f := newGovFixture(t, 1, 0)
+	tests := []struct {
+		name, method, path string
+		form               url.Values
+		status             int
+	}{
+		{"console page", "GET", "/gov", nil, http.StatusOK},
+		{"console page with a flash", "GET", "/gov?done=registered", nil, http.StatusOK},
+		{"console error page", "GET", "/gov/orgs/did:talent:unknown", nil, http.StatusNotFound},
+		{"console form refused", "POST", "/gov/orgs/" + f.orgs[0].DID + "/suspend", url.Values{"reason": {""}}, http.StatusBadRequest},
+		{"console form with a stale token", "POST", "/gov/orgs/" + f.orgs[0].DID + "/rotate", url.Values{"csrf": {"stale"}}, http.StatusForbidden},
+		{"chain page", "GET", "/gov/chain", nil, http.StatusOK},
+		{"home page", "GET", "/", nil, http.StatusOK},
+		{"sign-in page", "GET", "/login", nil, http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := f.sessions.reads.Load()
+			var rec *httptest.ResponseRecorder
+			if tok := tc.form.Get("csrf"); tok != "" {
+				keep := f.csrf
+				f.csrf = tok
+				rec = f.send(t, tc.method, tc.path, url.Values{})
+				f.csrf = keep
+			} else {
+				rec = f.send(t, tc.method, tc.path, tc.form)
+			}
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %.300s", rec.Code, tc.status, rec.Body.String())
+			}
+			if n := f.sessions.reads.Load() - before; n != 1 {
+				t.Errorf("%d reads of the console session, want 1", n)
+			}
+			if !strings.Contains(rec.Body.String(), `action="/logout"`) {
+				t.Errorf("the page does not show the signed-in officer (no sign-out form)")
+			}
+		})
+	}
+}
