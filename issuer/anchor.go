@@ -288,8 +288,13 @@ func (s *Service) ownAnchor(st *orgState, a *chain.AnchorRecord) (*chain.AnchorR
 // Recover re-anchors what a previous run left: batches persisted but not
 // confirmed (re-submitted with the same root, or completed when the chain
 // has it already) and credentials stored but never batched. Call it once
-// after New; it returns how many credentials it anchored.
+// after New; it returns how many credentials it anchored. It first builds
+// the per-organisation credential index if the store has none yet
+// (credindex.go).
 func (s *Service) Recover(ctx context.Context) (int, error) {
+	if _, err := s.ensureIndex(ctx); err != nil {
+		return 0, fmt.Errorf("recover: %w", err)
+	}
 	n := 0
 	batches, err := s.listAll(ctx, "batch/")
 	if err != nil {

@@ -20,6 +20,8 @@
 //	token/{id}                tokenRecord (SHA-256 of the token, never the token)
 //	staff/{did}/{username}    staffRecord (argon2id hash of the password)
 //	cred/{credID}             credRecord: the signed credential and its status
+//	credorg/{did}/{credID}    the credential's listing entry (credindex.go)
+//	meta/credorg-index        set once every record has its listing entry
 //	receipt/{credID}          the credential's anchor receipt, once anchored
 //	pending/{did}/{credID}    digest waiting for an anchor
 //	batch/{did}/{root}        a batch being anchored (ids and digests, in order)

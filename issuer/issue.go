@@ -379,19 +379,19 @@ func (s *Service) signAndStore(ctx context.Context, st *orgState, o *Org, items 
 		}
 	}
 
-	// Store in chunks: the record, its pending mark, its idempotency key.
+	// Store in chunks: the record, its index entry, its pending mark, its
+	// idempotency key.
 	const chunk = store.MaxOps / 4
 	for start := 0; start < len(items); start += chunk {
 		var ops []store.Op
 		for _, it := range items[start:min(start+chunk, len(items))] {
-			raw, err := json.Marshal(it.rec)
+			rops, err := recordOps(it.rec, true, it.req.Subject)
 			if err != nil {
 				return fmt.Errorf("issue: %w", err)
 			}
 			pend, _ := json.Marshal(pendingRecord{Digest: it.rec.Digest, Type: it.rec.Type})
-			ops = append(ops,
-				store.OpCreate("cred/"+it.rec.ID, raw, 0),
-				store.OpPut("pending/"+o.DID+"/"+it.rec.ID, pend, 0))
+			ops = append(ops, rops...)
+			ops = append(ops, store.OpPut("pending/"+o.DID+"/"+it.rec.ID, pend, 0))
 			if it.key != "" {
 				ops = append(ops, store.OpCreate(it.key, []byte(it.rec.ID), 0))
 			}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/talentchain/talentchain/chain"
@@ -175,6 +176,9 @@ type Service struct {
 	bgCtx   context.Context
 	bgClose context.CancelFunc
 	jobs    jobRunner // CSV batch jobs (job.go)
+	// indexed: the credential index is complete (credindex.go).
+	indexed atomic.Bool
+	indexMu sync.Mutex
 }
 
 // Option sets an optional dependency.

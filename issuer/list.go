@@ -17,12 +17,9 @@ import (
 
 // Listing and counting an organisation's credentials, for the staff pages.
 //
-// Credentials are stored by id (cred/{id}) with no index by organisation,
-// so both calls read every credential record once, a page of listPageSize
-// at a time, and keep only a small summary of the organisation's. That is
-// linear in the number of credentials the service holds (about 1 ms per
-// thousand with the embedded store); an index by organisation and issue
-// time is the next step when registries grow past a few hundred thousand.
+// Both calls read the organisation's entries of the credential index
+// (credindex.go), a page of listPageSize at a time: linear in the
+// organisation's credentials, whatever other organisations hold.
 
 // Limits of ListCredentials.
 const (
@@ -175,7 +172,22 @@ func (s *Service) CredentialStats(ctx context.Context, org string, months int) (
 // eachCredential calls f with a summary of each of org's credentials,
 // leaving out those replaced at delivery (Record.ReplacedBy): a person sees
 // the credential the holder has, once.
+// It reads the organisation's index entries (credindex.go); if the index
+// cannot be built it reads every record (scanCredentials).
 func (s *Service) eachCredential(ctx context.Context, org string, f func(*CredentialSummary)) error {
+	if _, err := s.ensureIndex(ctx); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("list credentials: %w", err)
+		}
+		s.log.WarnContext(ctx, "list credentials: no index; reading every record", "error", err.Error())
+		return s.scanCredentials(ctx, org, f)
+	}
+	return s.indexedCredentials(ctx, org, f)
+}
+
+// scanCredentials is eachCredential without the index: it reads every
+// organisation's records and receipts.
+func (s *Service) scanCredentials(ctx context.Context, org string, f func(*CredentialSummary)) error {
 	anchored, err := s.keySet(ctx, "receipt/")
 	if err != nil {
 		return err
@@ -236,8 +248,6 @@ func (s *Service) keySet(ctx context.Context, prefix string) (map[string]struct{
 // the credential's subject (a JSON object), or from the kept request (an
 // SD-JWT VC, whose claims are in disclosures).
 func summarize(rec *credRecord) *CredentialSummary {
-	c := &CredentialSummary{ID: rec.ID, Type: rec.Type, Template: rec.Template, Format: rec.Format,
-		Holder: rec.Holder, Status: rec.Status, Issued: rec.Issued}
 	var subject map[string]any
 	var doc struct {
 		Subject json.RawMessage `json:"credentialSubject"`
@@ -251,6 +261,13 @@ func summarize(rec *credRecord) *CredentialSummary {
 	if subject == nil && rec.Format.isSDJWT() {
 		subject = sdjwtName(rec.Credential)
 	}
+	return summaryOf(rec, subject)
+}
+
+// summaryOf is the summary of a record whose subject is known.
+func summaryOf(rec *credRecord, subject map[string]any) *CredentialSummary {
+	c := &CredentialSummary{ID: rec.ID, Type: rec.Type, Template: rec.Template, Format: rec.Format,
+		Holder: rec.Holder, Status: rec.Status, Issued: rec.Issued}
 	if names, ok := subject["fullName"].(map[string]any); ok {
 		c.HolderName = map[string]string{}
 		for k, v := range names {

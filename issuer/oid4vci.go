@@ -475,11 +475,11 @@ func (s *Service) link(ctx context.Context, org, replacedID, byID string) error 
 	var ops []store.Op
 	for _, rec := range []*credRecord{old, nu} {
 		rec.Receipt = nil // stored apart
-		raw, err := json.Marshal(rec)
+		rops, err := recordOps(rec, false, nil)
 		if err != nil {
 			return err
 		}
-		ops = append(ops, store.OpPut("cred/"+rec.ID, raw, 0))
+		ops = append(ops, rops...)
 	}
 	return s.st.Apply(ctx, ops...)
 }

@@ -147,11 +147,11 @@ func (s *Service) SetStatus(ctx context.Context, org string, ch StatusChange) (*
 	var ops []store.Op
 	for _, r := range recs {
 		r.Status, r.StatusNote, r.Receipt = ch.Status, ch.Reason, nil
-		raw, err := json.Marshal(r)
+		rops, err := recordOps(r, false, nil)
 		if err != nil {
 			return nil, fmt.Errorf("set status: %w", err)
 		}
-		ops = append(ops, store.OpPut("cred/"+r.ID, raw, 0))
+		ops = append(ops, rops...) // two ops: a chunk of MaxOps never splits them
 	}
 	raw, err := json.Marshal(entry)
 	if err != nil {
