@@ -31,7 +31,23 @@ type Config struct {
 	Duration    time.Duration
 	Warmup      time.Duration
 	Timeout     time.Duration
+	// Distinct > 0 issues that many master's degrees (POST
+	// /credentials/issue with the demo issuer's token, before the warm-up)
+	// and verifies them in turn instead of the demo credential.
+	Distinct int
+	// Unique makes the bytes of every verification request's credential
+	// different (white space inside the credential object, which changes
+	// neither its proof nor its anchor digest), so that no cache keyed by
+	// the credential's bytes can answer: the cost of credentials the
+	// server has not seen.
+	Unique bool
+	// ServerPID, when set, is the server's process id on this machine: its
+	// CPU time during the measured window is read from /proc and reported.
+	ServerPID int
 }
+
+// MaxDistinct bounds -distinct.
+const MaxDistinct = 100_000
 
 func (c *Config) validate() error {
 	u, err := url.Parse(c.URL)
@@ -48,6 +64,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("-d %s: want a positive duration", c.Duration)
 	case c.Warmup < 0 || c.Timeout <= 0:
 		return errors.New("-warmup must not be negative, -timeout must be positive")
+	case c.Distinct < 0 || c.Distinct > MaxDistinct:
+		return fmt.Errorf("-distinct %d: want 0 to %d", c.Distinct, MaxDistinct)
+	case c.ServerPID < 0:
+		return fmt.Errorf("-server-pid %d: want a process id", c.ServerPID)
 	}
 	_, err = parseMix(c.Mode, c.Mix)
 	return err
@@ -113,12 +133,53 @@ type demo struct {
 
 // traffic holds the prepared requests.
 type traffic struct {
-	base       string
-	client     *http.Client
-	verifyBody []byte
+	base   string
+	client *http.Client
+	// verify are the credentials verified in turn, each with its receipt.
+	verify     []verifyItem
+	unique     bool
 	issueToken string
 	holders    []string // DIDs credentials are issued to
 	sessions   []string // wallet cookies ("name=value")
+}
+
+// verifyItem is a credential to verify (a JSON object) and its anchor
+// receipt (nil: none).
+type verifyItem struct {
+	vc, receipt json.RawMessage
+}
+
+// body is the POST /credentials/verify request of it; with unique, white
+// space that encodes n is put after the credential's opening brace.
+func (v verifyItem) body(n uint64, unique bool) []byte {
+	vc := bytes.TrimSpace(v.vc)
+	var b bytes.Buffer
+	b.Grow(len(vc) + len(v.receipt) + 64)
+	b.WriteString(`{"verifiableCredential":`)
+	if unique && len(vc) > 0 && vc[0] == '{' {
+		b.WriteByte('{')
+		b.WriteString(whitespace(n))
+		b.Write(vc[1:])
+	} else {
+		b.Write(vc)
+	}
+	if v.receipt != nil {
+		b.WriteString(`,"anchorReceipt":`)
+		b.Write(v.receipt)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// whitespace encodes n in base 4 with the four JSON white space characters,
+// without leading zeros: a different string for every n.
+func whitespace(n uint64) string {
+	const digits = " \t\n\r"
+	var out []byte
+	for ; n > 0; n /= 4 {
+		out = append(out, digits[n%4])
+	}
+	return string(out)
 }
 
 func loadDemo(dir string) (*demo, []byte, error) {
@@ -154,11 +215,19 @@ func prepare(ctx context.Context, cfg Config, mix []weighted) (*traffic, error) 
 	if err != nil {
 		return nil, err
 	}
+	var first verifyItem
+	if err := json.Unmarshal(body, &struct {
+		VC      *json.RawMessage `json:"verifiableCredential"`
+		Receipt *json.RawMessage `json:"anchorReceipt"`
+	}{&first.vc, &first.receipt}); err != nil {
+		return nil, fmt.Errorf("demo credential: %w", err)
+	}
 	tr := &http.Transport{MaxIdleConns: cfg.Concurrency, MaxIdleConnsPerHost: cfg.Concurrency, IdleConnTimeout: time.Minute}
 	t := &traffic{
 		base:       strings.TrimSuffix(cfg.URL, "/"),
 		client:     &http.Client{Transport: tr, Timeout: cfg.Timeout},
-		verifyBody: body,
+		verify:     []verifyItem{first},
+		unique:     cfg.Unique,
 		issueToken: d.Issuers[0].Token,
 	}
 	uses := map[string]bool{}
@@ -181,8 +250,15 @@ func prepare(ctx context.Context, cfg Config, mix []weighted) (*traffic, error) 
 	if uses[kindWallet] && len(t.sessions) == 0 {
 		return nil, errors.New("mixed mode: demo.json has no holder login for wallet traffic")
 	}
-	if uses[kindIssue] && len(t.holders) == 0 {
-		return nil, errors.New("mixed mode: demo.json has no holder to issue to")
+	if (uses[kindIssue] || cfg.Distinct > 0) && len(t.holders) == 0 {
+		return nil, errors.New("demo.json has no holder to issue to")
+	}
+	if cfg.Distinct > 0 {
+		items, err := t.issueDistinct(ctx, cfg.Distinct, min(cfg.Concurrency, 16))
+		if err != nil {
+			return nil, err
+		}
+		t.verify = items
 	}
 	// One verification first: a node that cannot verify its own demo
 	// credential is not worth loading.
@@ -216,6 +292,82 @@ func (t *traffic) login(ctx context.Context, user, pass string) (string, error) 
 	return "", fmt.Errorf("wallet login %s: no session cookie", user)
 }
 
+// issueDistinct issues n master's degrees with the demo issuer's token,
+// workers at a time, and returns them with their receipts.
+func (t *traffic) issueDistinct(ctx context.Context, n, workers int) ([]verifyItem, error) {
+	items := make([]verifyItem, n)
+	var next atomic.Int64
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				it, err := t.issueOne(ctx, uint64(i))
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("-distinct: issuing credential %d: %w", i, err)
+					}
+					mu.Unlock()
+					next.Store(int64(n))
+					return
+				}
+				items[i] = it
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+func (t *traffic) issueOne(ctx context.Context, n uint64) (verifyItem, error) {
+	body, err := json.Marshal(degree(t.holders[n%uint64(len(t.holders))], n+1_000_000_000))
+	if err != nil {
+		return verifyItem{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", t.base+"/credentials/issue", bytes.NewReader(body))
+	if err != nil {
+		return verifyItem{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+t.issueToken)
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return verifyItem{}, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return verifyItem{}, err
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return verifyItem{}, fmt.Errorf("status %d: %.300s", resp.StatusCode, raw)
+	}
+	var ans struct {
+		VC      json.RawMessage `json:"verifiableCredential"`
+		Receipt json.RawMessage `json:"anchorReceipt"`
+	}
+	if err := json.Unmarshal(raw, &ans); err != nil {
+		return verifyItem{}, fmt.Errorf("answer: %w", err)
+	}
+	vc := bytes.TrimSpace(ans.VC)
+	if len(vc) == 0 || vc[0] != '{' || len(bytes.TrimSpace(ans.Receipt)) == 0 || bytes.Equal(bytes.TrimSpace(ans.Receipt), []byte("null")) {
+		return verifyItem{}, fmt.Errorf("answer without a JSON credential and its anchor receipt: %.300s", raw)
+	}
+	return verifyItem{vc: vc, receipt: ans.Receipt}, nil
+}
+
 // result of one request; err is "" on success, else the HTTP status, "net"
 // (no answer) or "invalid" (an answer that is not the expected one).
 type result struct {
@@ -233,7 +385,8 @@ func (t *traffic) do(ctx context.Context, kind string, n uint64) result {
 	want := http.StatusOK
 	switch kind {
 	case kindVerify:
-		req, err = http.NewRequestWithContext(ctx, "POST", t.base+"/credentials/verify", bytes.NewReader(t.verifyBody))
+		body := t.verify[n%uint64(len(t.verify))].body(n, t.unique)
+		req, err = http.NewRequestWithContext(ctx, "POST", t.base+"/credentials/verify", bytes.NewReader(body))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
@@ -378,6 +531,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	case <-ctx.Done():
 	case <-time.After(cfg.Warmup):
 	}
+	var cpu0, cpu1 time.Duration
+	if cfg.ServerPID > 0 {
+		if cpu0, err = processCPU(cfg.ServerPID); err != nil {
+			return nil, err
+		}
+	}
 	measuring.Store(true)
 	start := time.Now()
 	select {
@@ -386,12 +545,23 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	measuring.Store(false)
 	elapsed := time.Since(start)
+	if cfg.ServerPID > 0 {
+		if cpu1, err = processCPU(cfg.ServerPID); err != nil {
+			return nil, err
+		}
+	}
 	cancel()
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
 	rep := summarize(cfg, results, elapsed)
 	rep.Late = late.Load()
+	if cfg.ServerPID > 0 {
+		rep.ServerCPU = (cpu1 - cpu0).Seconds()
+		if rep.ServerCPU > 0 {
+			rep.PerServerCPU = float64(rep.Requests) / rep.ServerCPU
+		}
+	}
 	return rep, nil
 }
 
@@ -420,10 +590,19 @@ type Report struct {
 	Stats
 	Late   int64             `json:"late,omitempty"`
 	ByKind map[string]*Stats `json:"by_kind"`
+	// Distinct and Unique repeat the options (see Config).
+	Distinct int  `json:"distinct,omitempty"`
+	Unique   bool `json:"unique,omitempty"`
+	// ServerCPU is the server's CPU time (user and system) during the
+	// measured window (with -server-pid), and PerServerCPU the requests
+	// per CPU-second of the server.
+	ServerCPU    float64 `json:"server_cpu_s,omitempty"`
+	PerServerCPU float64 `json:"requests_per_server_cpu_s,omitempty"`
 }
 
 func summarize(cfg Config, results []result, elapsed time.Duration) *Report {
-	rep := &Report{URL: cfg.URL, Mode: cfg.Mode, Concurrency: cfg.Concurrency, Rate: cfg.Rate, Seconds: elapsed.Seconds(), ByKind: map[string]*Stats{}}
+	rep := &Report{URL: cfg.URL, Mode: cfg.Mode, Concurrency: cfg.Concurrency, Rate: cfg.Rate, Seconds: elapsed.Seconds(), ByKind: map[string]*Stats{},
+		Distinct: cfg.Distinct, Unique: cfg.Unique}
 	if cfg.Mode == "mixed" {
 		rep.Mix = cfg.Mix
 	}
@@ -489,6 +668,12 @@ func (r *Report) WriteText(w io.Writer) {
 	if r.Rate > 0 {
 		load = fmt.Sprintf("%.0f req/s scheduled, at most %d in flight", r.Rate, r.Concurrency)
 	}
+	if r.Distinct > 0 {
+		load += fmt.Sprintf(", %d distinct credentials", r.Distinct)
+	}
+	if r.Unique {
+		load += ", unique bytes per request"
+	}
 	fmt.Fprintf(w, "%s %s, %s, %.1f s\n", r.Mode, r.URL, load, r.Seconds)
 	line := func(name string, s *Stats) {
 		fmt.Fprintf(w, "  %-7s %7d req %8.1f req/s  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  max %7.2f ms  errors %d",
@@ -508,10 +693,45 @@ func (r *Report) WriteText(w io.Writer) {
 	}) {
 		line(k, r.ByKind[k])
 	}
+	if r.ServerCPU > 0 {
+		fmt.Fprintf(w, "  server CPU %.2f s: %.0f requests per server CPU-second\n", r.ServerCPU, r.PerServerCPU)
+	}
 	if r.Late > 0 {
 		fmt.Fprintf(w, "  %d scheduled requests found no free client (raise -c)\n", r.Late)
 	}
 	if r.Sample != "" {
 		fmt.Fprintf(w, "  first error: %s\n", r.Sample)
 	}
+}
+
+// processCPU reads the user and system CPU time of pid from /proc (Linux).
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("server CPU time: %w", err)
+	}
+	return parseStatCPU(string(b))
+}
+
+// parseStatCPU reads utime and stime (fields 14 and 15, in clock ticks of
+// 1/100 s) of a /proc/<pid>/stat line; the command name may hold spaces,
+// so fields are counted after its closing parenthesis.
+func parseStatCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("server CPU time: unexpected /proc stat format")
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 13 {
+		return 0, errors.New("server CPU time: unexpected /proc stat format")
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || v < 0 {
+			return 0, errors.New("server CPU time: unexpected /proc stat format")
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }

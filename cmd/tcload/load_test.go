@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,15 +64,18 @@ func TestValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, mod := range map[string]func(*Config){
-		"no scheme":        func(c *Config) { c.URL = "127.0.0.1:8080" },
-		"ftp":              func(c *Config) { c.URL = "ftp://x" },
-		"unknown mode":     func(c *Config) { c.Mode = "delete" },
-		"no clients":       func(c *Config) { c.Concurrency = 0 },
-		"too many":         func(c *Config) { c.Concurrency = 20_000 },
-		"negative rate":    func(c *Config) { c.Rate = -1 },
-		"no duration":      func(c *Config) { c.Duration = 0 },
-		"negative warm-up": func(c *Config) { c.Warmup = -time.Second },
-		"bad mix":          func(c *Config) { c.Mode, c.Mix = "mixed", "x=1" },
+		"no scheme":         func(c *Config) { c.URL = "127.0.0.1:8080" },
+		"ftp":               func(c *Config) { c.URL = "ftp://x" },
+		"unknown mode":      func(c *Config) { c.Mode = "delete" },
+		"no clients":        func(c *Config) { c.Concurrency = 0 },
+		"too many":          func(c *Config) { c.Concurrency = 20_000 },
+		"negative rate":     func(c *Config) { c.Rate = -1 },
+		"no duration":       func(c *Config) { c.Duration = 0 },
+		"negative warm-up":  func(c *Config) { c.Warmup = -time.Second },
+		"bad mix":           func(c *Config) { c.Mode, c.Mix = "mixed", "x=1" },
+		"negative distinct": func(c *Config) { c.Distinct = -1 },
+		"too many distinct": func(c *Config) { c.Distinct = MaxDistinct + 1 },
+		"negative pid":      func(c *Config) { c.ServerPID = -1 },
 	} {
 		c := good
 		mod(&c)
@@ -101,6 +105,9 @@ func TestPercentile(t *testing.T) {
 type fakeNode struct {
 	verifies, lists, issues atomic.Int64
 	failEvery               int64
+	mu                      sync.Mutex
+	bodies                  map[string]int // verification bodies seen
+	credentials             map[string]int // credential ids verified
 }
 
 func (f *fakeNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -112,6 +119,22 @@ func (f *fakeNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "bad body", http.StatusBadRequest)
 			return
 		}
+		var req struct {
+			VC struct {
+				ID string `json:"id"`
+			} `json:"verifiableCredential"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			http.Error(w, "bad JSON", http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		if f.bodies == nil {
+			f.bodies, f.credentials = map[string]int{}, map[string]int{}
+		}
+		f.bodies[string(body)]++
+		f.credentials[req.VC.ID]++
+		f.mu.Unlock()
 		if f.failEvery > 0 && n%f.failEvery == 0 {
 			http.Error(w, "boom", http.StatusInternalServerError)
 			return
@@ -143,9 +166,9 @@ func (f *fakeNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "bad credential", http.StatusUnprocessableEntity)
 			return
 		}
-		f.issues.Add(1)
+		n := f.issues.Add(1)
 		w.WriteHeader(http.StatusCreated)
-		io.WriteString(w, `{}`)
+		fmt.Fprintf(w, `{"verifiableCredential":{"id":"urn:uuid:issued-%d"},"anchorReceipt":{"root":"01"}}`, n)
 	default:
 		http.NotFound(w, r)
 	}
@@ -268,4 +291,106 @@ func FuzzParseMix(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDistinctAndUnique: -distinct issues the credentials first and
+// verifies each of them; -unique sends no two identical bodies, each the
+// same JSON as the plain body once white space is ignored.
+func TestDistinctAndUnique(t *testing.T) {
+	for _, c := range []struct {
+		name           string
+		distinct       int
+		unique         bool
+		wantIssued     int
+		wantCredential string // a credential id every request names ("" = any)
+	}{
+		{"demo credential", 0, false, 0, "urn:uuid:1"},
+		{"distinct", 5, false, 5, ""},
+		{"unique", 0, true, 0, "urn:uuid:1"},
+		{"distinct and unique", 3, true, 3, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := &fakeNode{}
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			rep, err := Run(context.Background(), Config{URL: srv.URL, Data: demoData(t), Mode: "verify", Concurrency: 2,
+				Duration: 200 * time.Millisecond, Timeout: time.Second, Distinct: c.distinct, Unique: c.unique, ServerPID: os.Getpid()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Failed != 0 || rep.Requests < 10 {
+				t.Fatalf("%+v", rep.Stats)
+			}
+			if got := int(f.issues.Load()); got != c.wantIssued {
+				t.Errorf("%d credentials issued, want %d", got, c.wantIssued)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			verified := int(f.verifies.Load())
+			switch {
+			case c.wantCredential != "" && (len(f.credentials) != 1 || f.credentials[c.wantCredential] != verified):
+				t.Errorf("credentials verified %v, want only %s", f.credentials, c.wantCredential)
+			case c.distinct > 0 && len(f.credentials) != c.distinct:
+				t.Errorf("%d distinct credentials verified, want %d: %v", len(f.credentials), c.distinct, f.credentials)
+			}
+			switch {
+			case c.unique && len(f.bodies) != verified:
+				t.Errorf("%d distinct bodies in %d requests", len(f.bodies), verified)
+			case !c.unique && len(f.bodies) != max(1, c.distinct):
+				t.Errorf("%d distinct bodies, want %d", len(f.bodies), max(1, c.distinct))
+			}
+			if rep.ServerCPU <= 0 || rep.PerServerCPU <= 0 || rep.Distinct != c.distinct || rep.Unique != c.unique {
+				t.Errorf("report: server CPU %v, %v req/cpu-s, distinct %d, unique %v", rep.ServerCPU, rep.PerServerCPU, rep.Distinct, rep.Unique)
+			}
+		})
+	}
+}
+
+func TestUniqueBody(t *testing.T) {
+	it := verifyItem{vc: json.RawMessage(` {"id":"urn:uuid:1","name":"a b"} `), receipt: json.RawMessage(`{"root":"00"}`)}
+	plain := it.body(7, false)
+	var want bytes.Buffer
+	if err := json.Compact(&want, plain); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]uint64{}
+	for n := range uint64(5000) {
+		b := it.body(n, true)
+		var got bytes.Buffer
+		if err := json.Compact(&got, b); err != nil {
+			t.Fatalf("%d: %v: %q", n, err, b)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("%d: %s, want %s", n, got.String(), want.String())
+		}
+		if m, dup := seen[string(b)]; dup {
+			t.Fatalf("requests %d and %d send the same bytes", m, n)
+		}
+		seen[string(b)] = n
+	}
+	if it2 := (verifyItem{vc: json.RawMessage(`{"id":"x"}`)}); string(it2.body(1, false)) != `{"verifiableCredential":{"id":"x"}}` {
+		t.Errorf("without a receipt: %s", it2.body(1, false))
+	}
+}
+
+func TestParseStatCPU(t *testing.T) {
+	for _, c := range []struct {
+		stat string
+		want time.Duration
+		bad  bool
+	}{
+		{"42 (talentchain) S 1 42 42 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 12 0 100 0 0", 2800 * time.Millisecond, false},
+		{"42 (a b) c) R 1 42 42 0 -1 0 0 0 0 0 1 2 0 0", 30 * time.Millisecond, false},
+		{"42 talentchain S", 0, true},
+		{"42 (x) S 1 2", 0, true},
+		{"42 (x) S 1 42 42 0 -1 0 0 0 0 0 -5 2 0 0", 0, true},
+	} {
+		got, err := parseStatCPU(c.stat)
+		if (err != nil) != c.bad || got != c.want {
+			t.Errorf("%q: %v %v, want %v (error %v)", c.stat, got, err, c.want, c.bad)
+		}
+	}
+	if d, err := processCPU(os.Getpid()); err != nil || d < 0 {
+		t.Errorf("own CPU time: %v %v", d, err)
+	}
 }

@@ -7,6 +7,14 @@
 //
 //	tcload -url http://127.0.0.1:8080 -data ./talentchain-data -mode verify -c 16 -d 30s
 //	tcload -url ... -data ... -mode mixed -mix verify=80,wallet=15,issue=5 -rate 400 -d 5m -json out.json
+//	tcload -url ... -data ... -distinct 200 -unique -server-pid $(pgrep -n talentchain)
+//
+// -distinct N issues N credentials first and verifies them in turn; -unique
+// gives each request's credential different bytes (white space inside it),
+// so a server cache keyed by the credential's bytes never answers: the two
+// keep a run from measuring only a server's caches. -server-pid reads the
+// server's CPU time from /proc for the measured window and reports requests
+// per server CPU-second.
 //
 // The traffic uses the demo that `talentchain serve --demo` writes in
 // <data>/demo.json: its first credential (with its anchor receipt) is
@@ -65,6 +73,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Duration, "d", 30_000_000_000, "how long to measure")
 	fs.DurationVar(&cfg.Warmup, "warmup", 2_000_000_000, "load before measuring (not counted)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 10_000_000_000, "timeout of one request")
+	fs.IntVar(&cfg.Distinct, "distinct", 0, "verify mode: issue this many credentials before the warm-up (demo issuer) and verify them in turn")
+	fs.BoolVar(&cfg.Unique, "unique", false, "give every verification request's credential different bytes (white space), so no cache keyed by them answers")
+	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process id on this machine: report its CPU time during the measured window")
 	fs.StringVar(&jsonOut, "json", "", "also write the report as JSON to this file (- = stdout, instead of the text)")
 	fs.BoolVar(&failOnError, "fail-on-error", false, "exit 1 when any request failed")
 	if err := fs.Parse(args); err != nil {
