@@ -22,7 +22,9 @@ type loadRun struct {
 	Name   string     `json:"name"`
 	Args   []string   `json:"args"`
 	Report loadReport `json:"report"`
-	// ServerCPU is the CPU time the server process used during the run.
+	// ServerCPU is the CPU time the server process used during the
+	// measured window (tcload -server-pid), or, from an older tcload,
+	// during the whole run with its warm-up.
 	ServerCPU float64 `json:"server_cpu_s"`
 }
 
@@ -40,6 +42,9 @@ type loadReport struct {
 	P99ms       float64        `json:"p99_ms"`
 	MaxMs       float64        `json:"max_ms"`
 	Errors      map[string]int `json:"errors"`
+	Distinct    int            `json:"distinct"`
+	Unique      bool           `json:"unique"`
+	ServerCPU   float64        `json:"server_cpu_s"`
 	ByKind      map[string]struct {
 		Requests int     `json:"requests"`
 		RPS      float64 `json:"rps"`
@@ -103,7 +108,7 @@ func runLoad(ctx context.Context, root, work string, runs map[string][]string, o
 	}
 	var out []loadRun
 	for _, name := range order {
-		args := append([]string{"-url", base, "-data", data, "-json", "-"}, runs[name]...)
+		args := append([]string{"-url", base, "-data", data, "-json", "-", "-server-pid", strconv.Itoa(srv.Process.Pid)}, runs[name]...)
 		fmt.Fprintf(log, "benchreport: tcload %s\n", strings.Join(args, " "))
 		cpu0, err := processCPU(srv.Process.Pid)
 		if err != nil {
@@ -125,6 +130,10 @@ func runLoad(ctx context.Context, root, work string, runs map[string][]string, o
 		r := loadRun{Name: name, Args: runs[name], ServerCPU: (cpu1 - cpu0).Seconds()}
 		if err := json.Unmarshal(raw, &r.Report); err != nil {
 			return nil, fmt.Errorf("tcload %s: %w: %s", name, err, raw)
+		}
+		if r.Report.ServerCPU > 0 {
+			// The measured window only: the warm-up's requests are not counted.
+			r.ServerCPU = r.Report.ServerCPU
 		}
 		if err := os.WriteFile(filepath.Join(work, "load-"+name+".json"), raw, 0o644); err != nil {
 			return nil, err

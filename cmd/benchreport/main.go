@@ -135,18 +135,22 @@ func jobs(o options) []benchJob {
 	return js
 }
 
-// loadRuns are the tcload runs: verification at two concurrencies, and the
-// mixed traffic of the soak test at full speed.
+// loadRuns are the tcload runs: verification at two concurrencies; with
+// 200 distinct credentials; with different bytes in every request (no
+// cache keyed by the credential answers: the cost of unseen credentials);
+// and the mixed traffic of the soak test at full speed.
 func loadRuns(quick bool) (map[string][]string, []string) {
 	d, w := "20s", "3s"
 	if quick {
 		d, w = "5s", "1s"
 	}
 	return map[string][]string{
-		"verify-c16": {"-mode", "verify", "-c", "16", "-d", d, "-warmup", w},
-		"verify-c4":  {"-mode", "verify", "-c", "4", "-d", d, "-warmup", w},
-		"mixed-c16":  {"-mode", "mixed", "-c", "16", "-d", d, "-warmup", w},
-	}, []string{"verify-c16", "verify-c4", "mixed-c16"}
+		"verify-c16":          {"-mode", "verify", "-c", "16", "-d", d, "-warmup", w},
+		"verify-c16-distinct": {"-mode", "verify", "-c", "16", "-distinct", "200", "-d", d, "-warmup", w},
+		"verify-c16-unique":   {"-mode", "verify", "-c", "16", "-unique", "-d", d, "-warmup", w},
+		"verify-c4":           {"-mode", "verify", "-c", "4", "-d", d, "-warmup", w},
+		"mixed-c16":           {"-mode", "mixed", "-c", "16", "-d", d, "-warmup", w},
+	}, []string{"verify-c16", "verify-c16-distinct", "verify-c16-unique", "verify-c4", "mixed-c16"}
 }
 
 // moduleRoot finds go.mod upwards from the working folder.

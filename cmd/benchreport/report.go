@@ -203,8 +203,19 @@ func buildReport(m machine, rs results, loads []loadRun, o options) *report {
 	}
 	if l := findLoad(loads, "verify-c16"); l != nil {
 		r := l.Report
+		measured := fmt.Sprintf("%s req/s, p99 %s ms (16 clients, %d errors)", fmtNum(r.RPS, 0), fmtNum(r.P99ms, 1), r.Failed)
+		ok := r.RPS >= 1000 && r.P99ms < 50 && r.Failed == 0
+		bench := "tcload -mode verify -c 16"
+		// A run where every request's credential has new bytes, so no
+		// cache keyed by them answers: the target must hold for it too.
+		if u := findLoad(loads, "verify-c16-unique"); u != nil {
+			ur := u.Report
+			measured += fmt.Sprintf("; every request's bytes new: %s req/s, p99 %s ms (%d errors)", fmtNum(ur.RPS, 0), fmtNum(ur.P99ms, 1), ur.Failed)
+			ok = ok && ur.RPS >= 1000 && ur.P99ms < 50 && ur.Failed == 0
+			bench += " (and -unique)"
+		}
 		ts = append(ts, target{"HTTP POST /credentials/verify under load, from a second process on loopback", "≥ 1,000 req/s with p99 < 50 ms",
-			fmt.Sprintf("%s req/s, p99 %s ms (16 clients, %d errors)", fmtNum(r.RPS, 0), fmtNum(r.P99ms, 1), r.Failed), check(r.RPS >= 1000 && r.P99ms < 50 && r.Failed == 0), "tcload -mode verify -c 16"})
+			measured, check(ok), bench})
 	} else {
 		ts = append(ts, target{"HTTP verification under load", "≥ 1,000 req/s, p99 < 50 ms", "—", notMeasured, "tcload"})
 	}
@@ -272,7 +283,7 @@ func buildReport(m machine, rs results, loads []loadRun, o options) *report {
 
 	// Load.
 	if len(loads) > 0 {
-		w("## HTTP load from a second process\n\n`tcload` against `talentchain serve --demo` on loopback; both share the machine's %d cores. Server CPU is the server process's own CPU time during the run.\n\n", m.cores)
+		w("## HTTP load from a second process\n\n`tcload` against `talentchain serve --demo` on loopback; both share the machine's %d cores. Server CPU is the server process's own CPU time during the measured window. `-distinct 200` verifies 200 credentials issued before the warm-up in turn; `-unique` gives every request's credential different bytes (white space inside it), so that the server's proof cache, keyed by the credential's bytes, never answers: the cost of credentials the server has not seen.\n\n", m.cores)
 		w("| Run | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | req per server CPU-s |\n|---|---|---|---|---|---|---|---|\n")
 		for _, l := range loads {
 			r := l.Report

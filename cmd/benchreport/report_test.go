@@ -182,3 +182,38 @@ func FuzzParseBench(f *testing.F) {
 		}
 	})
 }
+
+// TestHTTPTargetUnique: with a -unique run (no cache answers) the HTTP
+// target is met only when both runs meet it, and the row shows both.
+func TestHTTPTargetUnique(t *testing.T) {
+	run := func(name string, rps, p99 float64) loadRun {
+		return loadRun{Name: name, Args: []string{"-c", "16"}, ServerCPU: 10, Report: loadReport{Mode: "verify", RPS: rps, P99ms: p99, Requests: int(rps * 20)}}
+	}
+	for _, c := range []struct {
+		name  string
+		loads []loadRun
+		want  string
+	}{
+		{"both meet", []loadRun{run("verify-c16", 2400, 20), run("verify-c16-unique", 1500, 40)},
+			"2,400 req/s, p99 20.0 ms (16 clients, 0 errors); every request's bytes new: 1,500 req/s, p99 40.0 ms (0 errors) | **met**"},
+		{"unique misses", []loadRun{run("verify-c16", 2400, 20), run("verify-c16-unique", 900, 40)},
+			"every request's bytes new: 900 req/s, p99 40.0 ms (0 errors) | **missed**"},
+		{"no unique run", []loadRun{run("verify-c16", 2400, 20)}, "2,400 req/s, p99 20.0 ms (16 clients, 0 errors) | **met**"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			o := options{out: filepath.Join(dir, "performance.md")}
+			rep := buildReport(machine{date: time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC), cpu: "Test CPU", cores: 2, goVersion: "go1.26"}, results{}, c.loads, o)
+			if err := rep.write(o.out); err != nil {
+				t.Fatal(err)
+			}
+			md, err := os.ReadFile(o.out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(md), c.want) {
+				t.Errorf("the report lacks %q:\n%s", c.want, md)
+			}
+		})
+	}
+}
