@@ -115,8 +115,8 @@ func TestBinaryServe(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v\nstderr:\n%s", err, &stderr)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("still running 10s after SIGTERM\nstderr:\n%s", &stderr)
+	case <-time.After(30 * time.Second): // as soak_test allows, on a loaded machine
+		t.Fatalf("still running 30s after SIGTERM\nstderr:\n%s", &stderr)
 	}
 
 	if stdout.Len() != 0 {

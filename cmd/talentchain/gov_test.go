@@ -92,7 +92,7 @@ func TestGovCLI(t *testing.T) {
 		})
 	}
 
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	is, err := n.Client().Issuer(ctx, did)
 	if err != nil {

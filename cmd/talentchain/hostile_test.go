@@ -90,6 +90,40 @@ func takeSnapshot(t *testing.T, st store.Store, rpc *rpchttp.HTTP, skip ...strin
 	return s
 }
 
+// waitChainQuiet waits until the node's mempool is empty and no block has
+// been committed for five block intervals: what the requests before have
+// sent is in a block, and nothing else is on its way. A fixed sleep of a few
+// intervals is too short on a loaded machine (a late block reads as "chain
+// moved", or escapes a check).
+func waitChainQuiet(t *testing.T, rpc *rpchttp.HTTP, interval time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	last, since := int64(-1), time.Now()
+	for {
+		st, err := rpc.Status(ctx)
+		if err != nil {
+			t.Fatalf("waiting for a quiet chain: %v", err)
+		}
+		un, err := rpc.NumUnconfirmedTxs(ctx)
+		if err != nil {
+			t.Fatalf("waiting for a quiet chain: %v", err)
+		}
+		h := st.SyncInfo.LatestBlockHeight
+		switch {
+		case h != last || un.Total > 0:
+			last, since = h, time.Now()
+		case time.Since(since) >= 5*interval:
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the chain never went quiet: height %d, %d transactions pending", h, un.Total)
+		case <-time.After(interval / 2):
+		}
+	}
+}
+
 // diff lists what changed between two snapshots.
 func (s snapshot) diff(o snapshot) []string {
 	var out []string
@@ -214,7 +248,7 @@ func TestHostileInput(t *testing.T) {
 	if st := postForm(t, n.base+"/requests/"+req.ID+"/response", answer, nil); st != 200 {
 		t.Fatalf("answer: %d", st)
 	}
-	time.Sleep(3 * cfg.chain.blockInterval) // let the last block settle
+	waitChainQuiet(t, rpc, cfg.chain.blockInterval) // let the last block settle
 
 	// The chain's own transactions, to replay.
 	var txs [][]byte
@@ -424,7 +458,7 @@ func TestHostileInput(t *testing.T) {
 			t.Errorf("replayed tx %d accepted into the mempool", i)
 		}
 	}
-	time.Sleep(5 * cfg.chain.blockInterval)
+	waitChainQuiet(t, rpc, cfg.chain.blockInterval) // anything the requests sent has landed
 	after := takeSnapshot(t, n.app.store, rpc, volatilePrefixes...)
 	if d := before.diff(after); len(d) > 0 {
 		t.Errorf("hostile requests changed stored data:\n%s", strings.Join(d, "\n"))

@@ -378,8 +378,8 @@ func TestIssueOverHTTP(t *testing.T) {
 			if !res.Verified {
 				break
 			}
-			if time.Since(revoked) > 10*time.Second {
-				t.Fatal("still verified 10 s after revocation")
+			if time.Since(revoked) > 30*time.Second { // the TTL is 2 s; the rest is a loaded machine's slack
+				t.Fatal("still verified 30 s after revocation")
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -486,7 +486,7 @@ func TestCourseCompletionOverHTTP(t *testing.T) {
 
 	// The certificate is the issuer's record, anchored and verifiable.
 	var cert issueAnswer
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if st := n.call(t, "GET", "/credentials/"+url.PathEscape(e.CredentialID), tok, nil, &cert); st != 200 {
 			t.Fatalf("read certificate: %d", st)
@@ -497,7 +497,7 @@ func TestCourseCompletionOverHTTP(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if cert.AnchorReceipt == nil {
-		t.Fatal("certificate not anchored within 10s")
+		t.Fatal("certificate not anchored within 30s")
 	}
 	var res credential.Result
 	if st := n.call(t, "POST", "/credentials/verify", "", map[string]any{"verifiableCredential": cert.VerifiableCredential}, &res); st != 200 || !res.Verified {

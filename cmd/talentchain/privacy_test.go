@@ -150,7 +150,7 @@ func usePrivacyNode(t *testing.T, cfg config) *privacyFixture {
 		t.Fatalf("present: %d %s", st, raw)
 	}
 	verifyVP(t, n, &p, "privacy-1", "hr.example.cn")
-	time.Sleep(5 * cfg.chain.blockInterval)
+	waitChainQuiet(t, rpc, cfg.chain.blockInterval) // every transaction is in a block before the chain is read
 	return f
 }
 

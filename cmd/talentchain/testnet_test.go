@@ -349,7 +349,9 @@ func TestConsortium(t *testing.T) {
 	net.nodes[3].kill()
 	before, _ := net.waitSynced(ctx, 0, 1)
 	pending := net.anchorTx(did, issuerKey, "pending", next())
-	sctx, scancel := context.WithTimeout(ctx, 3*time.Second)
+	// Long enough for the broadcast itself on a loaded machine: a deadline
+	// during BroadcastTxSync is not ErrNotConfirmed.
+	sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
 	_, err = c0.Submit(sctx, pending)
 	scancel()
 	if !errors.Is(err, chain.ErrNotConfirmed) {

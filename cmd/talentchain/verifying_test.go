@@ -188,18 +188,19 @@ func (n *node) verifyVC(t *testing.T, vc any, receipt any) (int, verifyAnswer) {
 	return st, ans
 }
 
-// eventually retries check until it holds or 10 s pass: the pipeline may
-// see a status change up to its status-list TTL late.
+// eventually retries check until it holds or 30 s pass: the pipeline may
+// see a status change up to its status-list TTL (2 s) late, and a loaded
+// machine running -race adds its own delay.
 func eventually(t *testing.T, what string, check func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ok, got := check()
 		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: still %s after 10s", what, got)
+			t.Fatalf("%s: still %s after 30s", what, got)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
