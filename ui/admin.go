@@ -284,14 +284,7 @@ func (h *handler) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		if r.Method == http.MethodGet || h.admin.audit == nil {
-			next(w, r)
-			return
-		}
-		note := &auditNote{}
-		rec := &statusRecorder{ResponseWriter: w}
-		next(rec, r.WithContext(context.WithValue(r.Context(), auditNoteKey{}, note)))
-		h.record(r, rec.status, note)
+		h.audited("operator", w, r, next)
 	}
 }
 

@@ -453,17 +453,21 @@ func (h *handler) requireConsole(next func(http.ResponseWriter, *http.Request, *
 			return
 		}
 		if r.Method == http.MethodPost {
-			if err := h.parseForm(w, r); err != nil {
-				h.webFail(w, r, err)
-				return
-			}
-			if err := checkCSRF(r, s.CSRF); err != nil {
+			if err := h.readSessionForm(w, r, s); err != nil {
 				h.webFail(w, r, err)
 				return
 			}
 		}
 		next(w, r, s)
 	}
+}
+
+// readSessionForm reads a POSTed form of session s and checks its token.
+func (h *handler) readSessionForm(w http.ResponseWriter, r *http.Request, s *consoleSession) error {
+	if err := h.parseForm(w, r); err != nil {
+		return err
+	}
+	return checkCSRF(r, s.CSRF)
 }
 
 // toSignIn sends a GET to the sign-in page (coming back here after it) and
@@ -634,9 +638,9 @@ func (h *handler) homePage(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) loginPage(w http.ResponseWriter, r *http.Request) {
 	p := h.page(w, r, "login.title")
-	// A signed-out visitor needs a form token too: it is bound to a
-	// short-lived pre-session cookie.
-	p.CSRF = h.preSessionToken(w, r)
+	// The sign-in form's token is always the pre-session's: a signed-in
+	// user may sign in again as someone else.
+	p.CSRF = h.formCSRF(w, r, pages.Page{})
 	h.render(w, r, pages.Login(p, pages.LoginView{Next: safeNext(r.URL.Query().Get("next")), Role: r.URL.Query().Get("role")}))
 }
 
@@ -660,16 +664,16 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.webFail(w, r, err)
 		return
 	}
-	pre, _ := r.Cookie(preCookie)
-	if pre == nil || checkCSRF(r, pre.Value) != nil {
-		h.webFail(w, r, errWebCSRF)
+	pre, err := checkFormCSRF(r, pages.Page{})
+	if err != nil {
+		h.webFail(w, r, err)
 		return
 	}
 	v := pages.LoginView{Role: r.PostFormValue("role"), Org: strings.TrimSpace(r.PostFormValue("org")),
 		Username: strings.TrimSpace(r.PostFormValue("username")), Next: safeNext(r.PostFormValue("next"))}
 	s, err := h.authenticateConsole(r.Context(), v, r.PostFormValue("password"), strings.TrimSpace(r.PostFormValue("token")))
 	if err != nil {
-		p.CSRF = pre.Value
+		p.CSRF = pre
 		a, status := h.alertFor(r, p.Lang, err)
 		p.Alert = &a
 		h.render(w, r, pages.Login(p, v), status)
@@ -732,11 +736,7 @@ func (h *handler) authenticateConsole(ctx context.Context, v pages.LoginView, pa
 
 func (h *handler) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 	if s := h.console(r); s != nil {
-		if err := h.parseForm(w, r); err != nil {
-			h.webFail(w, r, err)
-			return
-		}
-		if err := checkCSRF(r, s.CSRF); err != nil {
+		if err := h.readSessionForm(w, r, s); err != nil {
 			h.webFail(w, r, err)
 			return
 		}
@@ -747,4 +747,107 @@ func (h *handler) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	h.setConsoleCookie(w, "", -1)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// ---- helpers the console areas share ----
+
+// consoleHandler is a page handler of a console role, given its session.
+type consoleHandler = func(http.ResponseWriter, *http.Request, *consoleSession)
+
+// forRole returns the wrapper of an area's routes: requireConsole for role.
+func (h *handler) forRole(role string) func(consoleHandler) http.HandlerFunc {
+	return func(next consoleHandler) http.HandlerFunc { return h.requireConsole(next, role) }
+}
+
+// labelOr returns the catalogue's text of key in lang, or fallback when
+// the catalogue has no such key (a type, step or claim it does not name).
+func labelOr(lang i18n.Lang, key, fallback string) string {
+	if i18n.Has(key) {
+		return lang.T(key)
+	}
+	return fallback
+}
+
+// flashPage is the layout data of a console page with the flash of a
+// ?done= redirect: the catalogue's area+".flash."+done, when it has one.
+func (h *handler) flashPage(w http.ResponseWriter, r *http.Request, titleKey, area string) pages.Page {
+	p := h.page(w, r, titleKey)
+	if done := r.URL.Query().Get("done"); done != "" && len(done) <= 64 && i18n.Has(area+".flash."+done) {
+		p.Flash = p.T(area + ".flash." + done)
+	}
+	return p
+}
+
+// showSecretOnce keeps sec for the next page of the session and redirects
+// there (href, with the flash done and the secret's nonce): the
+// Post/Redirect/Get of a token, code or password shown once.
+func (h *handler) showSecretOnce(w http.ResponseWriter, r *http.Request, s *consoleSession, sec pages.GovSecret, href, done string) {
+	nonce, err := h.putWebOnce(r.Context(), s, "secret", sec)
+	if err != nil {
+		h.webFail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, href+"?done="+url.QueryEscape(done)+"&secret="+nonce+"#secret", http.StatusSeeOther)
+}
+
+// shownSecret returns the secret showSecretOnce kept for this page (its
+// nonce in ?secret=), taking it from the store: nil when the page names
+// none. When it names one that is gone (shown already, or kept too long),
+// p's alert says so, with next as the next step.
+func (h *handler) shownSecret(r *http.Request, s *consoleSession, p *pages.Page, next string) *pages.GovSecret {
+	nonce := r.URL.Query().Get("secret")
+	if nonce == "" {
+		return nil
+	}
+	var sec pages.GovSecret
+	if h.takeWebOnce(r.Context(), s, "secret", nonce, &sec) {
+		return &sec
+	}
+	p.Alert = &pages.Alert{Message: p.T("gov.secret.gone"), Next: next}
+	return nil
+}
+
+// formCSRF is the form token of a page open to anyone (sign-in,
+// verification): the console session's, or a signed-out visitor's bound to
+// a short-lived pre-session cookie (against login CSRF).
+func (h *handler) formCSRF(w http.ResponseWriter, r *http.Request, p pages.Page) string {
+	if p.CSRF != "" {
+		return p.CSRF
+	}
+	return h.preSessionToken(w, r)
+}
+
+// checkFormCSRF checks the token of a form formCSRF gave out (r's form
+// parsed): against the session's when p has one, else the pre-session
+// cookie's. It returns the token that was right.
+func checkFormCSRF(r *http.Request, p pages.Page) (string, error) {
+	want := p.CSRF
+	if want == "" {
+		if c, err := r.Cookie(preCookie); err == nil {
+			want = c.Value
+		}
+	}
+	if err := checkCSRF(r, want); err != nil {
+		return "", err
+	}
+	return want, nil
+}
+
+// audited runs next and records the change it made (or was refused) in
+// the admin audit log as actor's, with the outcome read from the answer's
+// status; reads (GET) and a node without an audit log are not recorded.
+// The operator's API (requireAdmin) and the governance pages both go
+// through it.
+func (h *handler) audited(actor string, w http.ResponseWriter, r *http.Request, next http.HandlerFunc) {
+	if r.Method == http.MethodGet || h.admin == nil || h.admin.audit == nil {
+		next(w, r)
+		return
+	}
+	note := &auditNote{actor: actor}
+	rec := &statusRecorder{ResponseWriter: w}
+	next(rec, r.WithContext(context.WithValue(r.Context(), auditNoteKey{}, note)))
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	h.record(r, rec.status, note)
 }

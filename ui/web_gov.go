@@ -217,21 +217,10 @@ func (reg govRegistry) accredited(lang i18n.Lang, did string) string {
 }
 
 // auditedGov records every change made from the governance pages in the
-// admin audit log, as the operator API's are (allowed or refused, with the
-// outcome read from the answer: a redirect is done, an error page is not).
-func (h *handler) auditedGov(next func(http.ResponseWriter, *http.Request, *consoleSession)) func(http.ResponseWriter, *http.Request, *consoleSession) {
+// admin audit log, as the operator API's are (h.audited).
+func (h *handler) auditedGov(next consoleHandler) consoleHandler {
 	return func(w http.ResponseWriter, r *http.Request, s *consoleSession) {
-		if r.Method == http.MethodGet || h.admin.audit == nil {
-			next(w, r, s)
-			return
-		}
-		note := &auditNote{actor: "governance-console"}
-		rec := &statusRecorder{ResponseWriter: w}
-		next(rec, r.WithContext(context.WithValue(r.Context(), auditNoteKey{}, note)), s)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
-		}
-		h.record(r, rec.status, note)
+		h.audited("governance-console", w, r, func(w http.ResponseWriter, r *http.Request) { next(w, r, s) })
 	}
 }
 
@@ -241,17 +230,16 @@ func init() {
 			return
 		}
 		g := &govWeb{h: h}
-		gov := func(f func(http.ResponseWriter, *http.Request, *consoleSession)) http.HandlerFunc {
-			return h.requireConsole(h.auditedGov(f), pages.RoleGov)
-		}
+		role := h.forRole(pages.RoleGov)
+		gov := func(f consoleHandler) http.HandlerFunc { return role(h.auditedGov(f)) }
 		mux.HandleFunc("GET /gov", gov(g.home))
 		mux.HandleFunc("POST /gov/orgs", gov(g.createOrg))
 		mux.HandleFunc("GET /gov/orgs/{did}", gov(g.org))
 		mux.HandleFunc("POST /gov/orgs/{did}/register", gov(g.register))
 		mux.HandleFunc("POST /gov/orgs/{did}/accredit", gov(g.accredit))
 		mux.HandleFunc("POST /gov/orgs/{did}/withdraw", gov(g.withdraw))
-		mux.HandleFunc("POST /gov/orgs/{did}/suspend", gov(g.suspend))
-		mux.HandleFunc("POST /gov/orgs/{did}/reinstate", gov(g.reinstate))
+		mux.HandleFunc("POST /gov/orgs/{did}/suspend", gov(g.statusChange(govSuspension, "suspended")))
+		mux.HandleFunc("POST /gov/orgs/{did}/reinstate", gov(g.statusChange(govReinstatement, "reinstated")))
 		mux.HandleFunc("POST /gov/orgs/{did}/rotate", gov(g.rotate))
 		mux.HandleFunc("POST /gov/orgs/{did}/staff", gov(g.addStaff))
 		mux.HandleFunc("POST /gov/orgs/{did}/tokens", gov(g.createToken))
@@ -266,11 +254,7 @@ func init() {
 }
 
 func (g *govWeb) page(w http.ResponseWriter, r *http.Request, titleKey string) pages.Page {
-	p := g.h.page(w, r, titleKey)
-	if done := r.URL.Query().Get("done"); done != "" && i18n.Has("gov.flash."+done) {
-		p.Flash = p.T("gov.flash." + done)
-	}
-	return p
+	return g.h.flashPage(w, r, titleKey, "gov")
 }
 
 func govOrgHref(did string) string { return "/gov/orgs/" + url.PathEscape(did) }
@@ -385,14 +369,7 @@ func (g *govWeb) org(w http.ResponseWriter, r *http.Request, s *consoleSession) 
 			v.Staff = append(v.Staff, pages.GovStaff{Username: st.Username, Name: st.Name, Role: string(st.Role), Created: st.Created, Disabled: st.Disabled})
 		}
 	}
-	if nonce := r.URL.Query().Get("secret"); nonce != "" {
-		var sec pages.GovSecret
-		if g.h.takeWebOnce(r.Context(), s, "secret", nonce, &sec) {
-			v.Secret = &sec
-		} else {
-			p.Alert = &pages.Alert{Message: p.T("gov.secret.gone"), Next: p.T("gov.secret.goneNext")}
-		}
-	}
+	v.Secret = g.h.shownSecret(r, s, &p, p.T("gov.secret.goneNext"))
 	g.h.render(w, r, pages.GovOrgPage(p, v))
 }
 
@@ -460,22 +437,24 @@ func govReasonOf(r *http.Request) (string, error) {
 	return v, nil
 }
 
-func (g *govWeb) suspend(w http.ResponseWriter, r *http.Request, s *consoleSession) {
-	why, err := govReasonOf(r)
-	if err != nil {
-		g.h.webFail(w, r, err)
-		return
+// statusChange submits a suspension or reinstatement with its reason.
+func (g *govWeb) statusChange(change func(did, reason string) chain.Payload, what string) consoleHandler {
+	return func(w http.ResponseWriter, r *http.Request, s *consoleSession) {
+		why, err := govReasonOf(r)
+		if err != nil {
+			g.h.webFail(w, r, err)
+			return
+		}
+		g.submit(w, r, change(r.PathValue("did"), why), what)
 	}
-	g.submit(w, r, &chain.SuspendIssuer{Issuer: r.PathValue("did"), Reason: why}, "suspended")
 }
 
-func (g *govWeb) reinstate(w http.ResponseWriter, r *http.Request, s *consoleSession) {
-	why, err := govReasonOf(r)
-	if err != nil {
-		g.h.webFail(w, r, err)
-		return
-	}
-	g.submit(w, r, &chain.ReinstateIssuer{Issuer: r.PathValue("did"), Reason: why}, "reinstated")
+func govSuspension(did, reason string) chain.Payload {
+	return &chain.SuspendIssuer{Issuer: did, Reason: reason}
+}
+
+func govReinstatement(did, reason string) chain.Payload {
+	return &chain.ReinstateIssuer{Issuer: did, Reason: reason}
 }
 
 func (g *govWeb) rotate(w http.ResponseWriter, r *http.Request, s *consoleSession) {
@@ -533,12 +512,8 @@ func (g *govWeb) createToken(w http.ResponseWriter, r *http.Request, s *consoleS
 	}
 	noteTarget(r, r.PathValue("did")+"/tokens/"+tok.ID)
 	p := g.h.page(w, r, "gov.home.title")
-	nonce, err := g.h.putWebOnce(r.Context(), s, "secret", pages.GovSecret{Label: p.Lang.F("gov.tokens.secret", tok.Name), Value: secret})
-	if err != nil {
-		g.h.webFail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, govOrgHref(r.PathValue("did"))+"?done=tokenCreated&secret="+nonce+"#secret", http.StatusSeeOther)
+	g.h.showSecretOnce(w, r, s, pages.GovSecret{Label: p.Lang.F("gov.tokens.secret", tok.Name), Value: secret},
+		govOrgHref(r.PathValue("did")), "tokenCreated")
 }
 
 func (g *govWeb) revokeToken(w http.ResponseWriter, r *http.Request, s *consoleSession) {
@@ -608,14 +583,7 @@ func (g *govWeb) verifiers(w http.ResponseWriter, r *http.Request, s *consoleSes
 	for _, a := range list {
 		v.Verifiers = append(v.Verifiers, pages.GovVerifier{ID: a.ID, Name: a.Name, Policies: a.Policies, Created: a.Created, Revoked: a.Revoked})
 	}
-	if nonce := r.URL.Query().Get("secret"); nonce != "" {
-		var sec pages.GovSecret
-		if g.h.takeWebOnce(r.Context(), s, "secret", nonce, &sec) {
-			v.Secret = &sec
-		} else {
-			p.Alert = &pages.Alert{Message: p.T("gov.secret.gone"), Next: p.T("gov.secret.goneNext")}
-		}
-	}
+	v.Secret = g.h.shownSecret(r, s, &p, p.T("gov.secret.goneNext"))
 	g.h.render(w, r, pages.GovVerifiersPage(p, v))
 }
 
@@ -631,12 +599,8 @@ func (g *govWeb) createVerifier(w http.ResponseWriter, r *http.Request, s *conso
 		return
 	}
 	p := g.h.page(w, r, "gov.verifiers.title")
-	nonce, err := g.h.putWebOnce(r.Context(), s, "secret", pages.GovSecret{Label: p.Lang.F("gov.verifiers.secret", acct.Name), Value: tok})
-	if err != nil {
-		g.h.webFail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/gov/verifiers?done=verifierCreated&secret="+nonce+"#secret", http.StatusSeeOther)
+	g.h.showSecretOnce(w, r, s, pages.GovSecret{Label: p.Lang.F("gov.verifiers.secret", acct.Name), Value: tok},
+		"/gov/verifiers", "verifierCreated")
 }
 
 func (g *govWeb) revokeVerifier(w http.ResponseWriter, r *http.Request, s *consoleSession) {

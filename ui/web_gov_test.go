@@ -18,6 +18,7 @@ import (
 
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/internal/audit"
 	"github.com/talentchain/talentchain/internal/seal"
 	"github.com/talentchain/talentchain/issuer"
 	"github.com/talentchain/talentchain/store"
@@ -72,6 +73,7 @@ type govFixture struct {
 	cookie   *http.Cookie
 	csrf     string
 	cold     int64 // chain queries of the first governance home
+	audit    *audit.Log
 }
 
 var govCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -124,9 +126,12 @@ func newGovFixture(t *testing.T, orgs, accredited int) *govFixture {
 		}
 		f.orgs = append(f.orgs, o)
 	}
+	if f.audit, err = audit.New(store.WithPrefix(db, "audit/")); err != nil {
+		t.Fatal(err)
+	}
 	admin := strings.Repeat("g", 40)
 	f.h, err = New(DefaultConfig(), stubVerifier{}, func() bool { return true }, slog.New(slog.DiscardHandler),
-		WithAdmin(admin, svc, gov),
+		WithAdmin(admin, svc, gov, AdminAudit(f.audit)),
 		WithWeb(WebConfig{Sessions: f.sessions, PublicURL: "http://node.test", Chain: f.chain}))
 	if err != nil {
 		t.Fatal(err)
@@ -318,5 +323,60 @@ func TestConsoleSessionReadOnce(t *testing.T) {
 				t.Errorf("the page does not show the signed-in officer (no sign-out form)")
 			}
 		})
+	}
+}
+
+// secretValue reads the secret shown on a page, "" when none is.
+var secretValue = regexp.MustCompile(`id="secret-value" type="text" readonly value="([^"]+)"`)
+
+// TestGovSecretShownOnce: a token made on the governance pages is shown
+// once on the page the form leads to, with its flash; the same link then
+// says it is gone and what to do; the change is in the audit log as the
+// governance console's, and a refused change too.
+func TestGovSecretShownOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain")
+	}
+	f := newGovFixture(t, 1, 0)
+	did := f.orgs[0].DID
+	rec := f.send(t, "POST", "/gov/orgs/"+did+"/tokens", url.Values{"name": {"registrar"}, "scope": {"issue", "read"}, "days": {"30"}})
+	loc := rec.Header().Get("Location")
+	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(loc, govOrgHref(did)+"?done=tokenCreated&secret=") {
+		t.Fatalf("create token: %d %q", rec.Code, loc)
+	}
+	first := f.send(t, "GET", strings.TrimSuffix(loc, "#secret"), nil)
+	body := first.Body.String()
+	m := secretValue.FindStringSubmatch(body)
+	if first.Code != http.StatusOK || m == nil || !strings.HasPrefix(m[1], "tcit_") {
+		t.Fatalf("first view: %d, secret %v", first.Code, m)
+	}
+	if !strings.Contains(body, "Token created.") || !strings.Contains(body, "New token: registrar") {
+		t.Errorf("first view lacks the flash or the secret's label")
+	}
+	again := f.send(t, "GET", strings.TrimSuffix(loc, "#secret"), nil).Body.String()
+	if secretValue.MatchString(again) || strings.Contains(again, m[1]) {
+		t.Fatalf("the secret is shown a second time")
+	}
+	if !strings.Contains(again, "A secret is shown only once") {
+		t.Errorf("second view does not say the secret is gone")
+	}
+	// A refused change (no reason) is recorded too.
+	if rec := f.send(t, "POST", "/gov/orgs/"+did+"/suspend", url.Values{"reason": {" "}}); rec.Code != http.StatusBadRequest {
+		t.Fatalf("suspend without a reason: %d", rec.Code)
+	}
+	page, err := f.audit.Page(t.Context(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range page.Entries {
+		got = append(got, fmt.Sprintf("%s %s %s %d", e.Actor, e.Action, e.Outcome, e.Status))
+		if strings.Contains(e.Target, m[1]) {
+			t.Errorf("the audit log holds the secret")
+		}
+	}
+	want := []string{"governance-console token.create ok 303", "governance-console org.suspend denied 400"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("audit entries %q, want %q", got, want)
 	}
 }

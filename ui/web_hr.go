@@ -66,9 +66,7 @@ func init() {
 			return
 		}
 		hp := &hrPages{h: h, vr: h.verifying}
-		auth := func(f func(http.ResponseWriter, *http.Request, *consoleSession)) http.HandlerFunc {
-			return h.requireConsole(f, pages.RoleVerifier)
-		}
+		auth := h.forRole(pages.RoleVerifier)
 		mux.HandleFunc("GET /hr", auth(hp.overview))
 		mux.HandleFunc("GET /hr/requests", auth(hp.requestForm))
 		mux.HandleFunc("POST /hr/requests", auth(hp.createRequest))
@@ -118,6 +116,17 @@ func (hp *hrPages) put(ctx context.Context, s *consoleSession, key string, v any
 		return fmt.Errorf("keep %s: %w", strings.SplitN(key, "/", 2)[0], err)
 	}
 	return nil
+}
+
+// keepAndShow keeps v as a new record of kind ("batch", "dec") under a
+// random id and redirects to its page, href followed by the id.
+func (hp *hrPages) keepAndShow(w http.ResponseWriter, r *http.Request, s *consoleSession, kind string, v any, ttl time.Duration, href string) {
+	id := randomToken()
+	if err := hp.put(r.Context(), s, kind+"/"+id, v, ttl); err != nil {
+		hp.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, href+url.PathEscape(id), http.StatusSeeOther)
 }
 
 // get reads a record of the account; errHRGone when it is not there.
@@ -201,10 +210,7 @@ func (hp *hrPages) types() []hrType {
 }
 
 func hrTypeLabel(lang i18n.Lang, t hrType) string {
-	if k := "issuer.template." + t.ID; i18n.Has(k) {
-		return lang.T(k)
-	}
-	return typeLabel(lang, t.Type)
+	return labelOr(lang, "issuer.template."+t.ID, typeLabel(lang, t.Type))
 }
 
 func hrClaimLabel(lang i18n.Lang, path string) string {
@@ -360,21 +366,28 @@ func (hp *hrPages) createRequest(w http.ResponseWriter, r *http.Request, s *cons
 	http.Redirect(w, r, "/hr/requests/"+url.PathEscape(req.ID), http.StatusSeeOther)
 }
 
-// requests lists the account's requests, newest first.
-func (hp *hrPages) requests(ctx context.Context, s *consoleSession) ([]hrRequest, error) {
-	entries, err := hp.h.web.cfg.Sessions.List(ctx, hrPrefix(s.Account)+"req/", store.ListOptions{Limit: store.MaxListLimit})
+// hrList reads the account's records of a kind ("req", "pol"), those that
+// decode and are whole (ok), newest first.
+func hrList[T any](ctx context.Context, hp *hrPages, s *consoleSession, kind string, ok func(*T) bool, newest func(a, b T) int) ([]T, error) {
+	entries, err := hp.h.web.cfg.Sessions.List(ctx, hrPrefix(s.Account)+kind+"/", store.ListOptions{Limit: store.MaxListLimit})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]hrRequest, 0, len(entries))
+	out := make([]T, 0, len(entries))
 	for _, e := range entries {
-		var rq hrRequest
-		if json.Unmarshal(e.Value, &rq) == nil && rq.ID != "" {
-			out = append(out, rq)
+		var v T
+		if json.Unmarshal(e.Value, &v) == nil && ok(&v) {
+			out = append(out, v)
 		}
 	}
-	slices.SortFunc(out, func(a, b hrRequest) int { return b.Created.Compare(a.Created) })
+	slices.SortFunc(out, newest)
 	return out, nil
+}
+
+// requests lists the account's requests, newest first.
+func (hp *hrPages) requests(ctx context.Context, s *consoleSession) ([]hrRequest, error) {
+	return hrList(ctx, hp, s, "req", func(rq *hrRequest) bool { return rq.ID != "" },
+		func(a, b hrRequest) int { return b.Created.Compare(a.Created) })
 }
 
 // recent lists up to n requests with their state, reading the result of

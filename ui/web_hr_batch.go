@@ -81,12 +81,7 @@ func (hp *hrPages) batchSubmit(w http.ResponseWriter, r *http.Request, s *consol
 		fail(err)
 		return
 	}
-	id := randomToken()
-	if err := hp.put(r.Context(), s, "batch/"+id, hrBatch{Checked: time.Now().UTC(), Result: res}, hrBatchTTL); err != nil {
-		hp.h.webFail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/hr/batch/"+url.PathEscape(id), http.StatusSeeOther)
+	hp.keepAndShow(w, r, s, "batch", hrBatch{Checked: time.Now().UTC(), Result: res}, hrBatchTTL, "/hr/batch/")
 }
 
 func (hp *hrPages) batch(r *http.Request, s *consoleSession) (*hrBatch, error) {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/talentchain/talentchain/credential"
-	"github.com/talentchain/talentchain/store"
 	"github.com/talentchain/talentchain/ui/i18n"
 	"github.com/talentchain/talentchain/ui/pages"
 	"github.com/talentchain/talentchain/verifier/policy"
@@ -27,7 +26,7 @@ import (
 // and decisions over a pasted or uploaded presentation or credentials, with
 // the signed decision credential to download.
 
-func (hp *hrPages) policyRoutes(mux *http.ServeMux, auth func(func(http.ResponseWriter, *http.Request, *consoleSession)) http.HandlerFunc) {
+func (hp *hrPages) policyRoutes(mux *http.ServeMux, auth func(consoleHandler) http.HandlerFunc) {
 	if hp.vr.v.Policies == nil || hp.vr.v.Decisions == nil {
 		return
 	}
@@ -67,20 +66,10 @@ func (hp *hrPages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	hp.h.render(w, r, pages.ErrorPage(p, a), status)
 }
 
+// ownPolicies lists the policies saved from this console, newest first.
 func (hp *hrPages) ownPolicies(ctx context.Context, s *consoleSession) ([]hrPolicy, error) {
-	entries, err := hp.h.web.cfg.Sessions.List(ctx, hrPrefix(s.Account)+"pol/", store.ListOptions{Limit: store.MaxListLimit})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]hrPolicy, 0, len(entries))
-	for _, e := range entries {
-		var p hrPolicy
-		if json.Unmarshal(e.Value, &p) == nil && p.ID != "" {
-			out = append(out, p)
-		}
-	}
-	slices.SortFunc(out, func(a, b hrPolicy) int { return b.Saved.Compare(a.Saved) })
-	return out, nil
+	return hrList(ctx, hp, s, "pol", func(p *hrPolicy) bool { return p.ID != "" },
+		func(a, b hrPolicy) int { return b.Saved.Compare(a.Saved) })
 }
 
 func (hp *hrPages) policies(w http.ResponseWriter, r *http.Request, s *consoleSession) {
@@ -490,12 +479,7 @@ func (hp *hrPages) evaluate(w http.ResponseWriter, r *http.Request, s *consoleSe
 		refuse(err)
 		return
 	}
-	id := randomToken()
-	if err := hp.put(r.Context(), s, "dec/"+id, hrDecision{Outcome: out}, hrDecisionTTL); err != nil {
-		hp.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/hr/decisions/"+url.PathEscape(id), http.StatusSeeOther)
+	hp.keepAndShow(w, r, s, "dec", hrDecision{Outcome: out}, hrDecisionTTL, "/hr/decisions/")
 }
 
 func (hp *hrPages) keptDecision(r *http.Request, s *consoleSession) (*DecisionOutcome, error) {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -16,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/talentchain/talentchain/internal/pdfdoc"
-	"github.com/talentchain/talentchain/store"
 	"github.com/talentchain/talentchain/ui/i18n"
 	"github.com/talentchain/talentchain/ui/pages"
 	"github.com/talentchain/talentchain/verifier"
@@ -34,21 +31,10 @@ import (
 const hrReportMaxChecks = 100
 
 func (h *handler) verifyResultPDF(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	raw, err := h.web.cfg.Sessions.Get(r.Context(), "verify/"+id)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
-			err = errResultGone
-		}
-		h.webFail(w, r, err)
+	id, k, p, ok := h.openResult(w, r)
+	if !ok {
 		return
 	}
-	var k keptReport
-	if err := json.Unmarshal(raw, &k); err != nil || k.Report == nil {
-		h.webFail(w, r, fmt.Errorf("read kept result: %v", err))
-		return
-	}
-	p := h.page(w, r, "verify.result.title")
 	sum := sha256.Sum256([]byte(id))
 	h.writeReportPDF(w, r, hrReportData(p.Lang, k, "R-"+strings.ToUpper(hex.EncodeToString(sum[:6])), h.publicLink(r, "/verify/r/"+id), ""))
 }

@@ -53,9 +53,7 @@ func init() {
 
 func (h *handler) verifyPage(w http.ResponseWriter, r *http.Request) {
 	p := h.page(w, r, "verify.title")
-	if p.CSRF == "" {
-		p.CSRF = h.preSessionToken(w, r)
-	}
+	p.CSRF = h.formCSRF(w, r, p)
 	h.render(w, r, pages.VerifyPage(p, pages.VerifyForm{}))
 }
 
@@ -91,19 +89,12 @@ func (h *handler) verifySubmit(w http.ResponseWriter, r *http.Request) {
 		h.webFail(w, r, err)
 		return
 	}
-	want := p.CSRF
-	if want == "" {
-		if c, err := r.Cookie(preCookie); err == nil {
-			want = c.Value
-		}
-	}
-	if err := checkCSRF(r, want); err != nil {
+	want, err := checkFormCSRF(r, p)
+	if err != nil {
 		h.webFail(w, r, err)
 		return
 	}
-	if p.CSRF == "" {
-		p.CSRF = want
-	}
+	p.CSRF = want
 	form := pages.VerifyForm{Document: strings.TrimSpace(r.PostFormValue("document")), Receipt: strings.TrimSpace(r.PostFormValue("receipt"))}
 	doc := form.Document
 	b, err := formFile(r, "file", credential.MaxDocumentSize)
@@ -282,22 +273,43 @@ func keepReport(r *verifier.Report) keptReport {
 	return k
 }
 
-func (h *handler) verifyResult(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	raw, err := h.web.cfg.Sessions.Get(r.Context(), "verify/"+id)
+// keptResult reads the result kept under id (verifySubmit);
+// errResultGone when it is not there (any more).
+func (h *handler) keptResult(ctx context.Context, id string) (keptReport, error) {
+	var k keptReport
+	raw, err := h.web.cfg.Sessions.Get(ctx, "verify/"+id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
 			err = errResultGone
 		}
+		return k, err
+	}
+	if err := json.Unmarshal(raw, &k); err != nil {
+		return k, fmt.Errorf("read kept result: %w", err)
+	}
+	if k.Report == nil {
+		return k, errors.New("read kept result: no report")
+	}
+	return k, nil
+}
+
+// openResult reads the kept result of r's {id} for its page or report,
+// with the layout data; when it is gone it has answered r and ok is false.
+func (h *handler) openResult(w http.ResponseWriter, r *http.Request) (id string, k keptReport, p pages.Page, ok bool) {
+	id = r.PathValue("id")
+	k, err := h.keptResult(r.Context(), id)
+	if err != nil {
 		h.webFail(w, r, err)
+		return id, k, p, false
+	}
+	return id, k, h.page(w, r, "verify.result.title"), true
+}
+
+func (h *handler) verifyResult(w http.ResponseWriter, r *http.Request) {
+	id, k, p, ok := h.openResult(w, r)
+	if !ok {
 		return
 	}
-	var k keptReport
-	if err := json.Unmarshal(raw, &k); err != nil || k.Report == nil {
-		h.webFail(w, r, fmt.Errorf("read kept result: %v", err))
-		return
-	}
-	p := h.page(w, r, "verify.result.title")
 	res := resultView(p.Lang, k)
 	res.Permalink = "/verify/r/" + id
 	res.PDFHref = res.Permalink + "/report.pdf"
@@ -410,19 +422,9 @@ func stepState(s verifier.StepState) string {
 	return "skip"
 }
 
-func stepLabel(lang i18n.Lang, name string) string {
-	if k := "verify.step." + name; i18n.Has(k) {
-		return lang.T(k)
-	}
-	return name
-}
+func stepLabel(lang i18n.Lang, name string) string { return labelOr(lang, "verify.step."+name, name) }
 
-func typeLabel(lang i18n.Lang, t string) string {
-	if k := "type." + t; i18n.Has(k) {
-		return lang.T(k)
-	}
-	return t
-}
+func typeLabel(lang i18n.Lang, t string) string { return labelOr(lang, "type."+t, t) }
 
 // claimsOf flattens a subject summary into labelled claims: nested
 // objects as "degree › level", language maps {"zh":…, "en":…} as the
@@ -486,11 +488,7 @@ func claimLabel(lang i18n.Lang, path []string) string {
 	}
 	labels := make([]string, len(path))
 	for i, p := range path {
-		if k := "claim." + p; i18n.Has(k) {
-			labels[i] = lang.T(k)
-		} else {
-			labels[i] = p
-		}
+		labels[i] = labelOr(lang, "claim."+p, p)
 	}
 	return strings.Join(labels, " › ")
 }
