@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,7 +51,9 @@ type browser struct {
 	ctx   context.Context
 	base  string
 	shots string
-	n     int
+	// n numbers the test's screenshots, shared by all its browsers so
+	// that a journey's steps sort in the order they were taken.
+	n *atomic.Int32
 	// confirms is set once acceptConfirms listens for dialogs.
 	confirms bool
 }
@@ -100,8 +104,15 @@ func newBrowser(t *testing.T, base string) *browser {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &browser{t: t, ctx: ctx, base: base, shots: shots}
+	n, loaded := shotCounters.LoadOrStore(t, new(atomic.Int32))
+	if !loaded {
+		t.Cleanup(func() { shotCounters.Delete(t) })
+	}
+	return &browser{t: t, ctx: ctx, base: base, shots: shots, n: n.(*atomic.Int32)}
 }
+
+// shotCounters holds each running test's screenshot counter.
+var shotCounters sync.Map // *testing.T → *atomic.Int32
 
 // run runs actions with a time limit, failing the test on error.
 func (b *browser) run(what string, actions ...chromedp.Action) {
@@ -290,10 +301,10 @@ func (b *browser) shot(name string) {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	b.n++
+	seq := b.n.Add(1)
 	p := filepath.Join(b.shots, strings.ReplaceAll(
 		strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(name, "-")), "--", "-"))
-	p = filepath.Join(filepath.Dir(p), fmt.Sprintf("%02d-%s.png", b.n, filepath.Base(p)))
+	p = filepath.Join(filepath.Dir(p), fmt.Sprintf("%02d-%s.png", seq, filepath.Base(p)))
 	if err := os.WriteFile(p, png, 0o644); err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 	}

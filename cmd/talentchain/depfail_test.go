@@ -92,7 +92,7 @@ func (r *redisProc) start(t *testing.T) {
 	}
 	r.done = make(chan struct{})
 	go func(c *exec.Cmd, done chan struct{}) { c.Wait(); close(done) }(r.cmd, r.done)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // a loaded machine starts it late
 	for {
 		c, err := net.DialTimeout("tcp", r.addr(), 200*time.Millisecond)
 		if err == nil {
@@ -162,8 +162,10 @@ func try(method, u, token string, body any) outcome {
 }
 
 // failFast bounds how long a request may take to fail while a dependency is
-// down: the Redis client's dial and I/O timeouts are 5 s.
-const failFast = 6 * time.Second
+// down: the Redis client's dial and I/O timeouts and the chain RPC's are
+// 5 s (a hung dependency answers in 5.0 s), plus 3 s for a loaded 2-core
+// machine running -race to schedule the answer; the client gives up at 10 s.
+const failFast = 8 * time.Second
 
 // strict503 makes the answers the issue asks for during an outage — 503
 // with Retry-After, and /healthz naming the dependency — failures rather
