@@ -333,7 +333,7 @@ func TestBrowserIssuerJourney(t *testing.T) {
 	if value != "100" {
 		t.Fatalf("progress value = %q", value)
 	}
-	b.waitText("#progress-status", "已完成", 10*time.Second)
+	b.waitText("#progress-status", "已完成", 30*time.Second)
 	b.shot("batch-done")
 	b.open(strings.TrimPrefix(b.location(), n.base)) // the page, reloaded, offers the results
 	results := b.fetchText(b.attr("#batch-results", "href"))
@@ -411,7 +411,7 @@ func TestBrowserIssuerJourney(t *testing.T) {
 	b.run("outcome", chromedp.SetValue("#enrolments select[name=outcome]", "pass", chromedp.ByQuery))
 	b.fill("#enrolments input[name=score]", "91")
 	b.nav("#enrolments form.iss-status-form button")
-	b.waitText("#enrolments", "Pass", 10*time.Second)
+	b.waitText("#enrolments", "Pass", 30*time.Second)
 	b.nav("#enrolments form.inline button")
 	if got := b.text("#enrolments"); !strings.Contains(got, "Completed") {
 		t.Fatalf("after completing: %q", got)
