@@ -149,7 +149,7 @@ func TestBrowserHRConsole(t *testing.T) {
 	if st, raw := student.do(t, "POST", "/wallet/requests/respond", consent, true, &resp); st != 200 || resp.Status != 200 {
 		t.Fatalf("respond: %d %s", st, raw)
 	}
-	b.waitText("#hr-answer", "Accepted", 20*time.Second)
+	b.waitText("#hr-answer", "Accepted", 60*time.Second)
 	if v := b.attr("#hr-answer #verdict", "data-verdict"); v != "pass" {
 		t.Fatalf("answer verdict %q (%s)", v, b.text("#hr-answer"))
 	}
