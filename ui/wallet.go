@@ -81,7 +81,7 @@ const (
 //	POST   /wallet/requests/respond       {requestId, selections}              200 Response
 //	POST   /wallet/requests/{id}/consent  {selections}                         200 Response
 //	DELETE /wallet/requests/{id}          decline                              204
-//	POST   /wallet/shares                 {credentialIds, expiresIn, label}    201 Share (URL once)
+//	POST   /wallet/shares                 {credentialIds, expiresIn, label, disclose}  201 Share (URL once)
 //	GET    /wallet/shares                                                      200 [Share]
 //	DELETE /wallet/shares/{id}            revoke                               204
 //	GET    /wallet/shares/{id}/log        who opened it, when                  200 [Access]
@@ -444,6 +444,9 @@ type walletShareRequest struct {
 	// ExpiresIn is a Go duration ("168h"); empty: the wallet's default (7 days).
 	ExpiresIn string `json:"expiresIn,omitempty" validate:"max=32"`
 	Label     string `json:"label,omitempty"`
+	// Disclose, for one SD-JWT credential, lists the claims (JSON
+	// pointers of its "disclosable") the link reveals.
+	Disclose []string `json:"disclose,omitempty"`
 }
 
 func (wr *walletRoutes) createShare(w http.ResponseWriter, r *http.Request, s *walletSession) {
@@ -452,7 +455,7 @@ func (wr *walletRoutes) createShare(w http.ResponseWriter, r *http.Request, s *w
 		wr.h.fail(w, r, err)
 		return
 	}
-	ns := wallet.NewShare{CredentialIDs: req.CredentialIDs, Label: req.Label}
+	ns := wallet.NewShare{CredentialIDs: req.CredentialIDs, Label: req.Label, Disclose: req.Disclose}
 	if req.ExpiresIn != "" {
 		d, err := time.ParseDuration(req.ExpiresIn)
 		if err != nil || d <= 0 {

@@ -377,7 +377,9 @@ const holderWalletPageSize = 24
 func (hp *holderPages) walletPage(w http.ResponseWriter, r *http.Request, s *holderSession) {
 	ctx := r.Context()
 	p := hp.page(w, r, s, "holder.wallet.title")
-	page, err := hp.w.Credentials(ctx, s.sess.Account, wallet.ListOptions{After: r.URL.Query().Get("after"), Limit: holderWalletPageSize})
+	// The cards' titles are in the documents: the page reads them with
+	// the listing, in one pass (not one Credential call per card).
+	page, err := hp.w.Credentials(ctx, s.sess.Account, wallet.ListOptions{After: r.URL.Query().Get("after"), Limit: holderWalletPageSize, Details: true})
 	if err != nil {
 		hp.fail(w, r, s, err)
 		return
@@ -389,13 +391,7 @@ func (hp *holderPages) walletPage(w http.ResponseWriter, r *http.Request, s *hol
 	}
 	v := pages.HolderWalletView{Username: acct.Username, DID: acct.DID, Next: page.Next}
 	for _, c := range page.Items {
-		full, err := hp.w.Credential(ctx, s.sess.Account, c.ID)
-		if err != nil {
-			hp.fail(w, r, s, err)
-			return
-		}
-		full.Status = c.Status
-		v.Cards = append(v.Cards, hp.card(ctx, p.Lang, full))
+		v.Cards = append(v.Cards, hp.card(ctx, p.Lang, c))
 	}
 	hp.h.render(w, r, pages.HolderWallet(p, v))
 }
@@ -601,6 +597,12 @@ func holderClaimLabel(lang i18n.Lang, path string) string {
 	return path
 }
 
+// holderPointerPath turns an SD-JWT claim's JSON pointer (/degree/grade)
+// into the claim's dotted path (degree.grade).
+func holderPointerPath(ptr string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(ptr, "/"), "/", ".")
+}
+
 // holderClaimOrder puts the claims a person looks for first.
 var holderClaimOrder = []string{"fullName", "degree", "course", "training", "graduationDate", "completionDate", "result", "score", "enrolmentDate", "studentNumber", "dateOfBirth"}
 
@@ -608,9 +610,9 @@ var holderClaimOrder = []string{"fullName", "degree", "course", "training", "gra
 // subject's id and nested "type" members are left out). disclosable are
 // JSON pointers of an SD-JWT's claims that may be left out.
 func holderClaims(lang i18n.Lang, sub map[string]any, disclosable []string) []pages.HolderClaim {
-	dis := map[string]bool{}
+	dis := map[string]string{} // dotted path → the wallet's pointer
 	for _, d := range disclosable {
-		dis[strings.ReplaceAll(strings.TrimPrefix(d, "/"), "/", ".")] = true
+		dis[holderPointerPath(d)] = d
 	}
 	var out []pages.HolderClaim
 	var walk func(prefix string, m map[string]any)
@@ -641,7 +643,8 @@ func holderClaims(lang i18n.Lang, sub map[string]any, disclosable []string) []pa
 				walk(path+".", sm)
 				continue
 			}
-			out = append(out, pages.HolderClaim{Path: path, Label: holderClaimLabel(lang, path), Value: holderValueWords(lang, path, m[k]), Disclosable: dis[path]})
+			ptr, ok := dis[path]
+			out = append(out, pages.HolderClaim{Path: path, Label: holderClaimLabel(lang, path), Value: holderValueWords(lang, path, m[k]), Disclosable: ok, Pointer: ptr})
 		}
 	}
 	walk("", sub)
@@ -1065,29 +1068,27 @@ func (hp *holderPages) importFile(w http.ResponseWriter, r *http.Request, s *hol
 // holderShareExpiries are the expiry choices the share form offers.
 var holderShareExpiries = map[string]time.Duration{"24h": 24 * time.Hour, "168h": 7 * 24 * time.Hour, "720h": 30 * 24 * time.Hour, "2160h": 90 * 24 * time.Hour}
 
-// titles names the holder's credentials by id (for the share pages).
+// titles names the holder's credentials by id (for the share pages): up
+// to 1000, with their documents read in the same pass as the listing.
 func (hp *holderPages) titles(ctx context.Context, lang i18n.Lang, account string) ([]*wallet.Credential, map[string]string, error) {
-	page, err := hp.w.Credentials(ctx, account, wallet.ListOptions{Limit: 1000, NoStatus: true})
+	page, err := hp.w.Credentials(ctx, account, wallet.ListOptions{Limit: 1000, NoStatus: true, Details: true})
 	if err != nil {
 		return nil, nil, err
 	}
-	out := map[string]string{}
-	var full []*wallet.Credential
-	for i, c := range page.Items {
-		if i < 100 {
-			if fc, err := hp.w.Credential(ctx, account, c.ID); err == nil {
-				c = fc
-			}
-		}
-		full = append(full, c)
+	out := make(map[string]string, len(page.Items))
+	for _, c := range page.Items {
 		out[c.ID] = holderCredentialTitle(lang, c)
 	}
-	return full, out, nil
+	return page.Items, out, nil
 }
 
 // holderShareRow is a share link as listed.
 func holderShareRow(sh *wallet.Share, titles map[string]string, lang i18n.Lang, now time.Time) pages.HolderShareRow {
-	row := pages.HolderShareRow{ID: sh.ID, Label: sh.Label, Created: sh.Created, Expires: sh.Expires, Opened: sh.Opened, Status: "active"}
+	row := pages.HolderShareRow{ID: sh.ID, Label: sh.Label, Created: sh.Created, Expires: sh.Expires, Opened: sh.Opened, Status: "active",
+		SDJWT: sh.Format == wallet.FormatSDJWT}
+	for _, d := range sh.Disclosed {
+		row.Disclosed = append(row.Disclosed, holderClaimLabel(lang, holderPointerPath(d)))
+	}
 	switch {
 	case !sh.Revoked.IsZero():
 		row.Status = "revoked"
@@ -1122,11 +1123,13 @@ func (hp *holderPages) sharesPage(w http.ResponseWriter, r *http.Request, s *hol
 	pick := r.URL.Query().Get("credential")
 	var v pages.HolderSharesView
 	for _, c := range creds {
-		ch := pages.HolderShareChoice{ID: c.ID, Title: titles[c.ID], Checked: c.Format != wallet.FormatSDJWT && (c.ID == pick || len(creds) == 1), SDJWT: c.Format == wallet.FormatSDJWT}
+		ch := pages.HolderShareChoice{ID: c.ID, Title: titles[c.ID], Checked: c.ID == pick || len(creds) == 1, SDJWT: c.Format == wallet.FormatSDJWT}
 		if ch.SDJWT {
 			for _, cl := range holderClaims(p.Lang, holderSubjectOf(c), c.Disclosable) {
 				if cl.Disclosable {
 					ch.Disclosable = append(ch.Disclosable, cl)
+				} else {
+					ch.Visible = append(ch.Visible, cl)
 				}
 			}
 		}
@@ -1155,6 +1158,10 @@ func (hp *holderPages) createShare(w http.ResponseWriter, r *http.Request, s *ho
 		hp.fail(w, r, s, &holderFormError{Key: "holder.err.shareExpiry", Field: "expires"})
 		return
 	}
+	// An SD-JWT credential is shared alone, with the claims ticked under
+	// it (the form lists every SD-JWT's claims; only the chosen one's
+	// count). The wallet refuses a claim the credential cannot disclose.
+	var disclose []string
 	for _, id := range ids {
 		c, err := hp.w.Credential(ctx, s.sess.Account, id)
 		if err != nil {
@@ -1162,11 +1169,14 @@ func (hp *holderPages) createShare(w http.ResponseWriter, r *http.Request, s *ho
 			return
 		}
 		if c.Format == wallet.FormatSDJWT {
-			hp.fail(w, r, s, &holderFormError{Key: "holder.err.shareSDJWT", Field: "credential"})
-			return
+			if len(ids) > 1 {
+				hp.fail(w, r, s, &holderFormError{Key: "holder.err.shareSDJWTAlone", Field: "credential"})
+				return
+			}
+			disclose = r.PostForm["disclose-"+id]
 		}
 	}
-	sh, err := hp.w.CreateShare(ctx, s.sess.Account, wallet.NewShare{CredentialIDs: ids, TTL: ttl, Label: strings.TrimSpace(r.PostFormValue("label"))})
+	sh, err := hp.w.CreateShare(ctx, s.sess.Account, wallet.NewShare{CredentialIDs: ids, TTL: ttl, Label: strings.TrimSpace(r.PostFormValue("label")), Disclose: disclose})
 	if err != nil {
 		hp.fail(w, r, s, err)
 		return

@@ -36,6 +36,7 @@ type holderFake struct {
 	restoreErr error
 	restored   int
 	shares     []wallet.NewShare
+	shareErr   error
 }
 
 const holderFakeSession = "tcws_test-session"
@@ -81,8 +82,28 @@ func (f *holderFake) Credential(_ context.Context, _ string, id string) (*wallet
 	return &wallet.Credential{ID: id, Format: wallet.FormatLDP}, nil
 }
 func (f *holderFake) CreateShare(_ context.Context, _ string, ns wallet.NewShare) (*wallet.Share, error) {
+	if f.shareErr != nil {
+		return nil, f.shareErr
+	}
 	f.shares = append(f.shares, ns)
-	return &wallet.Share{ID: "s1", URL: "http://node.test/share/tok", CredentialIDs: ns.CredentialIDs, Expires: time.Now().Add(ns.TTL)}, nil
+	sh := &wallet.Share{ID: "s1", URL: "http://node.test/share/tok", CredentialIDs: ns.CredentialIDs, Expires: time.Now().Add(ns.TTL), Format: wallet.FormatLDP}
+	if ns.CredentialIDs[0] == holderFakeSDJWT {
+		sh.Format, sh.Disclosed = wallet.FormatSDJWT, ns.Disclose
+	}
+	return sh, nil
+}
+
+// holderFakeSDJWT is the fake wallet's SD-JWT credential.
+const holderFakeSDJWT = "0123456789abcdef0123abcd"
+
+func (f *holderFake) Shares(context.Context, string) ([]*wallet.Share, error) { return nil, nil }
+
+func (f *holderFake) Credentials(context.Context, string, wallet.ListOptions) (*wallet.Page, error) {
+	return &wallet.Page{Items: []*wallet.Credential{
+		{ID: holderFakeSDJWT, Format: wallet.FormatSDJWT, Types: []string{"https://w3id.org/talentchain/vct/degree"},
+			Claims:      map[string]any{"fullName": "张三", "degree": map[string]any{"level": "master", "grade": "A"}},
+			Disclosable: []string{"/fullName", "/degree/grade"}},
+	}}, nil
 }
 
 type holderNoVerifier struct{}
@@ -206,13 +227,28 @@ func TestHolderPagesRefusals(t *testing.T) {
 					t.Error("share created")
 				}
 			}},
-		{name: "share of an SD-JWT", req: holderReq{method: "POST", path: "/my/shares", signedIn: true, csrf: true,
-			form: url.Values{"credential": {"0123456789abcdef0123abcd"}, "expires": {"168h"}}}, status: 400, body: "SD-JWT 凭证暂时不能通过分享链接出示",
+		{name: "share of an SD-JWT with another credential", req: holderReq{method: "POST", path: "/my/shares", signedIn: true, csrf: true,
+			form: url.Values{"credential": {"0123456789abcdef01234567", holderFakeSDJWT}, "expires": {"168h"}}}, status: 400, body: "SD-JWT 凭证需单独分享",
 			check: func(t *testing.T, f *holderFake) {
 				if len(f.shares) != 0 {
 					t.Error("share created")
 				}
 			}},
+		{name: "share of an SD-JWT with the ticked claims", req: holderReq{method: "POST", path: "/my/shares", signedIn: true, csrf: true,
+			form: url.Values{"credential": {holderFakeSDJWT}, "expires": {"168h"}, "disclose-" + holderFakeSDJWT: {"/degree/grade", "/fullName"},
+				"disclose-0123456789abcdef01234567": {"/other"}}}, status: 200, body: "出示的项目",
+			check: func(t *testing.T, f *holderFake) {
+				if len(f.shares) != 1 || strings.Join(f.shares[0].Disclose, " ") != "/degree/grade /fullName" {
+					t.Errorf("shares %+v", f.shares)
+				}
+			}},
+		{name: "share of an SD-JWT with a claim it cannot disclose", fake: holderFake{shareErr: fmt.Errorf("create share: %w",
+			&wallet.ValidationError{Fields: []wallet.FieldError{{Field: "/disclose/0", Reason: `"/nickname" is not a selectively disclosable claim`}}})},
+			req: holderReq{method: "POST", path: "/my/shares", signedIn: true, csrf: true,
+				form: url.Values{"credential": {holderFakeSDJWT}, "expires": {"168h"}, "disclose-" + holderFakeSDJWT: {"/nickname"}}},
+			status: 400, body: "按提示修改后重新提交"},
+		{name: "share form: an SD-JWT's claims to tick, the others shown as always visible", req: holderReq{method: "GET", path: "/my/shares", signedIn: true},
+			status: 200, body: `name="disclose-0123456789abcdef0123abcd" value="/degree/grade"`},
 		{name: "certificate of an SD-JWT", req: holderReq{method: "POST", path: "/my/credentials/0123456789abcdef0123abcd/certificate", signedIn: true, csrf: true},
 			status: 400, body: "不能生成带核验二维码的证书", check: func(t *testing.T, f *holderFake) {
 				if len(f.shares) != 0 {
@@ -434,4 +470,50 @@ func FuzzHolderAnswerMessage(f *testing.F) {
 			t.Fatalf("message of %d runes", len([]rune(m)))
 		}
 	})
+}
+
+// The share form offers an SD-JWT credential's disclosable claims as
+// boxes to tick and names the claims always shown; the page of the new
+// link says which claims it reveals, in the page's language.
+func TestHolderShareFormSDJWT(t *testing.T) {
+	f := &holderFake{}
+	h := newHolderHandler(t, f)
+	form := holderReq{method: "GET", path: "/my/shares", signedIn: true}.send(h)
+	if form.Code != 200 {
+		t.Fatalf("form %d", form.Code)
+	}
+	body := form.Body.String()
+	for _, want := range []string{
+		`name="disclose-0123456789abcdef0123abcd" value="/fullName"`,
+		`name="disclose-0123456789abcdef0123abcd" value="/degree/grade"`,
+		"此链接出示的项目", "始终出示",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the share form lacks %q", want)
+		}
+	}
+	always := body[strings.Index(body, "始终出示"):]
+	always = always[:strings.Index(always, "</p>")]
+	if !strings.Contains(always, "master") && !strings.Contains(always, "硕士") {
+		t.Errorf("the always-visible degree level is not named: %q", always)
+	}
+	if strings.Contains(always, "成绩") || strings.Contains(always, "姓名") {
+		t.Errorf("a disclosable claim is said to be always shown: %q", always)
+	}
+
+	for _, c := range []struct {
+		disclose []string
+		want     string
+	}{
+		{[]string{"/degree/grade", "/fullName"}, "成绩 · 姓名"},
+		{nil, "仅始终出示的项目"},
+	} {
+		form := url.Values{"credential": {holderFakeSDJWT}, "expires": {"24h"}}
+		form["disclose-"+holderFakeSDJWT] = c.disclose
+		rec := holderReq{method: "POST", path: "/my/shares", signedIn: true, csrf: true, form: form}.send(h)
+		disclosed := rec.Body.String()
+		if i := strings.Index(disclosed, `id="share-disclosed"`); rec.Code != 200 || i < 0 || !strings.Contains(disclosed[i:i+200], c.want) {
+			t.Errorf("%v: status %d, the new link's page does not say %q", c.disclose, rec.Code, c.want)
+		}
+	}
 }

@@ -44,8 +44,11 @@ type HolderClaim struct {
 	Path  string // the claim's path in the subject (degree.fieldOfStudy)
 	Label string // the label in the page's language, or the path
 	Value string
-	// Disclosable marks an SD-JWT claim the holder may leave out.
+	// Disclosable marks an SD-JWT claim the holder may leave out;
+	// Pointer is then its JSON pointer (/degree/grade), what the wallet
+	// takes to disclose it.
 	Disclosable bool
+	Pointer     string
 }
 
 // HolderIssuer is who issued a credential, as the chain knows it.
@@ -118,6 +121,10 @@ type HolderShareRow struct {
 	Expires     time.Time
 	Status      string // active, expired, revoked, restored
 	Opened      int64
+	// SDJWT marks a link to one SD-JWT credential; Disclosed are the
+	// labels of the claims it reveals beyond those always shown.
+	SDJWT     bool
+	Disclosed []string
 }
 
 // HolderShareChoice is a credential the share form offers.
@@ -126,8 +133,10 @@ type HolderShareChoice struct {
 	Title   string
 	Checked bool
 	SDJWT   bool
-	// Disclosable are an SD-JWT's claims that could be left out.
+	// Disclosable are an SD-JWT's claims that could be left out (the
+	// holder ticks those the link reveals); Visible those always shown.
 	Disclosable []HolderClaim
+	Visible     []HolderClaim
 }
 
 // HolderSharesView is the share links page: the creation form and the list.
