@@ -43,6 +43,8 @@ const (
 // key k is issued with IdempotencyKey "csv:" + k.
 const CSVIdempotencyPrefix = "csv:"
 
+var notDIDKey = msg{"must be an Ed25519 did:key", "必须是 Ed25519 的 did:key"}
+
 var (
 	rowKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 	didKeyPattern = regexp.MustCompile(`^did:key:z[1-9A-HJ-NP-Za-km-z]{1,128}$`)
@@ -82,6 +84,17 @@ type RowError struct {
 	// language map) the problem is in, when known.
 	Column string `json:"column,omitempty"`
 	Reason string `json:"reason"`
+	// ReasonZH is the reason in Chinese.
+	ReasonZH string `json:"reasonZh,omitempty"`
+}
+
+// In is the reason in the language lang ("zh" for Chinese, anything else
+// English), falling back to English where there is no Chinese text.
+func (e RowError) In(lang string) string {
+	if lang == "zh" && e.ReasonZH != "" {
+		return e.ReasonZH
+	}
+	return e.Reason
 }
 
 func (e RowError) String() string {
@@ -152,7 +165,7 @@ func (s *Service) ParseCSV(template string, r io.Reader) (*CSVBatch, error) {
 func (s *Service) parseCSV(template string, format Format, r io.Reader) (*CSVBatch, error) {
 	tm, ok := s.tmpl.byID[template]
 	if !ok {
-		return nil, fileError(0, "template", fmt.Sprintf("unknown template %q", template))
+		return nil, fileError(0, "template", msg{fmt.Sprintf("unknown template %q", template), fmt.Sprintf("没有名为 %q 的模板", template)})
 	}
 	sch, err := newCSVSchema(tm)
 	if err != nil {
@@ -169,7 +182,7 @@ func (s *Service) parseCSV(template string, format Format, r io.Reader) (*CSVBat
 
 	header, err := rd.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, fileError(1, "", "the file is empty; the first line must name the columns")
+		return nil, fileError(1, "", msg{"the file is empty; the first line must name the columns", "文件是空的；第一行须写明各列的列名"})
 	}
 	if err != nil {
 		return nil, csvReadError(cr, err)
@@ -205,7 +218,7 @@ func (s *Service) parseCSV(template string, format Format, r io.Reader) (*CSVBat
 		}
 		b.Total++
 		if b.Total > MaxCSVRows {
-			return nil, fileError(line, "", fmt.Sprintf("more than %d rows; split the file", MaxCSVRows))
+			return nil, fileError(line, "", msg{fmt.Sprintf("more than %d rows; split the file", MaxCSVRows), fmt.Sprintf("超过 %d 行；请拆分文件", MaxCSVRows)})
 		}
 		row, problems := sch.row(rec, cols, line)
 		row.Request.Template = tm.ID
@@ -213,7 +226,7 @@ func (s *Service) parseCSV(template string, format Format, r io.Reader) (*CSVBat
 		if row.Key != "" {
 			if first, dup := seen[row.Key]; dup {
 				problems = append(problems, RowError{Line: line, Key: row.Key, Column: ColKey,
-					Reason: fmt.Sprintf("duplicate key, first used on line %d", first)})
+					Reason: fmt.Sprintf("duplicate key, first used on line %d", first), ReasonZH: fmt.Sprintf("key 重复，第 %d 行已用过", first)})
 			} else {
 				seen[row.Key] = line
 			}
@@ -233,10 +246,10 @@ func (s *Service) parseCSV(template string, format Format, r io.Reader) (*CSVBat
 		b.Rows = append(b.Rows, *row)
 	}
 	if cr.n > MaxCSVBytes {
-		return nil, fileError(0, "", fmt.Sprintf("larger than %d MiB; split the file", MaxCSVBytes>>20))
+		return nil, fileError(0, "", tooLarge())
 	}
 	if b.Total == 0 {
-		return nil, fileError(2, "", "no data rows")
+		return nil, fileError(2, "", msg{"no data rows", "没有数据行"})
 	}
 	if b.BadRows > 0 {
 		return b, &CSVError{BadRows: b.BadRows, Errors: b.Errors}
@@ -255,7 +268,7 @@ func (s *Service) rowProblems(row *CSVRow, known []RowError) []RowError {
 	}
 	var ve *ValidationError
 	if !errors.As(err, &ve) {
-		return []RowError{{Line: row.Line, Key: row.Key, Reason: err.Error()}}
+		return []RowError{{Line: row.Line, Key: row.Key, Reason: err.Error(), ReasonZH: "无法检查此行：" + err.Error()}}
 	}
 	reported := func(col string) bool {
 		for _, k := range known {
@@ -269,7 +282,7 @@ func (s *Service) rowProblems(row *CSVRow, known []RowError) []RowError {
 	for _, f := range ve.Fields {
 		col := pointerColumn(f.Field)
 		if !reported(col) {
-			out = append(out, RowError{Line: row.Line, Key: row.Key, Column: col, Reason: f.Reason})
+			out = append(out, RowError{Line: row.Line, Key: row.Key, Column: col, Reason: f.Reason, ReasonZH: f.ReasonZH})
 		}
 	}
 	return out
@@ -299,24 +312,29 @@ func pointerColumn(ptr string) string {
 	return strings.Join(toks, ".")
 }
 
-func fileError(line int, column, reason string) *CSVError {
-	return &CSVError{Errors: []RowError{{Line: line, Column: column, Reason: reason}}}
+func fileError(line int, column string, m msg) *CSVError {
+	return &CSVError{Errors: []RowError{{Line: line, Column: column, Reason: m.en, ReasonZH: m.zh}}}
+}
+
+func tooLarge() msg {
+	return msg{fmt.Sprintf("larger than %d MiB; split the file", MaxCSVBytes>>20), fmt.Sprintf("文件超过 %d MiB；请拆分文件", MaxCSVBytes>>20)}
 }
 
 // csvReadError turns a reader's error into a file error (broken quoting,
 // beyond the size limit) or passes an I/O error through.
 func csvReadError(cr *countingReader, err error) error {
 	if cr.n > MaxCSVBytes {
-		return fileError(0, "", fmt.Sprintf("larger than %d MiB; split the file", MaxCSVBytes>>20))
+		return fileError(0, "", tooLarge())
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return fileError(pe.StartLine, "", fmt.Sprintf("broken CSV at line %d of the file, column %d: %v", pe.Line, pe.Column, pe.Err))
+		return fileError(pe.StartLine, "", msg{fmt.Sprintf("broken CSV at line %d of the file, column %d: %v", pe.Line, pe.Column, pe.Err),
+			fmt.Sprintf("CSV 格式错误：文件第 %d 行第 %d 列（%v）；请检查引号", pe.Line, pe.Column, pe.Err)})
 	}
 	if cr.err != nil {
 		return fmt.Errorf("parse CSV: read: %w", err)
 	}
-	return fileError(0, "", err.Error())
+	return fileError(0, "", msg{err.Error(), "无法读取文件：" + err.Error()})
 }
 
 type countingReader struct {
@@ -428,33 +446,36 @@ func (c *csvSchema) typeOf(n map[string]any) string {
 
 // child is the schema of an object's property name, or nil when the
 // object does not allow it (with the reason).
-func (c *csvSchema) child(n map[string]any, name string) (map[string]any, string) {
+func (c *csvSchema) child(n map[string]any, name string) (map[string]any, msg) {
 	n = c.deref(n)
 	if props, ok := n["properties"].(map[string]any); ok {
 		if p, ok := props[name].(map[string]any); ok {
-			return p, ""
+			return p, msg{}
 		}
 	}
 	ap, ok := n["additionalProperties"].(map[string]any)
 	if !ok {
-		return nil, "is not a claim of this template"
+		return nil, msg{"is not a claim of this template", "不是该模板的字段"}
 	}
 	if pn, ok := n["propertyNames"].(map[string]any); ok {
 		if pat, ok := pn["pattern"].(string); ok {
 			if re, err := regexp.Compile(pat); err == nil && !re.MatchString(name) {
-				return nil, fmt.Sprintf("%q is not an allowed key here (%s)", name, pat)
+				return nil, msg{fmt.Sprintf("%q is not an allowed key here (%s)", name, pat),
+					fmt.Sprintf("%q 不是此处允许的键名（%s）", name, pat)}
 			}
 		}
 	}
-	return ap, ""
+	return ap, msg{}
 }
 
 // header checks the header row and says what each column means.
 func (c *csvSchema) header(h []string) ([]column, error) {
 	var problems []RowError
-	bad := func(col, reason string) { problems = append(problems, RowError{Line: 1, Column: col, Reason: reason}) }
+	bad := func(col, reason, zh string) {
+		problems = append(problems, RowError{Line: 1, Column: col, Reason: reason, ReasonZH: zh})
+	}
 	if len(h) > MaxCSVColumns {
-		return nil, fileError(1, "", fmt.Sprintf("%d columns, more than %d", len(h), MaxCSVColumns))
+		return nil, fileError(1, "", msg{fmt.Sprintf("%d columns, more than %d", len(h), MaxCSVColumns), fmt.Sprintf("共 %d 列，超过 %d 列的上限", len(h), MaxCSVColumns)})
 	}
 	cols := make([]column, len(h))
 	seen := map[string]bool{}
@@ -462,15 +483,15 @@ func (c *csvSchema) header(h []string) ([]column, error) {
 	for i, raw := range h {
 		name := strings.TrimSpace(raw)
 		if !utf8.ValidString(name) {
-			bad("", fmt.Sprintf("column %d: not UTF-8; save the file as UTF-8", i+1))
+			bad("", fmt.Sprintf("column %d: not UTF-8; save the file as UTF-8", i+1), fmt.Sprintf("第 %d 列不是 UTF-8 编码；请将文件另存为 UTF-8", i+1))
 			continue
 		}
 		if name == "" {
-			bad("", fmt.Sprintf("column %d has no name", i+1))
+			bad("", fmt.Sprintf("column %d has no name", i+1), fmt.Sprintf("第 %d 列没有列名", i+1))
 			continue
 		}
 		if seen[name] {
-			bad(name, "appears twice")
+			bad(name, "appears twice", "列名重复")
 			continue
 		}
 		seen[name] = true
@@ -481,37 +502,39 @@ func (c *csvSchema) header(h []string) ([]column, error) {
 			hasKey = hasKey || name == ColKey
 			continue
 		case "id":
-			bad(name, "unknown column: the subject's id is the holder column")
+			bad(name, "unknown column: the subject's id is the holder column", "未知的列：持有人的 DID 请写在 holder 列")
 			continue
 		}
 		path := strings.Split(name, ".")
 		node := c.root
-		var reason string
+		var reason, reasonZH string
 		for j, seg := range path {
 			if seg == "" {
-				reason = "has an empty part"
+				reason, reasonZH = "has an empty part", "列名中有空的部分"
 				break
 			}
 			if t := c.typeOf(node); t != "object" && j > 0 {
 				reason = strings.Join(path[:j], ".") + " is not an object"
+				reasonZH = strings.Join(path[:j], ".") + " 不是对象"
 				break
 			}
 			next, why := c.child(node, seg)
 			if next == nil {
-				reason = strings.Join(path[:j+1], ".") + " " + why
+				reason = strings.Join(path[:j+1], ".") + " " + why.en
+				reasonZH = strings.Join(path[:j+1], ".") + " " + why.zh
 				break
 			}
 			node = next
 		}
 		if reason != "" {
-			bad(name, "unknown column: "+reason)
+			bad(name, "unknown column: "+reason, "未知的列："+reasonZH)
 			continue
 		}
 		cols[i].path = path
 		cols[i].typ = c.typeOf(node)
 		switch cols[i].typ {
 		case "object":
-			bad(name, "names an object; give its fields as columns ("+name+".…)")
+			bad(name, "names an object; give its fields as columns ("+name+".…)", "这是一个对象；请把它的各个字段分别作为列（"+name+".…）")
 		case "array":
 			items, _ := c.deref(node)["items"].(map[string]any)
 			cols[i].item = "string"
@@ -519,12 +542,12 @@ func (c *csvSchema) header(h []string) ([]column, error) {
 				cols[i].item = c.typeOf(items)
 			}
 			if cols[i].item == "object" || cols[i].item == "array" {
-				bad(name, "a list of objects cannot be given in one column")
+				bad(name, "a list of objects cannot be given in one column", "对象列表无法写在一列中")
 			}
 		}
 	}
 	if !hasKey && len(problems) == 0 {
-		bad(ColKey, "the key column is required: a unique key per row (e.g. the student number)")
+		bad(ColKey, "the key column is required: a unique key per row (e.g. the student number)", "必须有 key 列：每行一个唯一的键（如学号）")
 	}
 	if len(problems) > 0 {
 		return nil, &CSVError{Errors: problems}
@@ -543,29 +566,29 @@ func (c *csvSchema) row(rec []string, cols []column, line int) (*CSVRow, []RowEr
 		}
 	}
 	var problems []RowError
-	bad := func(col, reason string) {
-		problems = append(problems, RowError{Line: line, Key: row.Key, Column: col, Reason: reason})
+	bad := func(col string, m msg) {
+		problems = append(problems, RowError{Line: line, Key: row.Key, Column: col, Reason: m.en, ReasonZH: m.zh})
 	}
 	if len(rec) != len(cols) {
-		bad("", fmt.Sprintf("has %d fields, the header has %d", len(rec), len(cols)))
+		bad("", msg{fmt.Sprintf("has %d fields, the header has %d", len(rec), len(cols)), fmt.Sprintf("此行有 %d 个字段，表头有 %d 列", len(rec), len(cols))})
 		return row, problems
 	}
 	subject := map[string]any{}
 	for i, col := range cols {
 		raw := rec[i]
 		if len(raw) > MaxCSVField {
-			bad(col.name, fmt.Sprintf("longer than %d bytes", MaxCSVField))
+			bad(col.name, msg{fmt.Sprintf("longer than %d bytes", MaxCSVField), fmt.Sprintf("超过 %d 字节", MaxCSVField)})
 			continue
 		}
 		if !utf8.ValidString(raw) {
-			bad(col.name, "is not UTF-8; save the file as UTF-8")
+			bad(col.name, msg{"is not UTF-8; save the file as UTF-8", "不是 UTF-8 编码；请将文件另存为 UTF-8"})
 			continue
 		}
 		v := strings.TrimSpace(raw)
 		switch col.role {
 		case ColKey:
 			if !rowKeyPattern.MatchString(v) {
-				bad(col.name, "the key is required: 1–128 characters of A–Z a–z 0–9 . _ : -")
+				bad(col.name, msg{"the key is required: 1–128 characters of A–Z a–z 0–9 . _ : -", "key 必填：1–128 个 A–Z a–z 0–9 . _ : - 字符"})
 			}
 			continue
 		case ColHolder:
@@ -573,11 +596,11 @@ func (c *csvSchema) row(rec []string, cols []column, line int) (*CSVRow, []RowEr
 				// The pattern first: the did:key decoder panics on bytes
 				// outside the base58 alphabet.
 				if !didKeyPattern.MatchString(v) {
-					bad(col.name, "must be an Ed25519 did:key")
+					bad(col.name, notDIDKey)
 					continue
 				}
 				if _, err := (credential.KeyResolver{}).Resolve(context.Background(), v); err != nil {
-					bad(col.name, "must be an Ed25519 did:key")
+					bad(col.name, notDIDKey)
 					continue
 				}
 				row.Request.Holder = v
@@ -587,7 +610,7 @@ func (c *csvSchema) row(rec []string, cols []column, line int) (*CSVRow, []RowEr
 			if v != "" {
 				t, err := parseCSVTime(v, col.role == ColValidUntil)
 				if err != nil {
-					bad(col.name, err.Error())
+					bad(col.name, msg{err.Error(), zhOf(err)})
 					continue
 				}
 				if col.role == ColValidFrom {
@@ -603,7 +626,7 @@ func (c *csvSchema) row(rec []string, cols []column, line int) (*CSVRow, []RowEr
 		}
 		val, err := coerce(v, col.typ, col.item)
 		if err != nil {
-			bad(col.name, err.Error())
+			bad(col.name, msg{err.Error(), zhOf(err)})
 			continue
 		}
 		if val != nil {
@@ -623,13 +646,13 @@ func coerce(v, typ, item string) (any, error) {
 	case "integer":
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not an integer", v)
+			return nil, msg{fmt.Sprintf("%q is not an integer", v), fmt.Sprintf("%q 不是整数", v)}
 		}
 		return n, nil
 	case "number":
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			return nil, fmt.Errorf("%q is not a number", v)
+			return nil, msg{fmt.Sprintf("%q is not a number", v), fmt.Sprintf("%q 不是数字", v)}
 		}
 		return f, nil
 	case "boolean":
@@ -639,7 +662,7 @@ func coerce(v, typ, item string) (any, error) {
 		case "false", "no", "0":
 			return false, nil
 		}
-		return nil, fmt.Errorf("%q is not true or false", v)
+		return nil, msg{fmt.Sprintf("%q is not true or false", v), fmt.Sprintf("%q 不是“是”或“否”（true/false）", v)}
 	case "array":
 		var out []any
 		for part := range strings.SplitSeq(v, ";") {
@@ -710,7 +733,7 @@ func parseCSVTime(v string, end bool) (time.Time, error) {
 	if len(v) == len(time.DateOnly) {
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("%q is not a date (YYYY-MM-DD)", v)
+			return time.Time{}, msg{fmt.Sprintf("%q is not a date (YYYY-MM-DD)", v), fmt.Sprintf("%q 不是日期（YYYY-MM-DD）", v)}
 		}
 		if end {
 			t = t.Add(24*time.Hour - time.Second)
@@ -719,10 +742,10 @@ func parseCSVTime(v string, end bool) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a date (YYYY-MM-DD) or an RFC 3339 time", v)
+		return time.Time{}, msg{fmt.Sprintf("%q is not a date (YYYY-MM-DD) or an RFC 3339 time", v), fmt.Sprintf("%q 不是日期（YYYY-MM-DD）或 RFC 3339 时间", v)}
 	}
 	if t.Year() < 1900 || t.Year() > 9999 {
-		return time.Time{}, fmt.Errorf("%q is out of range", v)
+		return time.Time{}, msg{fmt.Sprintf("%q is out of range", v), fmt.Sprintf("%q 超出范围", v)}
 	}
 	return t.UTC(), nil
 }

@@ -122,36 +122,36 @@ func (s *Service) check(req *Request) (*Template, error) {
 		return nil, err
 	}
 	if req.Subject == nil {
-		return nil, invalid("/credentialSubject", "is required")
+		return nil, invalid("/credentialSubject", "is required", "缺少凭证主体（credentialSubject）")
 	}
 	subj := req.Subject
 	if id, ok := subj["id"]; ok {
 		if req.Holder != "" && id != req.Holder {
-			return nil, invalid("/credentialSubject/id", "differs from holder")
+			return nil, invalid("/credentialSubject/id", "differs from holder", "与持有人（holder）不一致")
 		}
 	}
 	if err := tm.validate(subj); err != nil {
 		return nil, err
 	}
 	if req.Holder != "" && (!strings.HasPrefix(req.Holder, "did:") || len(req.Holder) > 512) {
-		return nil, invalid("/holder", "must be a DID")
+		return nil, invalid("/holder", "must be a DID", "必须是一个 DID（如 did:key:…）")
 	}
 	if !req.ValidUntil.IsZero() && !req.ValidFrom.IsZero() && !req.ValidUntil.After(req.ValidFrom) {
-		return nil, invalid("/validUntil", "must be after validFrom")
+		return nil, invalid("/validUntil", "must be after validFrom", "有效期截止日期必须晚于起始日期")
 	}
 	switch req.Format {
 	case "", FormatV2, FormatV1, FormatLDP:
 	case FormatSDJWT, FormatSDJWTLegacy:
 		if req.Holder != "" {
 			if _, err := holderKey(context.Background(), req.Holder); err != nil {
-				return nil, invalid("/holder", err.Error())
+				return nil, invalid("/holder", err.Error(), "SD-JWT 凭证需绑定持有人的密钥：持有人必须是可读取密钥的 did:key 或 did:jwk")
 			}
 		}
 	default:
-		return nil, invalid("/format", "must be vc2 (or ldp_vc), vc1, dc+sd-jwt or vc+sd-jwt")
+		return nil, invalid("/format", "must be vc2 (or ldp_vc), vc1, dc+sd-jwt or vc+sd-jwt", "格式必须是 vc2（或 ldp_vc）、vc1、dc+sd-jwt 或 vc+sd-jwt")
 	}
 	if len(req.IdempotencyKey) > 200 {
-		return nil, invalid("/idempotencyKey", "at most 200 characters")
+		return nil, invalid("/idempotencyKey", "at most 200 characters", "最多 200 个字符")
 	}
 	return tm, nil
 }
@@ -500,7 +500,7 @@ func (s *Service) buildLDP(signer *credential.Signer, o *Org, it *prepared, id s
 	if err != nil {
 		var ie *credential.InputError
 		if errors.As(err, &ie) {
-			return nil, invalid("/"+strings.ReplaceAll(ie.Field, ".", "/"), ie.Reason)
+			return nil, invalid("/"+strings.ReplaceAll(ie.Field, ".", "/"), ie.Reason, "无法签入凭证："+ie.Reason)
 		}
 		return nil, fmt.Errorf("sign: %w", err)
 	}

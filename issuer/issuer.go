@@ -57,10 +57,22 @@ type ValidationError struct {
 	Fields []FieldError
 }
 
-// FieldError is one failing field and the reason.
+// FieldError is one failing field and the reason, in English and in
+// Chinese (ReasonZH; empty only where no Chinese text exists, e.g. a
+// reason passed through from another package: show Reason then).
 type FieldError struct {
-	Field  string `json:"field"`
-	Reason string `json:"reason"`
+	Field    string `json:"field"`
+	Reason   string `json:"reason"`
+	ReasonZH string `json:"reasonZh,omitempty"`
+}
+
+// In is the reason in the language lang ("zh" for Chinese, anything else
+// English), falling back to English where there is no Chinese text.
+func (f FieldError) In(lang string) string {
+	if lang == "zh" && f.ReasonZH != "" {
+		return f.ReasonZH
+	}
+	return f.Reason
 }
 
 func (e *ValidationError) Error() string {
@@ -74,8 +86,10 @@ func (e *ValidationError) Error() string {
 // Is makes every ValidationError match ErrInvalid.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
-func invalid(field, reason string) error {
-	return &ValidationError{Fields: []FieldError{{Field: field, Reason: reason}}}
+// invalid is a ValidationError of one field, with its reason in English
+// and Chinese.
+func invalid(field, reason, reasonZH string) error {
+	return &ValidationError{Fields: []FieldError{{Field: field, Reason: reason, ReasonZH: reasonZH}}}
 }
 
 // Chain is what the service needs of the chain; *chain.Client satisfies it.

@@ -107,6 +107,8 @@ type JobResult struct {
 	Key          string `json:"key"`
 	CredentialID string `json:"credentialId,omitempty"`
 	Error        string `json:"error,omitempty"`
+	// ErrorZH is Error in Chinese, when there is a Chinese text.
+	ErrorZH string `json:"errorZh,omitempty"`
 }
 
 // jobRow is a stored row.
@@ -183,7 +185,7 @@ func (o *JobOptions) check() error {
 		if fe.Param() != "" {
 			reason += " " + fe.Param()
 		}
-		v.Fields = append(v.Fields, FieldError{Field: "/" + fe.Field(), Reason: reason})
+		v.Fields = append(v.Fields, FieldError{Field: "/" + fe.Field(), Reason: reason, ReasonZH: ruleZH(fe.Tag(), fe.Param())})
 	}
 	return v
 }
@@ -209,7 +211,7 @@ func (s *Service) CreateJob(ctx context.Context, org, actor, template string, cs
 		return nil, fmt.Errorf("create job: %w", err)
 	}
 	if _, ok := s.tmpl.byID[template]; !ok {
-		return nil, fmt.Errorf("create job: %w", invalid("/template", fmt.Sprintf("unknown template %q", template)))
+		return nil, fmt.Errorf("create job: %w", invalid("/template", fmt.Sprintf("unknown template %q", template), fmt.Sprintf("没有名为 %q 的模板", template)))
 	}
 	if opts.ChunkSize == 0 {
 		opts.ChunkSize = DefaultJobChunk
@@ -720,7 +722,7 @@ func (s *Service) runChunks(ctx context.Context, job *Job) error {
 			if r.Error != "" {
 				job.Failed++
 				if len(job.Errors) < MaxRowErrors {
-					job.Errors = append(job.Errors, RowError{Line: r.Line, Key: r.Key, Reason: r.Error})
+					job.Errors = append(job.Errors, RowError{Line: r.Line, Key: r.Key, Reason: r.Error, ReasonZH: r.ErrorZH})
 				}
 			} else {
 				job.Issued++
@@ -778,10 +780,12 @@ func (s *Service) runChunk(ctx context.Context, job *Job, rows []jobRow) ([]JobR
 				rec := recs[i]
 				if rec.Template != job.Template {
 					res[k].Error = fmt.Sprintf("the key was used before for a %s credential (%s); give this row another key", rec.Template, rec.ID)
+					res[k].ErrorZH = fmt.Sprintf("此 key 已用于签发一份 %s 凭证（%s）；请给此行换一个 key", rec.Template, rec.ID)
 					continue
 				}
 				if f := job.Format.canonical(); rec.Format.isSDJWT() != f.isSDJWT() || rec.Format != "" && rec.Format != f {
 					res[k].Error = fmt.Sprintf("the key was used before for a credential in format %s (%s); give this row another key", rec.Format.canonical(), rec.ID)
+					res[k].ErrorZH = fmt.Sprintf("此 key 已用于签发一份 %s 格式的凭证（%s）；请给此行换一个 key", rec.Format.canonical(), rec.ID)
 					continue
 				}
 				res[k].CredentialID = rec.ID
@@ -791,14 +795,14 @@ func (s *Service) runChunk(ctx context.Context, job *Job, rows []jobRow) ([]JobR
 			var rest []int
 			for i, k := range todo {
 				if e, bad := be.Items[i]; bad {
-					res[k].Error = e.Error()
+					res[k].Error, res[k].ErrorZH = e.Error(), reasonsZH(e)
 				} else {
 					rest = append(rest, k)
 				}
 			}
 			todo = rest
 		case len(todo) == 1 && errors.As(err, &ve):
-			res[todo[0]].Error = ve.Error()
+			res[todo[0]].Error, res[todo[0]].ErrorZH = ve.Error(), reasonsZH(ve)
 			todo = nil
 		case ctx.Err() != nil:
 			return nil, ctx.Err()

@@ -101,7 +101,7 @@ func (s *Service) ListCredentials(ctx context.Context, org string, q CredentialQ
 		return nil, fmt.Errorf("list credentials: %w", queryError(err))
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		return nil, fmt.Errorf("list credentials: %w", &ValidationError{Fields: []FieldError{{Field: "/to", Reason: "must be after from"}}})
+		return nil, fmt.Errorf("list credentials: %w", &ValidationError{Fields: []FieldError{{Field: "/to", Reason: "must be after from", ReasonZH: "结束日期必须晚于开始日期"}}})
 	}
 	if q.Limit == 0 {
 		q.Limit = DefaultListLimit
@@ -139,7 +139,7 @@ func (s *Service) CredentialStats(ctx context.Context, org string, months int) (
 		months = 12
 	}
 	if months < 1 || months > 120 {
-		return nil, fmt.Errorf("credential stats: %w", &ValidationError{Fields: []FieldError{{Field: "/months", Reason: "must be from 1 to 120"}}})
+		return nil, fmt.Errorf("credential stats: %w", &ValidationError{Fields: []FieldError{{Field: "/months", Reason: "must be from 1 to 120", ReasonZH: "必须在 1 到 120 之间"}}})
 	}
 	now := s.cfg.Now().UTC()
 	first := time.Date(now.Year(), now.Month()-time.Month(months-1), 1, 0, 0, 0, 0, time.UTC)
@@ -319,7 +319,7 @@ func queryError(err error) error {
 	var fields []FieldError
 	if ve, ok := err.(validator.ValidationErrors); ok {
 		for _, fe := range ve {
-			fields = append(fields, FieldError{Field: "/" + strings.ToLower(fe.Field()[:1]) + fe.Field()[1:], Reason: "fails " + fe.Tag() + " " + fe.Param()})
+			fields = append(fields, FieldError{Field: "/" + strings.ToLower(fe.Field()[:1]) + fe.Field()[1:], Reason: "fails " + fe.Tag() + " " + fe.Param(), ReasonZH: ruleZH(fe.Tag(), fe.Param())})
 		}
 	}
 	if len(fields) == 0 {

@@ -193,7 +193,7 @@ func (s *Service) CreateOffer(ctx context.Context, org, credentialID string, ttl
 		ttl = DefaultOfferTTL
 	}
 	if ttl < MinOfferTTL || ttl > MaxOfferTTL {
-		return nil, fmt.Errorf("create offer: %w", invalid("/ttl", fmt.Sprintf("must be between %v and %v", MinOfferTTL, MaxOfferTTL)))
+		return nil, fmt.Errorf("create offer: %w", invalid("/ttl", fmt.Sprintf("must be between %v and %v", MinOfferTTL, MaxOfferTTL), fmt.Sprintf("有效期必须在 %v 到 %v 之间", MinOfferTTL, MaxOfferTTL)))
 	}
 	rec, err := s.offerable(ctx, org, credentialID)
 	if err != nil {

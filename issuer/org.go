@@ -63,18 +63,18 @@ type NewOrg struct {
 func (r *NewOrg) check() error {
 	var v ValidationError
 	if r.Names.Zh == "" {
-		v.Fields = append(v.Fields, FieldError{"/names/zh", "is required"})
+		v.Fields = append(v.Fields, FieldError{"/names/zh", "is required", "必填"})
 	}
 	if r.Names.En == "" {
-		v.Fields = append(v.Fields, FieldError{"/names/en", "is required"})
+		v.Fields = append(v.Fields, FieldError{"/names/en", "is required", "必填"})
 	}
 	switch r.Kind {
 	case KindUniversity, KindSciencePark, KindTrainingOrg:
 	default:
-		v.Fields = append(v.Fields, FieldError{"/kind", "must be university, science_park or training_org"})
+		v.Fields = append(v.Fields, FieldError{"/kind", "must be university, science_park or training_org", "机构类型必须是 university（高校）、science_park（科技园区）或 training_org（培训机构）"})
 	}
 	if r.USCC != "" && !chain.ValidUSCC(r.USCC) {
-		v.Fields = append(v.Fields, FieldError{"/uscc", "is not a valid unified social credit code"})
+		v.Fields = append(v.Fields, FieldError{"/uscc", "is not a valid unified social credit code", "不是有效的统一社会信用代码"})
 	}
 	if len(v.Fields) > 0 {
 		return &v

@@ -179,7 +179,7 @@ func (s *Service) buildSDJWT(signer *jose.Signer, o *Org, it *prepared, id strin
 	if it.req.Holder != "" {
 		pub, err := holderKey(context.Background(), it.req.Holder)
 		if err != nil {
-			return nil, invalid("/holder", err.Error())
+			return nil, invalid("/holder", err.Error(), "SD-JWT 凭证需绑定持有人的密钥：持有人必须是可读取密钥的 did:key 或 did:jwk")
 		}
 		vc.Holder = pub
 	}

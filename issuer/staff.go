@@ -79,16 +79,16 @@ func (s *Service) AddStaff(ctx context.Context, org string, req NewStaff) (*Staf
 	}
 	var v ValidationError
 	if !usernameRE.MatchString(req.Username) {
-		v.Fields = append(v.Fields, FieldError{"/username", "2 to 64 of a-z 0-9 . _ -, starting with a letter or digit"})
+		v.Fields = append(v.Fields, FieldError{"/username", "2 to 64 of a-z 0-9 . _ -, starting with a letter or digit", "2 到 64 个 a-z 0-9 . _ - 字符，以字母或数字开头"})
 	}
 	if req.Name == "" || len(req.Name) > 100 {
-		v.Fields = append(v.Fields, FieldError{"/name", "is required, at most 100 bytes"})
+		v.Fields = append(v.Fields, FieldError{"/name", "is required, at most 100 bytes", "必填，最多 100 字节"})
 	}
 	if len(req.Password) < 10 || len(req.Password) > 200 {
-		v.Fields = append(v.Fields, FieldError{"/password", "10 to 200 characters"})
+		v.Fields = append(v.Fields, FieldError{"/password", "10 to 200 characters", "10 到 200 个字符"})
 	}
 	if req.Role.Scopes() == nil {
-		v.Fields = append(v.Fields, FieldError{"/role", "must be admin, registrar or viewer"})
+		v.Fields = append(v.Fields, FieldError{"/role", "must be admin, registrar or viewer", "角色必须是 admin（管理员）、registrar（签发员）或 viewer（只读）"})
 	}
 	if len(v.Fields) > 0 {
 		return nil, fmt.Errorf("add staff: %w", &v)

@@ -51,13 +51,13 @@ const maxIndexesPerTx = 8192
 func (s *Service) SetStatus(ctx context.Context, org string, ch StatusChange) (*AuditEntry, error) {
 	switch {
 	case len(ch.IDs) == 0:
-		return nil, fmt.Errorf("set status: %w", invalid("/credentialIds", "at least one credential id is required"))
+		return nil, fmt.Errorf("set status: %w", invalid("/credentialIds", "at least one credential id is required", "至少需要一个凭证编号"))
 	case len(ch.IDs) > 10000:
-		return nil, fmt.Errorf("set status: %w", invalid("/credentialIds", "at most 10000 per request"))
+		return nil, fmt.Errorf("set status: %w", invalid("/credentialIds", "at most 10000 per request", "每次最多 10000 个"))
 	case ch.Status != StatusRevoked && ch.Status != StatusSuspended && ch.Status != StatusActive:
-		return nil, fmt.Errorf("set status: %w", invalid("/status", "must be revoked, suspended or active"))
+		return nil, fmt.Errorf("set status: %w", invalid("/status", "must be revoked, suspended or active", "状态必须是 revoked（撤销）、suspended（暂停）或 active（恢复有效）"))
 	case len(ch.Reason) > 500:
-		return nil, fmt.Errorf("set status: %w", invalid("/reason", "at most 500 bytes"))
+		return nil, fmt.Errorf("set status: %w", invalid("/reason", "at most 500 bytes", "原因最多 500 字节"))
 	}
 	st, _, err := s.state(ctx, org)
 	if err != nil {

@@ -111,16 +111,16 @@ func (t *templates) resolve(req *Request) (*Template, error) {
 	if req.Template != "" {
 		tm, ok := t.byID[req.Template]
 		if !ok {
-			return nil, invalid("/template", fmt.Sprintf("unknown template %q", req.Template))
+			return nil, invalid("/template", fmt.Sprintf("unknown template %q", req.Template), fmt.Sprintf("没有名为 %q 的模板", req.Template))
 		}
 		if req.Type != "" && req.Type != tm.Type {
-			return nil, invalid("/type", fmt.Sprintf("template %s issues %s, not %s", tm.ID, tm.Type, req.Type))
+			return nil, invalid("/type", fmt.Sprintf("template %s issues %s, not %s", tm.ID, tm.Type, req.Type), fmt.Sprintf("模板 %s 签发的是 %s，不是 %s", tm.ID, tm.Type, req.Type))
 		}
 		return tm, nil
 	}
 	switch req.Type {
 	case "":
-		return nil, invalid("/template", "a template or a credential type is required")
+		return nil, invalid("/template", "a template or a credential type is required", "需要指定模板或凭证类型")
 	case TypeDegree:
 		deg, _ := req.Subject["degree"].(map[string]any)
 		level, _ := deg["level"].(string)
@@ -129,14 +129,14 @@ func (t *templates) resolve(req *Request) (*Template, error) {
 				return tm, nil
 			}
 		}
-		return nil, invalid("/credentialSubject/degree/level", "must be bachelor, master or doctor")
+		return nil, invalid("/credentialSubject/degree/level", "must be bachelor, master or doctor", "学位层次必须是 bachelor（学士）、master（硕士）或 doctor（博士）")
 	}
 	for _, tm := range t.list {
 		if tm.Type == req.Type {
 			return tm, nil
 		}
 	}
-	return nil, invalid("/type", fmt.Sprintf("no template issues %q", req.Type))
+	return nil, invalid("/type", fmt.Sprintf("no template issues %q", req.Type), fmt.Sprintf("没有签发 %q 的模板", req.Type))
 }
 
 var printer = message.NewPrinter(language.English)
@@ -147,11 +147,11 @@ var printer = message.NewPrinter(language.English)
 func (tm *Template) validate(subject map[string]any) error {
 	raw, err := json.Marshal(subject)
 	if err != nil {
-		return invalid("/credentialSubject", "is not representable as JSON: "+err.Error())
+		return invalid("/credentialSubject", "is not representable as JSON: "+err.Error(), "无法表示为 JSON："+err.Error())
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
-		return invalid("/credentialSubject", err.Error())
+		return invalid("/credentialSubject", err.Error(), "不是有效的 JSON 对象："+err.Error())
 	}
 	err = tm.schema.Validate(doc)
 	if err == nil {
@@ -159,7 +159,7 @@ func (tm *Template) validate(subject map[string]any) error {
 	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
-		return invalid("/credentialSubject", err.Error())
+		return invalid("/credentialSubject", err.Error(), "不是有效的 JSON 对象："+err.Error())
 	}
 	v := &ValidationError{}
 	leaves(ve, func(e *jsonschema.ValidationError) {
@@ -167,14 +167,14 @@ func (tm *Template) validate(subject map[string]any) error {
 		switch k := e.ErrorKind.(type) {
 		case *kind.Required:
 			for _, m := range k.Missing {
-				v.Fields = append(v.Fields, FieldError{base + "/" + escape(m), "is required"})
+				v.Fields = append(v.Fields, FieldError{base + "/" + escape(m), "is required", "必填"})
 			}
 		case *kind.AdditionalProperties:
 			for _, p := range k.Properties {
-				v.Fields = append(v.Fields, FieldError{base + "/" + escape(p), "is not a claim of this template"})
+				v.Fields = append(v.Fields, FieldError{base + "/" + escape(p), "is not a claim of this template", "不是该模板的字段"})
 			}
 		default:
-			v.Fields = append(v.Fields, FieldError{base, e.ErrorKind.LocalizedString(printer)})
+			v.Fields = append(v.Fields, FieldError{base, e.ErrorKind.LocalizedString(printer), schemaReasonZH(e.ErrorKind)})
 		}
 	})
 	slices.SortStableFunc(v.Fields, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })

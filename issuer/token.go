@@ -82,18 +82,18 @@ func (s *Service) CreateToken(ctx context.Context, org string, req NewToken) (st
 		return "", nil, fmt.Errorf("create token: %w", err)
 	}
 	if req.Name == "" || len(req.Name) > 100 {
-		return "", nil, fmt.Errorf("create token: %w", invalid("/name", "is required, at most 100 characters"))
+		return "", nil, fmt.Errorf("create token: %w", invalid("/name", "is required, at most 100 characters", "必填，最多 100 个字符"))
 	}
 	if len(req.Scopes) == 0 {
-		return "", nil, fmt.Errorf("create token: %w", invalid("/scopes", "at least one scope is required"))
+		return "", nil, fmt.Errorf("create token: %w", invalid("/scopes", "at least one scope is required", "至少需要一个权限范围"))
 	}
 	for i, sc := range req.Scopes {
 		if sc != ScopeIssue && sc != ScopeStatus && sc != ScopeRead {
-			return "", nil, fmt.Errorf("create token: %w", invalid(fmt.Sprintf("/scopes/%d", i), "must be issue, status or read"))
+			return "", nil, fmt.Errorf("create token: %w", invalid(fmt.Sprintf("/scopes/%d", i), "must be issue, status or read", "权限范围必须是 issue（签发）、status（状态变更）或 read（读取）"))
 		}
 	}
 	if req.TTL < 0 {
-		return "", nil, fmt.Errorf("create token: %w", invalid("/ttl", "must not be negative"))
+		return "", nil, fmt.Errorf("create token: %w", invalid("/ttl", "must not be negative", "不能为负数"))
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {

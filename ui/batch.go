@@ -67,7 +67,7 @@ var errUnsupportedUpload = fmt.Errorf("%w: send the class as text/csv (UTF-8)", 
 func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 	p, err := h.principal(r, issuer.ScopeIssue)
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -119,7 +119,7 @@ func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	w.Header().Set("Location", "/batches/"+job.ID)
@@ -129,12 +129,12 @@ func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 func (h *handler) listBatches(w http.ResponseWriter, r *http.Request) {
 	p, err := h.principal(r, issuer.ScopeRead)
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	jobs, err := h.batches.Jobs(r.Context(), p.Org)
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	h.writeJSON(w, r, map[string]any{"jobs": jobs})
@@ -143,12 +143,12 @@ func (h *handler) listBatches(w http.ResponseWriter, r *http.Request) {
 func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
 	p, err := h.principal(r, issuer.ScopeRead)
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	job, err := h.batches.Job(r.Context(), p.Org, r.PathValue("id"))
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -158,12 +158,12 @@ func (h *handler) getBatch(w http.ResponseWriter, r *http.Request) {
 func (h *handler) startBatch(w http.ResponseWriter, r *http.Request) {
 	p, err := h.principal(r, issuer.ScopeIssue)
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	job, err := h.batches.StartJob(r.Context(), p.Org, r.PathValue("id"))
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	h.writeJSONStatus(w, r, http.StatusAccepted, job)
@@ -172,12 +172,12 @@ func (h *handler) startBatch(w http.ResponseWriter, r *http.Request) {
 func (h *handler) cancelBatch(w http.ResponseWriter, r *http.Request) {
 	p, err := h.principal(r, issuer.ScopeIssue)
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	job, err := h.batches.CancelJob(r.Context(), p.Org, r.PathValue("id"))
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	h.writeJSON(w, r, job)
@@ -186,12 +186,12 @@ func (h *handler) cancelBatch(w http.ResponseWriter, r *http.Request) {
 func (h *handler) batchResults(w http.ResponseWriter, r *http.Request) {
 	p, err := h.principal(r, issuer.ScopeRead)
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	res, err := h.batches.JobResults(r.Context(), p.Org, r.PathValue("id"))
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	if strings.Contains(r.Header.Get("Accept"), "application/json") {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/issuer"
+	"github.com/talentchain/talentchain/ui/i18n"
 )
 
 // Issuing is what the issuing routes need of the issuer service;
@@ -220,17 +221,17 @@ func (req *issueRequest) toRequest(org string) (*issuer.Request, error) {
 func (h *handler) issueCredential(w http.ResponseWriter, r *http.Request) {
 	p, err := h.principal(r, issuer.ScopeIssue)
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	var req issueRequest
 	if err := h.decode(w, r, &req); err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	ireq, err := req.toRequest(p.Org)
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), issueTimeout)
@@ -245,7 +246,7 @@ func (h *handler) issueCredential(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if rec == nil || !errors.Is(err, issuer.ErrAnchorPending) {
-			h.fail(w, r, err)
+			h.issFail(w, r, err)
 			return
 		}
 		status = http.StatusAccepted
@@ -282,12 +283,12 @@ type statusResponse struct {
 func (h *handler) updateStatus(w http.ResponseWriter, r *http.Request) {
 	p, err := h.principal(r, issuer.ScopeStatus)
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	var req statusRequest
 	if err := h.decode(w, r, &req); err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	ids := req.CredentialIDs
@@ -300,7 +301,7 @@ func (h *handler) updateStatus(w http.ResponseWriter, r *http.Request) {
 		IDs: ids, Status: issuer.Status(req.CredentialStatus[0].Status), Reason: req.Reason, Actor: p.Actor(),
 	})
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	h.writeJSON(w, r, statusResponse{
@@ -312,12 +313,12 @@ func (h *handler) updateStatus(w http.ResponseWriter, r *http.Request) {
 func (h *handler) getCredential(w http.ResponseWriter, r *http.Request) {
 	p, err := h.principal(r, issuer.ScopeRead)
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	rec, err := h.issuer.Credential(r.Context(), p.Org, r.PathValue("id"))
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -334,7 +335,7 @@ func (h *handler) statusList(w http.ResponseWriter, r *http.Request) {
 	if tsl, ok := h.issuer.(tokenStatusLists); ok && acceptsStatusListJWT(r) {
 		jwt, err := tsl.TokenStatusList(r.Context(), did, list)
 		if err != nil {
-			h.fail(w, r, err)
+			h.issFail(w, r, err)
 			return
 		}
 		w.Header().Set("Cache-Control", "public, max-age=5")
@@ -344,7 +345,7 @@ func (h *handler) statusList(w http.ResponseWriter, r *http.Request) {
 	}
 	vc, err := h.issuer.StatusListCredential(r.Context(), did, list)
 	if err != nil {
-		h.fail(w, r, err)
+		h.issFail(w, r, err)
 		return
 	}
 	body, err := json.Marshal(vc)
@@ -392,4 +393,49 @@ func (h *handler) writeJSONStatus(w http.ResponseWriter, r *http.Request, status
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(append(body, '\n'))
+}
+
+// issFail answers an issuing or batch route's error (through h.fail), with
+// the issuer's validation reasons in Chinese when the request's
+// Accept-Language puts Chinese first; the API answers in English
+// otherwise. A dry run's report carries both (reason, reasonZh).
+func (h *handler) issFail(w http.ResponseWriter, r *http.Request, err error) {
+	if issWantsChinese(r) {
+		err = issInChinese(err)
+	}
+	h.fail(w, r, err)
+}
+
+// issWantsChinese reports whether the first language of the request's
+// Accept-Language that the service knows is Chinese.
+func issWantsChinese(r *http.Request) bool {
+	for part := range strings.SplitSeq(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(part, ";")
+		if l, ok := i18n.Parse(tag); ok {
+			return l == i18n.ZH
+		}
+	}
+	return false
+}
+
+// issInChinese is err with the reasons of an issuer validation error or
+// CSV report in Chinese (English where a reason has no Chinese text);
+// other errors as they are.
+func issInChinese(err error) error {
+	if ve, ok := errors.AsType[*issuer.ValidationError](err); ok {
+		out := &issuer.ValidationError{Fields: make([]issuer.FieldError, len(ve.Fields))}
+		for i, f := range ve.Fields {
+			out.Fields[i] = issuer.FieldError{Field: f.Field, Reason: f.In("zh"), ReasonZH: f.ReasonZH}
+		}
+		return out
+	}
+	if ce, ok := errors.AsType[*issuer.CSVError](err); ok {
+		out := &issuer.CSVError{BadRows: ce.BadRows, Errors: make([]issuer.RowError, len(ce.Errors))}
+		for i, e := range ce.Errors {
+			e.Reason = e.In("zh")
+			out.Errors[i] = e
+		}
+		return out
+	}
+	return err
 }

@@ -294,7 +294,7 @@ func (iw *issuerWeb) issueSubmit(w http.ResponseWriter, r *http.Request, s *cons
 		var ve *issuer.ValidationError
 		var pageErrs []string
 		if errors.As(err, &ve) {
-			pageErrs = f.fieldErrors(ve, errs)
+			pageErrs = f.fieldErrors(ve, errs, p.Lang)
 		}
 		a, status := iw.h.alertFor(r, p.Lang, err)
 		if errors.Is(err, issuer.ErrNotAccredited) || errors.Is(err, issuer.ErrIssuerNotActive) {
@@ -362,7 +362,9 @@ func (iw *issuerWeb) search(w http.ResponseWriter, r *http.Request, s *consoleSe
 		var ve *issuer.ValidationError
 		switch {
 		case errors.As(err, &ve):
-			v.Errors = append(v.Errors, ve.Error())
+			for _, fe := range ve.Fields {
+				v.Errors = append(v.Errors, fe.Field+": "+fe.In(string(p.Lang)))
+			}
 		case err != nil:
 			iw.h.webFail(w, r, err)
 			return
@@ -705,7 +707,7 @@ func (iw *issuerWeb) batch(w http.ResponseWriter, r *http.Request, s *consoleSes
 		v.BadRows = max(v.BadRows, 1)
 	}
 	for _, e := range j.Errors {
-		v.Problems = append(v.Problems, pages.RowProblem{Line: e.Line, Key: e.Key, Column: e.Column, Reason: e.Reason})
+		v.Problems = append(v.Problems, pages.RowProblem{Line: e.Line, Key: e.Key, Column: e.Column, Reason: e.In(string(p.Lang))})
 	}
 	iw.h.render(w, r, pages.BatchPage(p, v))
 }

@@ -307,8 +307,8 @@ func issSetClaim(m map[string]any, path []string, v any) {
 // fieldErrors places the issuer's JSON pointer errors on the form's
 // fields: /credentialSubject/degree/degreeName goes to the first field
 // under degree.degreeName; /holder and /validUntil to theirs. The rest
-// are returned as page-level messages.
-func (f *issTemplateForm) fieldErrors(ve *issuer.ValidationError, errs map[string]string) []string {
+// are returned as page-level messages. Reasons are in the page's language.
+func (f *issTemplateForm) fieldErrors(ve *issuer.ValidationError, errs map[string]string, lang i18n.Lang) []string {
 	var rest []string
 	for _, fe := range ve.Fields {
 		placed := false
@@ -318,7 +318,7 @@ func (f *issTemplateForm) fieldErrors(ve *issuer.ValidationError, errs map[strin
 				if cf.Path == path || strings.HasPrefix(cf.Path, path+".") || strings.HasPrefix(path, cf.Path+".") {
 					name := issFieldName(cf.Path)
 					if errs[name] == "" {
-						errs[name] = fe.Reason
+						errs[name] = fe.In(string(lang))
 					}
 					placed = true
 					break
@@ -327,11 +327,11 @@ func (f *issTemplateForm) fieldErrors(ve *issuer.ValidationError, errs map[strin
 		}
 		switch fe.Field {
 		case "/holder", "/validUntil":
-			errs[strings.TrimPrefix(fe.Field, "/")] = fe.Reason
+			errs[strings.TrimPrefix(fe.Field, "/")] = fe.In(string(lang))
 			placed = true
 		}
 		if !placed {
-			rest = append(rest, fe.Field+": "+fe.Reason)
+			rest = append(rest, fe.Field+": "+fe.In(string(lang)))
 		}
 	}
 	return rest

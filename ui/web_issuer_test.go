@@ -1,6 +1,10 @@
 package ui
 
 import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -111,17 +115,25 @@ func TestTemplateFormSubject(t *testing.T) {
 
 	// The issuer's pointers land on the fields.
 	errs = map[string]string{}
-	rest := f.fieldErrors(&issuer.ValidationError{Fields: []issuer.FieldError{
-		{Field: "/credentialSubject/course/title", Reason: "is required"},
-		{Field: "/credentialSubject/course/hours", Reason: "must be >= 1"},
+	ve := &issuer.ValidationError{Fields: []issuer.FieldError{
+		{Field: "/credentialSubject/course/title", Reason: "is required", ReasonZH: "必填"},
+		{Field: "/credentialSubject/course/hours", Reason: "must be >= 1", ReasonZH: "不能小于 1"},
 		{Field: "/holder", Reason: "not a did:key"},
-		{Field: "/format", Reason: "unknown"},
-	}}, errs)
+		{Field: "/format", Reason: "unknown", ReasonZH: "未知"},
+	}}
+	rest := f.fieldErrors(ve, errs, i18n.EN)
 	if errs["c.course.title.zh"] != "is required" || errs["c.course.hours"] != "must be >= 1" || errs["holder"] != "not a did:key" {
 		t.Fatalf("placed = %v", errs)
 	}
 	if len(rest) != 1 || !strings.Contains(rest[0], "/format") {
 		t.Fatalf("rest = %v", rest)
+	}
+	// In Chinese, with English where there is no Chinese text.
+	errs = map[string]string{}
+	rest = f.fieldErrors(ve, errs, i18n.ZH)
+	if errs["c.course.title.zh"] != "必填" || errs["c.course.hours"] != "不能小于 1" || errs["holder"] != "not a did:key" ||
+		len(rest) != 1 || rest[0] != "/format: 未知" {
+		t.Fatalf("placed in Chinese = %v, rest %v", errs, rest)
 	}
 }
 
@@ -217,5 +229,58 @@ func TestWithQueryAndDates(t *testing.T) {
 	}
 	if got := issWebStatus(issuer.StatusActive); got != "valid" {
 		t.Fatalf("status = %q", got)
+	}
+}
+
+// TestIssuerAPILanguage: the issuing API answers validation problems in
+// English unless Accept-Language puts Chinese first; then the problem's
+// reasons are the issuer's Chinese texts (English where there is none).
+func TestIssuerAPILanguage(t *testing.T) {
+	ve := fmt.Errorf("issue: %w", &issuer.ValidationError{Fields: []issuer.FieldError{
+		{Field: "/credentialSubject/graduationDate", Reason: "is required", ReasonZH: "必填"},
+		{Field: "/x", Reason: "passed through"},
+	}})
+	ce := &issuer.CSVError{BadRows: 1, Errors: []issuer.RowError{{Line: 3, Column: "course.hours", Reason: `"x" is not an integer`, ReasonZH: `"x" 不是整数`}}}
+	tests := []struct {
+		accept  string
+		zh      bool
+		reasons []string
+		rows    []string
+	}{
+		{"", false, []string{"is required", "passed through"}, []string{`"x" is not an integer`}},
+		{"en-GB,en;q=0.9,zh;q=0.5", false, []string{"is required", "passed through"}, []string{`"x" is not an integer`}},
+		{"zh-CN,zh;q=0.9,en;q=0.8", true, []string{"必填", "passed through"}, []string{`"x" 不是整数`}},
+		{"fr-FR, zh;q=0.8", true, []string{"必填", "passed through"}, []string{`"x" 不是整数`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.accept, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/credentials/issue", nil)
+			r.Header.Set("Accept-Language", tt.accept)
+			if got := issWantsChinese(r); got != tt.zh {
+				t.Fatalf("wants Chinese = %v", got)
+			}
+			pick := func(err error) error {
+				if tt.zh {
+					return issInChinese(err)
+				}
+				return err
+			}
+			p := problemFor(pick(ve))
+			if p.Status != http.StatusUnprocessableEntity || len(p.Errors) != 2 {
+				t.Fatalf("problem %+v", p)
+			}
+			for i, want := range tt.reasons {
+				if p.Errors[i].Reason != want {
+					t.Errorf("reason %d = %q, want %q", i, p.Errors[i].Reason, want)
+				}
+			}
+			p = problemFor(pick(ce))
+			if len(p.Errors) != 1 || p.Errors[0].Reason != tt.rows[0] || p.Errors[0].Field != "line 3, column course.hours" {
+				t.Errorf("CSV problem %+v", p)
+			}
+		})
+	}
+	if err := issInChinese(errors.New("other")); err.Error() != "other" {
+		t.Fatalf("other errors changed: %v", err)
 	}
 }
