@@ -149,6 +149,7 @@ func init() {
 		"holder.shares.which":         {"分享哪些凭证", "Credentials to share"},
 		"holder.shares.sdjwt":         {"SD-JWT 凭证可以只出示部分内容：勾选此链接要出示的项目，未勾选的项目对方看不到。SD-JWT 凭证需单独分享。", "An SD-JWT credential can show only part of itself: tick what this link reveals; what you leave unticked stays hidden. An SD-JWT credential is shared on its own."},
 		"holder.shares.sdChoose":      {"此链接出示的项目", "Claims this link reveals"},
+		"holder.shares.sdSep":         {"：", ": "},
 		"holder.shares.sdAlways":      {"始终出示（说明这是什么凭证）：", "Always shown (what the credential is): "},
 		"holder.shares.disclosed":     {"出示的项目", "Claims revealed"},
 		"holder.shares.disclosedNone": {"仅始终出示的项目", "Only the claims always shown"},
