@@ -315,16 +315,32 @@ func init() {
 	problemMappers = append(problemMappers, webProblem)
 }
 
-func webProblem(err error) (Problem, bool) {
-	switch {
-	case errors.Is(err, errWebCSRF):
-		return Problem{Type: ProblemTypeBase + "csrf", Title: "Form expired", Status: http.StatusForbidden, Detail: err.Error()}, true
-	case errors.Is(err, errWebLogin):
-		return Problem{Type: ProblemTypeBase + "unauthenticated", Title: "Sign-in refused", Status: http.StatusUnauthorized, Detail: err.Error()}, true
-	case errors.Is(err, errWebSignIn):
-		return Problem{Type: ProblemTypeBase + "unauthenticated", Title: "Sign in", Status: http.StatusUnauthorized, Detail: err.Error()}, true
-	case errors.Is(err, errWebRole):
-		return Problem{Type: ProblemTypeBase + "forbidden", Title: "Not allowed", Status: http.StatusForbidden, Detail: err.Error()}, true
+// webProblems map the sign-in and form errors of the pages.
+var webProblems = []problemRule{
+	{errWebCSRF, "csrf", "Form expired", http.StatusForbidden},
+	{errWebLogin, "unauthenticated", "Sign-in refused", http.StatusUnauthorized},
+	{errWebSignIn, "unauthenticated", "Sign in", http.StatusUnauthorized},
+	{errWebRole, "forbidden", "Not allowed", http.StatusForbidden},
+}
+
+func webProblem(err error) (Problem, bool) { return rulesProblem(webProblems, err) }
+
+// problemRule maps the errors wrapping err to a problem of a kind (the
+// problem type after ProblemTypeBase), its title and status; the detail is
+// the error's text.
+type problemRule struct {
+	err    error
+	kind   string
+	title  string
+	status int
+}
+
+// rulesProblem maps err by the first rule whose error it wraps.
+func rulesProblem(rules []problemRule, err error) (Problem, bool) {
+	for _, r := range rules {
+		if errors.Is(err, r.err) {
+			return Problem{Type: ProblemTypeBase + r.kind, Title: r.title, Status: r.status, Detail: err.Error()}, true
+		}
 	}
 	return Problem{}, false
 }

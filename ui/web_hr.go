@@ -90,15 +90,13 @@ var (
 
 func init() { problemMappers = append(problemMappers, hrProblem) }
 
-func hrProblem(err error) (Problem, bool) {
-	switch {
-	case errors.Is(err, errHRGone):
-		return Problem{Type: ProblemTypeBase + "not-found", Title: "Result gone", Status: http.StatusNotFound, Detail: err.Error()}, true
-	case errors.Is(err, errHRRequest):
-		return Problem{Type: ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}, true
-	}
-	return Problem{}, false
+// hrProblems map the console's errors.
+var hrProblems = []problemRule{
+	{errHRGone, "not-found", "Result gone", http.StatusNotFound},
+	{errHRRequest, "not-found", "Not found", http.StatusNotFound},
 }
+
+func hrProblem(err error) (Problem, bool) { return rulesProblem(hrProblems, err) }
 
 // hrPrefix is the index prefix of an account.
 func hrPrefix(account string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -360,5 +361,37 @@ func TestTemplateFormsCache(t *testing.T) {
 			t.Errorf("%s: a new form was built", st.name)
 		}
 		prev = f
+	}
+}
+
+// TestPageProblems: the pages' errors, wrapped, map to their statuses
+// through the one rule table helper; other errors are left to the next
+// mapper.
+func TestPageProblems(t *testing.T) {
+	tests := []struct {
+		err    error
+		status int
+		kind   string
+	}{
+		{fmt.Errorf("post: %w", errWebCSRF), 403, "csrf"},
+		{fmt.Errorf("%w: wrong token", errWebLogin), 401, "unauthenticated"},
+		{errWebSignIn, 401, "unauthenticated"},
+		{fmt.Errorf("%w: scope", errWebRole), 403, "forbidden"},
+		{errVerifyInput, 400, "validation"},
+		{errShareUnusable, 422, "validation"},
+		{errResultGone, 404, "not-found"},
+		{fmt.Errorf("read: %w", errHRGone), 404, "not-found"},
+		{errHRRequest, 404, "not-found"},
+	}
+	for _, tc := range tests {
+		p := problemFor(tc.err)
+		if p.Status != tc.status || p.Type != ProblemTypeBase+tc.kind || p.Detail != tc.err.Error() {
+			t.Errorf("%v → %d %s %q, want %d %s", tc.err, p.Status, p.Type, p.Detail, tc.status, tc.kind)
+		}
+	}
+	for _, m := range []func(error) (Problem, bool){webProblem, verifyPageProblem, hrProblem} {
+		if _, ok := m(errors.New("something else")); ok {
+			t.Error("a mapper took an error that is not its own")
+		}
 	}
 }

@@ -71,17 +71,14 @@ func init() {
 	problemMappers = append(problemMappers, verifyPageProblem)
 }
 
-func verifyPageProblem(err error) (Problem, bool) {
-	switch {
-	case errors.Is(err, errVerifyInput):
-		return Problem{Type: ProblemTypeBase + "validation", Title: "Nothing to verify", Status: http.StatusBadRequest, Detail: err.Error()}, true
-	case errors.Is(err, errShareUnusable):
-		return Problem{Type: ProblemTypeBase + "validation", Title: "Share link unusable", Status: http.StatusUnprocessableEntity, Detail: err.Error()}, true
-	case errors.Is(err, errResultGone):
-		return Problem{Type: ProblemTypeBase + "not-found", Title: "Result gone", Status: http.StatusNotFound, Detail: err.Error()}, true
-	}
-	return Problem{}, false
+// verifyPageProblems map the verification pages' errors.
+var verifyPageProblems = []problemRule{
+	{errVerifyInput, "validation", "Nothing to verify", http.StatusBadRequest},
+	{errShareUnusable, "validation", "Share link unusable", http.StatusUnprocessableEntity},
+	{errResultGone, "not-found", "Result gone", http.StatusNotFound},
 }
+
+func verifyPageProblem(err error) (Problem, bool) { return rulesProblem(verifyPageProblems, err) }
 
 func (h *handler) verifySubmit(w http.ResponseWriter, r *http.Request) {
 	p := h.page(w, r, "verify.title")
