@@ -88,17 +88,159 @@ func (e *validationError) Error() string {
 // values of the wrong JSON type. Past the size limit the server closes the
 // connection after the answer rather than read the rest.
 func (h *handler) decode(w http.ResponseWriter, r *http.Request, dst any) error {
-	if err := checkMediaType(r.Header.Get("Content-Type")); err != nil {
+	body, err := h.readJSON(w, r)
+	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	return h.decodeBody(body, dst)
+}
+
+// readJSON is the transport part of decode: the media type, and the body
+// read up to the size limit (in one allocation when the client announced
+// its length).
+func (h *handler) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if err := checkMediaType(r.Header.Get("Content-Type")); err != nil {
+		return nil, err
+	}
+	limit := h.cfg.MaxBodyBytes
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	var body []byte
+	var err error
+	if n := r.ContentLength; n > 0 && n <= limit {
+		// One byte more, so that reading to the end needs no second buffer.
+		buf := bytes.NewBuffer(make([]byte, 0, n+1))
+		_, err = buf.ReadFrom(rd)
+		body = buf.Bytes()
+	} else {
+		body, err = io.ReadAll(rd)
+	}
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return fmt.Errorf("%w: the limit is %d bytes", errTooLarge, h.cfg.MaxBodyBytes)
+			return nil, fmt.Errorf("%w: the limit is %d bytes", errTooLarge, limit)
 		}
-		return fmt.Errorf("%w: reading the body: %v", errMalformedRequest, err)
+		return nil, fmt.Errorf("%w: reading the body: %v", errMalformedRequest, err)
 	}
-	return h.decodeBody(body, dst)
+	return body, nil
+}
+
+// member is a member of a JSON object: its name and its value as it is
+// in the text.
+type member struct {
+	name string
+	raw  []byte
+}
+
+// topMembers splits a JSON object into its members, in order, without
+// decoding the values. It is meant for a text credential.ParseDocument
+// accepted (valid, strict JSON without duplicate names): ok is false for
+// anything it does not understand, among them a member name with an escape
+// sequence or invalid UTF-8, and the caller then decodes the text the slow
+// way.
+func topMembers(data []byte) (out []member, ok bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return nil, false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return nil, skipSpace(data, i+1) == len(data)
+	}
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return nil, false
+		}
+		end := stringEnd(data, i)
+		if end < 0 {
+			return nil, false
+		}
+		name := data[i+1 : end-1]
+		if bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) {
+			return nil, false
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(data, i+1)
+		vend := valueEnd(data, i)
+		if vend < 0 {
+			return nil, false
+		}
+		out = append(out, member{name: string(name), raw: data[i:vend]})
+		i = skipSpace(data, vend)
+		if i >= len(data) {
+			return nil, false
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return out, skipSpace(data, i+1) == len(data)
+		default:
+			return nil, false
+		}
+	}
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the string starting at data[i] ('"'),
+// or -1.
+func stringEnd(data []byte, i int) int {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// valueEnd returns the index after the JSON value starting at data[i], or
+// -1. Objects and arrays are skipped by their brackets (outside strings).
+func valueEnd(data []byte, i int) int {
+	if i >= len(data) {
+		return -1
+	}
+	switch data[i] {
+	case '"':
+		return stringEnd(data, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case '"':
+				e := stringEnd(data, j)
+				if e < 0 {
+					return -1
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(data) && !strings.ContainsRune(",}] \t\n\r", rune(data[j])) {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
 }
 
 // decodeLoose is decode without the validator/v10 pass: for request types

@@ -395,10 +395,22 @@ func ResultOf(rep *verifier.Report) *credential.Result {
 
 func (vr *verifyingRoutes) verifyCredential(w http.ResponseWriter, r *http.Request) {
 	h := vr.h
-	var req pipelineCredentialRequest
-	if err := h.decode(w, r, &req); err != nil {
+	body, err := h.readJSON(w, r)
+	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	ctx := r.Context()
+	req, doc, ok := h.fastCredentialRequest(body)
+	if !ok {
+		req = pipelineCredentialRequest{}
+		if err := h.decodeBody(body, &req); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	} else if doc != nil {
+		// The body was parsed once, the credential with it.
+		ctx = verifier.WithDocument(ctx, req.VerifiableCredential, doc)
 	}
 	if err := objectOrCompact("verifiableCredential", req.VerifiableCredential); err != nil {
 		h.fail(w, r, err)
@@ -413,7 +425,7 @@ func (vr *verifyingRoutes) verifyCredential(w http.ResponseWriter, r *http.Reque
 		}
 		opts.Receipt = rc
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.VerifyTimeout)
 	defer cancel()
 	if err := vr.canStore(req.Options.Store); err != nil {
 		h.fail(w, r, err)
@@ -421,6 +433,75 @@ func (vr *verifyingRoutes) verifyCredential(w http.ResponseWriter, r *http.Reque
 	}
 	rep, err := vr.v.Pipeline.VerifyCredential(ctx, req.VerifiableCredential, opts)
 	vr.renderReport(w, r, rep, err, req.Options.Store)
+}
+
+// fastCredentialRequest decodes the common POST /credentials/verify body
+// in one parse: a JSON object that credential.ParseDocument accepts (strict
+// JSON, no member named twice at any level) with only the request's known
+// members, each of the expected JSON type, that passes the validator. It
+// returns the request, whose raw members are slices of body, and the
+// credential's parsed document when it is an object. ok is false for
+// anything else, which decodeBody then decodes (and refuses) as always: the
+// answers to bad requests do not change.
+func (h *handler) fastCredentialRequest(body []byte) (req pipelineCredentialRequest, doc map[string]any, ok bool) {
+	if len(body) > credential.MaxDocumentSize || !utf8.Valid(body) {
+		return req, nil, false
+	}
+	parsed, err := credential.ParseDocument(body)
+	if err != nil {
+		return req, nil, false
+	}
+	members, ok := topMembers(body)
+	if !ok || len(members) != len(parsed) {
+		return req, nil, false
+	}
+	for _, m := range members {
+		v, found := parsed[m.name]
+		if !found {
+			return req, nil, false
+		}
+		switch m.name {
+		case "verifiableCredential":
+			switch t := v.(type) {
+			case map[string]any:
+				doc = t
+			case string:
+			default:
+				return req, nil, false
+			}
+			req.VerifiableCredential = m.raw
+		case "anchorReceipt":
+			if v == nil {
+				return req, nil, false
+			}
+			req.AnchorReceipt = m.raw
+		case "options":
+			o, isObj := v.(map[string]any)
+			if !isObj {
+				return req, nil, false
+			}
+			for k, ov := range o {
+				var typed bool
+				switch k {
+				case "challenge":
+					req.Options.Challenge, typed = ov.(string)
+				case "domain":
+					req.Options.Domain, typed = ov.(string)
+				case "store":
+					req.Options.Store, typed = ov.(bool)
+				}
+				if !typed {
+					return req, nil, false
+				}
+			}
+		default:
+			return req, nil, false
+		}
+	}
+	if req.VerifiableCredential == nil || h.validate.Struct(&req) != nil {
+		return req, nil, false
+	}
+	return req, doc, true
 }
 
 func (vr *verifyingRoutes) verifyPresentation(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -635,4 +637,158 @@ func FuzzZipBatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// credentialBodies are POST /credentials/verify bodies, good and bad, for
+// the fast decoding's tests and fuzz seeds.
+var credentialBodies = []string{
+	`{"verifiableCredential":{"id":"urn:uuid:a"}}`,
+	` { "verifiableCredential" : { "id" : "urn:uuid:a", "n": [1, 2.5, -3e2, true, null, {"a":"}]\"{"}] } , "anchorReceipt":` + testReceipt + ` } `,
+	`{"anchorReceipt":` + testReceipt + `,"verifiableCredential":{"id":"urn:uuid:a"},"options":{"challenge":"c","domain":"d","store":true}}`,
+	`{"verifiableCredential":"eyJ.eyJ.sig"}`,
+	`{"verifiableCredential":{},"anchorReceipt":null}`,
+	`{"verifiableCredential":{},"anchorReceipt":{"type":"x"}}`,
+	`{"verifiableCredential":{},"anchorReceipt":[1]}`,
+	`{"verifiableCredential":1}`,
+	`{"verifiableCredential":null}`,
+	`{"verifiableCredential":{},"anchorReceipts":{}}`,
+	`{"verifiableCredential":{},"verifiableCredential":{}}`,
+	`{"verifiableCredential":{"id":"a","id":"b"}}`,
+	`{"verifiable\u0043redential":{}}`,
+	`{"verifiableCredential":{}} x`,
+	`{"verifiableCredential":{}`,
+	`{"verifiableCredential":{},"options":{"challenge":1}}`,
+	`{"verifiableCredential":{},"options":{"challenge":null}}`,
+	`{"verifiableCredential":{},"options":{"nonce":"x"}}`,
+	`{"verifiableCredential":{},"options":[]}`,
+	`{"verifiableCredential":{},"options":{"challenge":"` + strings.Repeat("é", 513) + `"}}`,
+	`{"verifiableCredential":{},"options":{"challenge":"` + strings.Repeat("é", 512) + `"}}`,
+	`{"options":{}}`,
+	`{}`,
+	`[]`,
+	`"x"`,
+}
+
+// TestFastCredentialRequest: whenever the one-parse decoding of a
+// verification request answers, it answers what decodeBody does, and it
+// hands over the credential's document exactly as credential.ParseDocument
+// reads the credential's bytes; it declines every body decodeBody refuses.
+func TestFastCredentialRequest(t *testing.T) {
+	h := &handler{cfg: DefaultConfig(), validate: newValidator()}
+	fast := 0
+	for _, body := range credentialBodies {
+		if checkFastRequest(t, h, []byte(body)) {
+			fast++
+		}
+	}
+	if fast < 5 {
+		t.Errorf("only %d bodies took the fast path", fast)
+	}
+	// The common requests take it.
+	for _, body := range credentialBodies[:4] {
+		if _, _, ok := h.fastCredentialRequest([]byte(body)); !ok {
+			t.Errorf("%s: not decoded in one parse", body)
+		}
+	}
+}
+
+// checkFastRequest compares the two decodings of body; it reports whether
+// the fast one answered.
+func checkFastRequest(t *testing.T, h *handler, body []byte) bool {
+	t.Helper()
+	got, doc, ok := h.fastCredentialRequest(body)
+	var want pipelineCredentialRequest
+	err := h.decodeBody(body, &want)
+	if !ok {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("%q: decoded in one parse, refused by decodeBody: %v", body, err)
+	}
+	if !bytes.Equal(got.VerifiableCredential, want.VerifiableCredential) || !bytes.Equal(got.AnchorReceipt, want.AnchorReceipt) || got.Options != want.Options {
+		t.Fatalf("%q: one parse %q %q %+v, decodeBody %q %q %+v", body, got.VerifiableCredential, got.AnchorReceipt, got.Options,
+			want.VerifiableCredential, want.AnchorReceipt, want.Options)
+	}
+	vc := bytes.TrimSpace(want.VerifiableCredential)
+	if len(vc) > 0 && vc[0] == '{' {
+		ref, err := credential.ParseDocument(vc)
+		if err != nil || !reflect.DeepEqual(doc, ref) {
+			t.Fatalf("%q: document %v, ParseDocument %v (%v)", body, doc, ref, err)
+		}
+	} else if doc != nil {
+		t.Fatalf("%q: a document for a credential that is no object", body)
+	}
+	return true
+}
+
+func FuzzFastCredentialRequest(f *testing.F) {
+	for _, b := range credentialBodies {
+		f.Add([]byte(b))
+	}
+	h := &handler{cfg: DefaultConfig(), validate: newValidator()}
+	f.Fuzz(func(t *testing.T, body []byte) { checkFastRequest(t, h, body) })
+}
+
+// FuzzTopMembers: on any text that credential.ParseDocument accepts as an
+// object, topMembers, when it answers, finds the members encoding/json
+// finds, with the same values; on any other text it never panics.
+func FuzzTopMembers(f *testing.F) {
+	for _, b := range credentialBodies {
+		f.Add([]byte(b))
+	}
+	f.Add([]byte(`{"a":"\"}","b":[{"c":"]"}],"d":-1.5e3,"e":"\\"}`))
+	f.Add([]byte("{\"\x82\":[]}")) // a name that is not UTF-8
+	f.Fuzz(func(t *testing.T, data []byte) {
+		members, ok := topMembers(data)
+		if _, err := credential.ParseDocument(data); err != nil || !ok {
+			return
+		}
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatalf("%q: topMembers answered, encoding/json refuses: %v", data, err)
+		}
+		if len(members) != len(want) {
+			t.Fatalf("%q: %d members, encoding/json %d", data, len(members), len(want))
+		}
+		for _, m := range members {
+			if w, found := want[m.name]; !found || !bytes.Equal(m.raw, bytes.TrimSpace(w)) {
+				t.Fatalf("%q: member %q = %q, encoding/json %q", data, m.name, m.raw, w)
+			}
+		}
+	})
+}
+
+func TestTopMembers(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string // name=value; nil: declined
+	}{
+		{`{}`, []string{}},
+		{` { "a" : 1 , "b":"x\"y" ,"c":{"d":[1,{"e":"}"}]}} `, []string{`a=1`, `b="x\"y"`, `c={"d":[1,{"e":"}"}]}`}},
+		{`{"a":true,"b":null,"c":-0.5}`, []string{"a=true", "b=null", "c=-0.5"}},
+		{`{"\u0061":1}`, nil},
+		{`{"a":1}x`, nil},
+		{`{"a":1,}`, nil},
+		{`{"a" 1}`, nil},
+		{`{"a":}`, nil},
+		{`{"a":"x`, nil},
+		{`{"a":[1,2}`, nil},
+		{`[1]`, nil},
+		{``, nil},
+	} {
+		members, ok := topMembers([]byte(c.in))
+		if c.want == nil {
+			if ok {
+				t.Errorf("%q: answered %v", c.in, members)
+			}
+			continue
+		}
+		got := []string{}
+		for _, m := range members {
+			got = append(got, m.name+"="+string(m.raw))
+		}
+		if !ok || !slices.Equal(got, c.want) {
+			t.Errorf("%q: %v %v, want %v", c.in, got, ok, c.want)
+		}
+	}
 }

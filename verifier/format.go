@@ -105,11 +105,48 @@ type PresentationFormat interface {
 	VerifyPresentation(ctx context.Context, in *Input, challenge, domain string, now time.Time) (*SecuredPresentation, error)
 }
 
+// parsedKey carries a *parsedInput in a context (WithDocument).
+type parsedKey struct{}
+
+type parsedInput struct {
+	raw []byte
+	doc map[string]any
+}
+
+// WithDocument returns a context that tells VerifyCredential that raw, the
+// very slice it will be given (same array, same length), is a JSON object
+// that credential.ParseDocument turns into doc: a caller that had to parse
+// it already (the HTTP layer parses a request once, the credential inside
+// it too) spares the pipeline a second parse. doc must be exactly that
+// result, and is the pipeline's from then on (the caller must not keep or
+// change it). For any other input the context changes nothing.
+func WithDocument(ctx context.Context, raw []byte, doc map[string]any) context.Context {
+	if len(raw) == 0 || doc == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, parsedKey{}, &parsedInput{raw: raw, doc: doc})
+}
+
+// parsedDocument returns the document WithDocument gave for raw, or nil.
+func parsedDocument(ctx context.Context, raw []byte) map[string]any {
+	p, _ := ctx.Value(parsedKey{}).(*parsedInput)
+	if p == nil || len(raw) == 0 || len(p.raw) != len(raw) || &p.raw[0] != &raw[0] {
+		return nil
+	}
+	return p.doc
+}
+
 // openEnvelope reads the raw input: a JSON object (possibly an enveloped
 // credential or presentation with a data: URL), a JSON string holding a
 // compact serialisation, or a bare compact serialisation. Errors wrap
 // ErrMalformed.
 func openEnvelope(raw []byte, presentation bool) (*Input, error) {
+	return openParsed(raw, presentation, nil)
+}
+
+// openParsed is openEnvelope with raw's parsed document, when the caller
+// has it (WithDocument).
+func openParsed(raw []byte, presentation bool, parsed map[string]any) (*Input, error) {
 	if len(raw) > credential.MaxDocumentSize {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrMalformed, credential.MaxDocumentSize)
 	}
@@ -119,9 +156,12 @@ func openEnvelope(raw []byte, presentation bool) (*Input, error) {
 	}
 	switch b[0] {
 	case '{':
-		doc, err := credential.ParseDocument(b)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		doc := parsed
+		if doc == nil {
+			var err error
+			if doc, err = credential.ParseDocument(b); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+			}
 		}
 		envelope := "EnvelopedVerifiableCredential"
 		if presentation {

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -158,5 +159,37 @@ func TestKeysStillListed(t *testing.T) {
 		if got := keysStillListed(is, c.methods, c.keys); got != c.want {
 			t.Errorf("%v %v: %v, want %v", c.methods, c.keys, got, c.want)
 		}
+	}
+}
+
+// TestWithDocument: the document handed over in the context is used only
+// for the very slice it was given for.
+func TestWithDocument(t *testing.T) {
+	raw := []byte(`{"id":"urn:uuid:a"}`)
+	doc := map[string]any{"id": "urn:uuid:handed-over"}
+	ctx := WithDocument(context.Background(), raw, doc)
+	copyOf := append([]byte(nil), raw...)
+	for _, c := range []struct {
+		name string
+		raw  []byte
+		want string // the id openParsed reads
+	}{
+		{"the same slice", raw, "urn:uuid:handed-over"},
+		{"equal bytes elsewhere", copyOf, "urn:uuid:a"},
+		{"a prefix of the slice", raw[:len(raw)-1], ""},
+	} {
+		in, err := openParsed(c.raw, false, parsedDocument(ctx, c.raw))
+		if c.want == "" {
+			if err == nil {
+				t.Errorf("%s: a cut document was read", c.name)
+			}
+			continue
+		}
+		if err != nil || in.Document["id"] != c.want {
+			t.Errorf("%s: %v %v, want id %s", c.name, in, err, c.want)
+		}
+	}
+	if parsedDocument(context.Background(), raw) != nil || WithDocument(context.Background(), nil, doc).Value(parsedKey{}) != nil {
+		t.Error("a document from nowhere")
 	}
 }

@@ -208,7 +208,8 @@ func (v *Verifier) checkOptions(opts *Options) error {
 
 // VerifyCredential runs the pipeline on one credential: raw is a JSON-LD
 // credential, an EnvelopedVerifiableCredential, or a compact JWT / SD-JWT
-// (as a JSON string or bare). opts.Receipt is its anchor receipt.
+// (as a JSON string or bare). opts.Receipt is its anchor receipt. A caller
+// that parsed raw already passes the document in ctx (WithDocument).
 //
 // A credential that fails a check yields a Report with state invalid. Errors
 // wrap ErrMalformed (not a credential in any form), ErrInvalid (bad
@@ -217,7 +218,7 @@ func (v *Verifier) VerifyCredential(ctx context.Context, raw []byte, opts Option
 	if err := v.checkOptions(&opts); err != nil {
 		return nil, err
 	}
-	in, err := openEnvelope(raw, false)
+	in, err := openParsed(raw, false, parsedDocument(ctx, raw))
 	if err != nil {
 		return nil, err
 	}
