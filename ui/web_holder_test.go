@@ -517,3 +517,57 @@ func TestHolderShareFormSDJWT(t *testing.T) {
 		}
 	}
 }
+
+// The wallet's JSON API takes the claims an SD-JWT share link reveals
+// (disclose), passes them to the wallet as given, and answers the
+// wallet's refusal of a claim with a 400 naming the field.
+func TestWalletAPIShareDisclose(t *testing.T) {
+	tests := []struct {
+		name   string
+		fake   holderFake
+		body   string
+		status int
+		want   []string // the disclosure list the wallet got
+		field  string   // the field a refusal names
+	}{
+		{name: "chosen claims", body: `{"credentialIds":["` + holderFakeSDJWT + `"],"disclose":["/degree/grade","/fullName"],"expiresIn":"24h"}`,
+			status: 201, want: []string{"/degree/grade", "/fullName"}},
+		{name: "no claim chosen", body: `{"credentialIds":["` + holderFakeSDJWT + `"]}`, status: 201},
+		{name: "a claim the credential cannot disclose",
+			fake: holderFake{shareErr: fmt.Errorf("create share: %w", &wallet.ValidationError{Fields: []wallet.FieldError{{Field: "/disclose/0", Reason: "not a selectively disclosable claim"}}})},
+			body: `{"credentialIds":["` + holderFakeSDJWT + `"],"disclose":["/nickname"]}`, status: 400, field: "/disclose/0"},
+		{name: "not a list", body: `{"credentialIds":["` + holderFakeSDJWT + `"],"disclose":"/fullName"}`, status: 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.fake
+			h, err := New(DefaultConfig(), holderNoVerifier{}, func() bool { return true }, slog.New(slog.DiscardHandler), WithWallet(&f, false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest("POST", "http://node.test/wallet/shares", strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set(CSRFHeader, "csrf-"+holderFakeSession)
+			req.AddCookie(&http.Cookie{Name: WalletCookie, Value: holderFakeSession})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.status == 201 {
+				var sh wallet.Share
+				if len(f.shares) != 1 || strings.Join(f.shares[0].Disclose, " ") != strings.Join(tt.want, " ") ||
+					json.Unmarshal(rec.Body.Bytes(), &sh) != nil || sh.Format != wallet.FormatSDJWT {
+					t.Fatalf("the wallet got %+v; answered %s", f.shares, rec.Body)
+				}
+				return
+			}
+			if len(f.shares) != 0 {
+				t.Fatalf("a refused share reached the wallet: %+v", f.shares)
+			}
+			if tt.field != "" && !strings.Contains(rec.Body.String(), `"field":"`+tt.field+`"`) {
+				t.Fatalf("the refusal does not name %s: %s", tt.field, rec.Body)
+			}
+		})
+	}
+}
