@@ -120,8 +120,8 @@ var (
 
 type govWeb struct {
 	h *handler
-	// accs keeps the registry's accreditations between pages (home,
-	// chain), as of a governance account sequence.
+	// accs keeps the registry's accreditations between views of the
+	// home, as of a governance account sequence.
 	accs govAccCache
 }
 
