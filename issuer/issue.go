@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -50,6 +51,26 @@ type Request struct {
 	// IdempotencyKey, when set, makes a repeated request with the same key
 	// return the credential the first one issued (a CSV row's key).
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+
+	// holderPub is Holder's public key once resolved (holderPubOf names
+	// the DID it is for), so that validating and signing an SD-JWT VC, or
+	// a rebind at delivery whose proof gave the key, resolve it once.
+	holderPub   crypto.PublicKey
+	holderPubOf string
+}
+
+// holderKey returns the key an SD-JWT VC is bound to: the holder's, resolved
+// on first use and kept with the request.
+func (r *Request) holderKey(ctx context.Context) (crypto.PublicKey, error) {
+	if r.holderPub != nil && r.holderPubOf == r.Holder {
+		return r.holderPub, nil
+	}
+	pub, err := holderKey(ctx, r.Holder)
+	if err != nil {
+		return nil, err
+	}
+	r.holderPub, r.holderPubOf = pub, r.Holder
+	return pub, nil
 }
 
 // Status is a credential's status.
@@ -143,7 +164,7 @@ func (s *Service) check(req *Request) (*Template, error) {
 	case "", FormatV2, FormatV1, FormatLDP:
 	case FormatSDJWT, FormatSDJWTLegacy:
 		if req.Holder != "" {
-			if _, err := holderKey(context.Background(), req.Holder); err != nil {
+			if _, err := req.holderKey(context.Background()); err != nil {
 				return nil, invalid("/holder", err.Error(), "SD-JWT 凭证需绑定持有人的密钥：持有人必须是可读取密钥的 did:key 或 did:jwk")
 			}
 		}

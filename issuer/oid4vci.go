@@ -337,8 +337,9 @@ func (s *Service) RedeemCredential(ctx context.Context, accessToken string, req 
 	}
 	bound := boundHolder(rec)
 	var did string
+	var proofPub crypto.PublicKey
 	if proof != "" {
-		if _, did, err = s.proofKey(ctx, proof); err != nil {
+		if proofPub, did, err = s.proofKey(ctx, proof); err != nil {
 			return nil, fmt.Errorf("credential endpoint: %w", err)
 		}
 		if bound != "" && bound != did {
@@ -357,7 +358,7 @@ func (s *Service) RedeemCredential(ctx context.Context, accessToken string, req 
 	}
 	out := rec.Record
 	if rebind {
-		issued, err := s.rebind(ctx, rec, did)
+		issued, err := s.rebind(ctx, rec, did, proofPub)
 		if err == nil && issued.Receipt == nil {
 			err = fmt.Errorf("credential %s: %w", issued.ID, ErrAnchorPending)
 		}
@@ -485,7 +486,9 @@ func (s *Service) link(ctx context.Context, org, replacedID, byID string) error 
 }
 
 // rebind issues an unbound credential's request again for holder.
-func (s *Service) rebind(ctx context.Context, rec *credRecord, holder string) (*Record, error) {
+// The holder's key is the one the proof was checked with (pub), resolved
+// from holder once by proofKey: validation and signing use it as is.
+func (s *Service) rebind(ctx context.Context, rec *credRecord, holder string, pub crypto.PublicKey) (*Record, error) {
 	if rec.Request == nil {
 		return nil, fmt.Errorf("%w: credential %s was issued without a holder and cannot be bound now", ErrConflict, rec.ID)
 	}
@@ -499,9 +502,10 @@ func (s *Service) rebind(ctx context.Context, rec *credRecord, holder string) (*
 	sum := sha256.Sum256([]byte(holder))
 	req.Holder, req.IdempotencyKey = holder, "rebind:"+rec.ID+":"+hex.EncodeToString(sum[:8])
 	if req.Format.isSDJWT() {
-		if _, err := holderKey(ctx, holder); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidProof, err)
+		if _, err := jose.PublicJWK(pub); err != nil {
+			return nil, fmt.Errorf("%w: the key of %s cannot be a JWK: %v", ErrInvalidProof, holder, err)
 		}
+		req.holderPub, req.holderPubOf = pub, holder
 	}
 	return s.Issue(ctx, rec.Org, &req)
 }

@@ -263,9 +263,15 @@ func TestProofOfPossession(t *testing.T) {
 				jwk, _ := jose.PublicJWK(w.pub)
 				r := CredentialRequest{ConfigurationID: "TrainingCertificateCredential_dc+sd-jwt",
 					Proof: &LegacyProof{ProofType: "jwt", JWT: w.proof(t, aud, tok.CNonce, func(h, _ map[string]any) { h["jwk"] = jwk })}}
+				resolved := holderResolutions.Load()
 				rec, err := svc.RedeemCredential(ctx, tok.AccessToken, r)
 				if err != nil {
 					t.Fatal(err)
+				}
+				// The proof's key is the holder's: not resolved again to
+				// validate, bind and sign.
+				if n := holderResolutions.Load() - resolved; n != 0 {
+					t.Fatalf("the holder's key was resolved %d more times at delivery", n)
 				}
 				var compact string
 				_ = json.Unmarshal(rec.Credential, &compact)

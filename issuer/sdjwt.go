@@ -14,6 +14,7 @@ import (
 	"io"
 	"maps"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/talentchain/talentchain/chain"
@@ -114,8 +115,13 @@ var disclosable = map[string][]string{
 	},
 }
 
+// holderResolutions counts holderKey's resolutions (for the tests: a key
+// is resolved once per credential).
+var holderResolutions atomic.Int64
+
 // holderKey returns the public key of a did:key or did:jwk holder.
 func holderKey(ctx context.Context, did string) (crypto.PublicKey, error) {
+	holderResolutions.Add(1)
 	if !strings.HasPrefix(did, "did:key:") && !strings.HasPrefix(did, "did:jwk:") {
 		return nil, fmt.Errorf("an SD-JWT VC is bound to the holder's key: the holder must be a did:key or did:jwk")
 	}
@@ -177,7 +183,7 @@ func (s *Service) buildSDJWT(signer *jose.Signer, o *Org, it *prepared, id strin
 		vc.NotBefore = now
 	}
 	if it.req.Holder != "" {
-		pub, err := holderKey(context.Background(), it.req.Holder)
+		pub, err := it.req.holderKey(context.Background())
 		if err != nil {
 			return nil, invalid("/holder", err.Error(), "SD-JWT 凭证需绑定持有人的密钥：持有人必须是可读取密钥的 did:key 或 did:jwk")
 		}

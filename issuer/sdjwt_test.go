@@ -58,9 +58,13 @@ func TestIssueSDJWT(t *testing.T) {
 			req.Subject["degree"].(map[string]any)["grade"] = "A"
 			req.Subject["studentNumber"] = "2022-0042"
 			req.ValidUntil = time.Now().AddDate(5, 0, 0)
+			resolved := holderResolutions.Load()
 			rec, err := e.svc.Issue(ctx, uni.DID, req)
 			if err != nil {
 				t.Fatalf("Issue: %v", err)
+			}
+			if n := holderResolutions.Load() - resolved; n != 1 {
+				t.Fatalf("the holder's key was resolved %d times, want once", n)
 			}
 			if rec.Format != FormatSDJWT || rec.Receipt == nil {
 				t.Fatalf("record %+v", rec)
