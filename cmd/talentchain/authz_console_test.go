@@ -179,6 +179,11 @@ func TestConsoleAuthorisation(t *testing.T) {
 		if st, _ := c.u.do(t, "POST", c.path+"/credentials/x/status", url.Values{"csrf": {c.u.csrf}}); st != http.StatusUnauthorized && st != http.StatusNotFound {
 			t.Errorf("%s POST after being disabled: %d", c.u.name, st)
 		}
+		// The session itself is gone: the sign-in page they are sent to
+		// shows nobody signed in.
+		if _, page := c.u.do(t, "GET", "/login", nil); strings.Contains(page, `action="/logout"`) {
+			t.Errorf("%s after being disabled: the sign-in page still shows them signed in", c.u.name)
+		}
 	}
 	if st, _ := users[1].do(t, "GET", "/org", nil); st != http.StatusOK {
 		t.Errorf("staff of Y, still enabled: %d", st)
