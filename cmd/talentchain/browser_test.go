@@ -77,9 +77,17 @@ func newBrowser(t *testing.T, base string) *browser {
 		}
 		t.Logf("chromium profile %s left behind", profile)
 	})
+	// Chromium's own temporary files (a singleton socket folder per
+	// start, left behind when the browser is killed) go inside the
+	// profile, and away with it.
+	tmp := filepath.Join(profile, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.UserDataDir(profile),
+		chromedp.Env("TMPDIR="+tmp),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true),
