@@ -2,7 +2,10 @@ package verifier
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
+	"fmt"
+	"regexp"
 	"testing"
 	"time"
 
@@ -191,5 +194,40 @@ func TestWithDocument(t *testing.T) {
 	}
 	if parsedDocument(context.Background(), raw) != nil || WithDocument(context.Background(), nil, doc).Value(parsedKey{}) != nil {
 		t.Error("a document from nowhere")
+	}
+}
+
+// hexadecimalRegexp is validator's own rule for the tag "hexadecimal".
+var hexadecimalRegexp = regexp.MustCompile(`^(0[xX])?[0-9a-fA-F]+$`)
+
+func FuzzIsHexadecimal(f *testing.F) {
+	for _, s := range []string{"", "0", "0x", "0X0", "0xg", "00", "x0", "abcDEF09", "0x0x1", "é", "0x\n", "1\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isHexadecimal(s), hexadecimalRegexp.MatchString(s); got != want {
+			t.Fatalf("%q: %v, validator's rule %v", s, got, want)
+		}
+	})
+}
+
+func TestValidIssuerDID(t *testing.T) {
+	good := chain.IssuerDID(make(ed25519.PublicKey, ed25519.PublicKeySize))
+	if !chain.ValidIssuerDID(good) {
+		t.Fatalf("%s is not valid", good)
+	}
+	cases := []string{good, "did:talent:", "did:talent:0OIl0OIl0OIl0OIl0O", "did:key:z6Mk", good + "x", ""}
+	for i := range 2*maxValidDIDs + 10 { // past the bound: the set is emptied, answers stay right
+		cases = append(cases, fmt.Sprintf("did:talent:%022d", i))
+	}
+	for round := range 2 {
+		for _, s := range cases {
+			if got, want := validIssuerDID(s), chain.ValidIssuerDID(s); got != want {
+				t.Fatalf("round %d, %q: %v, want %v", round, s, got, want)
+			}
+		}
+	}
+	if validDIDCount.Load() > maxValidDIDs {
+		t.Errorf("%d answers kept, bound %d", validDIDCount.Load(), maxValidDIDs)
 	}
 }

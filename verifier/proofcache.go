@@ -107,7 +107,7 @@ func (pc *proofCache) remember(ctx context.Context, view *chainView, in *Input, 
 		}
 	}
 	iss := idOf(sec.Document["issuer"])
-	if !strings.HasPrefix(iss, chain.DIDPrefix) || !chain.ValidIssuerDID(iss) {
+	if !strings.HasPrefix(iss, chain.DIDPrefix) || !validIssuerDID(iss) {
 		return
 	}
 	until, ok := pc.usableUntil(sec.Document, now)

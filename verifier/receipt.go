@@ -89,6 +89,11 @@ var receiptValidator = newValidator()
 
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
+	// The same rule as the built-in tag, without a regular expression: a
+	// receipt has up to 66 hashes to check.
+	if err := v.RegisterValidation("hexadecimal", func(fl validator.FieldLevel) bool { return isHexadecimal(fl.Field().String()) }); err != nil {
+		panic(err) // only on a bad tag name, a programming error
+	}
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "" || name == "-" {
@@ -116,4 +121,21 @@ func fieldErrors(err error) error {
 		}
 	}
 	return errors.New(b.String())
+}
+
+// isHexadecimal is validator's "hexadecimal" rule, ^(0[xX])?[0-9a-fA-F]+$.
+func isHexadecimal(s string) bool {
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		s = s[2:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
@@ -24,7 +26,7 @@ type historyResolver struct{ view *chainView }
 
 // Resolve implements credential.Resolver.
 func (r historyResolver) Resolve(ctx context.Context, id string) (*credential.ControllerDocument, error) {
-	if !strings.HasPrefix(id, chain.DIDPrefix) || !chain.ValidIssuerDID(id) {
+	if !strings.HasPrefix(id, chain.DIDPrefix) || !validIssuerDID(id) {
 		return nil, fmt.Errorf("%w: %s is not a did:talent DID", credential.ErrNotFound, id)
 	}
 	is, err := r.view.issuer(ctx, id, freshRecords(ctx))
@@ -55,3 +57,28 @@ func (r historyResolver) Resolve(ctx context.Context, id string) (*credential.Co
 	}
 	return doc, nil
 }
+
+// validIssuerDID is chain.ValidIssuerDID, remembered: a verification asks
+// it of one issuer several times (warm-up, resolver, issuer step, each
+// status entry), and it decodes and re-encodes base58 each time. At most
+// maxValidDIDs answers are kept (then the set is emptied), so junk
+// identifiers cannot grow it.
+func validIssuerDID(s string) bool {
+	if v, ok := validDIDs.Load(s); ok {
+		return v.(bool)
+	}
+	ok := chain.ValidIssuerDID(s)
+	if validDIDCount.Add(1) > maxValidDIDs {
+		validDIDs.Clear()
+		validDIDCount.Store(1)
+	}
+	validDIDs.Store(s, ok)
+	return ok
+}
+
+const maxValidDIDs = 4096
+
+var (
+	validDIDs     sync.Map // string → bool
+	validDIDCount atomic.Int64
+)

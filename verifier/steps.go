@@ -314,7 +314,7 @@ func (v *Verifier) issuerStep(ctx context.Context, f facts, rec *chain.AnchorRec
 				"签发方未获人才链认证：%s 未在人才链上登记。签名可以验证，但人才链上没有任何认证机构为其担保。请自行判断是否信任该签发方，或要求对方提供经认证机构签发的凭证。", f.issuer),
 			map[string]any{"accredited": false, "registered": false}), nil, nil
 	}
-	if !chain.ValidIssuerDID(f.issuer) {
+	if !validIssuerDID(f.issuer) {
 		return step(StepIssuer, StepFailed,
 			msg("The credential names %s as its issuer, which is not a valid TalentChain identifier. Do not rely on it.",
 				"凭证所称的签发方 %s 不是有效的人才链标识。请勿采信。", f.issuer), map[string]any{"registered": false}), nil, nil
@@ -633,7 +633,7 @@ func chainList(u string, f facts) (did, list string, ok bool) {
 		return "", "", false
 	}
 	did, list = segs[len(segs)-2], segs[len(segs)-1]
-	if did != f.issuer || !chain.ValidIssuerDID(did) || !chainName(list) {
+	if did != f.issuer || !validIssuerDID(did) || !chainName(list) {
 		return "", "", false
 	}
 	return did, list, true

@@ -333,7 +333,7 @@ func (v *Verifier) warm(ctx context.Context, doc map[string]any) error {
 		return nil
 	}
 	iss := idOf(doc["issuer"])
-	if !chain.ValidIssuerDID(iss) {
+	if !validIssuerDID(iss) {
 		return nil
 	}
 	if _, err := v.view.issuer(ctx, iss, false); err != nil && !errors.Is(err, chain.ErrNotFound) {
