@@ -8,10 +8,10 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/credential/pex"
 	"github.com/talentchain/talentchain/store"
 )
 
@@ -187,75 +187,25 @@ func (s *Service) presentSDJWT(ctx context.Context, acct *accountRecord, r *cred
 	return out, nil
 }
 
-// pointerOf turns an RFC 9535 normalized path ($['a'][0]['b']) into an
-// RFC 6901 JSON Pointer (/a/0/b).
-func pointerOf(path string) (string, error) {
-	rest, ok := strings.CutPrefix(path, "$")
-	if !ok {
-		return "", errors.New("not a normalized path")
+// pointerOf turns the path of a field the matcher found in doc (an RFC
+// 9535 normalized path, $['a'][0]['b']) into the RFC 6901 JSON Pointer of
+// the claim (/a/0/b), through credential/pex's own JSONPath and pointer
+// rendering: the path must select exactly one value of doc, not the whole.
+func pointerOf(path string, doc map[string]any) (string, error) {
+	p, err := pex.ParsePath(path)
+	if err != nil {
+		return "", err
 	}
-	var sb strings.Builder
-	for rest != "" {
-		if !strings.HasPrefix(rest, "[") {
-			return "", errors.New("not a normalized path")
-		}
-		rest = rest[1:]
-		sb.WriteByte('/')
-		if strings.HasPrefix(rest, "'") {
-			var name strings.Builder
-			i := 1
-			for ; i < len(rest) && rest[i] != '\''; i++ {
-				if rest[i] == '\\' && i+1 < len(rest) {
-					i++
-					switch rest[i] {
-					case 'b':
-						name.WriteByte('\b')
-					case 'f':
-						name.WriteByte('\f')
-					case 'n':
-						name.WriteByte('\n')
-					case 'r':
-						name.WriteByte('\r')
-					case 't':
-						name.WriteByte('\t')
-					case 'u':
-						if i+4 >= len(rest) {
-							return "", errors.New("short \\u escape")
-						}
-						n, err := strconv.ParseUint(rest[i+1:i+5], 16, 16)
-						if err != nil {
-							return "", errors.New("bad \\u escape")
-						}
-						name.WriteRune(rune(n))
-						i += 4
-					default:
-						name.WriteByte(rest[i])
-					}
-					continue
-				}
-				name.WriteByte(rest[i])
-			}
-			if i+1 >= len(rest) || rest[i+1] != ']' {
-				return "", errors.New("unterminated name")
-			}
-			sb.WriteString(strings.ReplaceAll(strings.ReplaceAll(name.String(), "~", "~0"), "/", "~1"))
-			rest = rest[i+2:]
-			continue
-		}
-		end := strings.IndexByte(rest, ']')
-		if end <= 0 {
-			return "", errors.New("unterminated index")
-		}
-		if _, err := strconv.ParseUint(rest[:end], 10, 32); err != nil {
-			return "", errors.New("bad index")
-		}
-		sb.WriteString(rest[:end])
-		rest = rest[end+1:]
-	}
-	if sb.Len() == 0 {
+	nodes, err := p.Find(doc)
+	switch {
+	case err != nil:
+		return "", err
+	case len(nodes) != 1:
+		return "", fmt.Errorf("the path selects %d values of the credential, not one", len(nodes))
+	case len(nodes[0].Location) == 0:
 		return "", errors.New("the path selects the whole credential")
 	}
-	return sb.String(), nil
+	return pex.JSONPointer(nodes[0].Location), nil
 }
 
 // RequestObject is a verifier's presentation request, as fetched from its
@@ -608,7 +558,7 @@ func (s *Service) Respond(ctx context.Context, account string, c Consent) (*Resp
 					continue
 				}
 				for _, f := range cm.Fields {
-					ptr, err := pointerOf(f.Path)
+					ptr, err := pointerOf(f.Path, r.Claims)
 					if err != nil {
 						return nil, fmt.Errorf("respond: %w: field path %q: %v", ErrRemote, f.Path, err)
 					}

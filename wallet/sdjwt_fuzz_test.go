@@ -7,14 +7,15 @@ import (
 )
 
 // FuzzPointerOf turns arbitrary field paths (a verifier's definition, via
-// the matcher) into JSON Pointers: never a panic; a pointer always starts
-// with "/" and names at least one member.
+// the matcher) into JSON Pointers into a credential's claims: never a
+// panic; a pointer always starts with "/" and names at least one member.
 func FuzzPointerOf(f *testing.F) {
-	for _, s := range []string{"$['degree']['level']", `$['a\'b'][0]`, `$['\u00e9']`, "$[", "$['", `$['\u12`} {
+	for _, s := range []string{"$['degree']['level']", `$['a\'b'][0]`, `$['\u00e9']`, "$[", "$['", `$['\u12`, "$..level", "$['list'][-1]"} {
 		f.Add(s)
 	}
+	doc := map[string]any{"degree": map[string]any{"level": "master"}, "a'b": []any{"x"}, "é": 1.0, "list": []any{1.0, 2.0}, "": "empty"}
 	f.Fuzz(func(t *testing.T, path string) {
-		p, err := pointerOf(path)
+		p, err := pointerOf(path, doc)
 		if err == nil && (!strings.HasPrefix(p, "/") || len(p) < 2 && p != "/") {
 			t.Fatalf("pointerOf(%q) = %q", path, p)
 		}
