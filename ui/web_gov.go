@@ -106,6 +106,82 @@ func (s cometStatus) Validators(ctx context.Context) ([]ValidatorInfo, error) {
 	return out, nil
 }
 
+// AnchorInfo is one anchor as the chain page lists it.
+type AnchorInfo struct {
+	Root   string
+	Issuer string // the issuer's DID
+	Count  uint64 // credentials under the root
+	Height int64
+	Time   time.Time
+}
+
+// anchorSearcher lists the latest anchors over all issuers at once, newest
+// first; CometStatus satisfies it (a search of the chain's indexed anchor
+// events). Without it the chain page reads each organisation's anchors.
+type anchorSearcher interface {
+	RecentAnchors(ctx context.Context, limit int) ([]AnchorInfo, error)
+}
+
+// anchorQuery finds anchor transactions among the indexed events.
+const anchorQuery = "talentchain.type='" + string(chain.TypeAnchor) + "'"
+
+// RecentAnchors searches the latest anchor transactions (one query) and
+// reads their blocks' times: one query when they lie within a span of 20
+// blocks, else one per distinct height (at most limit).
+func (s cometStatus) RecentAnchors(ctx context.Context, limit int) ([]AnchorInfo, error) {
+	page, per := 1, limit
+	res, err := s.c.TxSearch(ctx, anchorQuery, false, &page, &per, "desc")
+	if err != nil {
+		return nil, fmt.Errorf("chain anchors: %w", err)
+	}
+	out := make([]AnchorInfo, 0, len(res.Txs))
+	for _, t := range res.Txs {
+		if t.TxResult.Code != 0 {
+			continue
+		}
+		tx, err := chain.DecodeTx(t.Tx)
+		if err != nil {
+			return nil, fmt.Errorf("chain anchors: transaction %X: %w", []byte(t.Hash), err)
+		}
+		p, ok := tx.Payload.(*chain.Anchor)
+		if !ok {
+			continue
+		}
+		issuer, _, _ := strings.Cut(tx.Signer, "#")
+		out = append(out, AnchorInfo{Root: p.Root, Issuer: issuer, Count: p.LeafCount, Height: t.Height})
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	times := map[int64]time.Time{}
+	lo, hi := out[len(out)-1].Height, out[0].Height
+	if hi-lo < 20 {
+		res, err := s.c.BlockchainInfo(ctx, lo, hi)
+		if err != nil {
+			return nil, fmt.Errorf("chain anchors: blocks: %w", err)
+		}
+		for _, m := range res.BlockMetas {
+			times[m.Header.Height] = m.Header.Time
+		}
+	} else {
+		for _, a := range out {
+			if _, ok := times[a.Height]; ok {
+				continue
+			}
+			h := a.Height
+			res, err := s.c.Header(ctx, &h)
+			if err != nil {
+				return nil, fmt.Errorf("chain anchors: block %d: %w", h, err)
+			}
+			times[h] = res.Header.Time
+		}
+	}
+	for i := range out {
+		out[i].Time = times[out[i].Height]
+	}
+	return out, nil
+}
+
 // govStaffLister lists an organisation's staff; *issuer.Service satisfies it.
 type govStaffLister interface {
 	StaffOf(ctx context.Context, org string) ([]*issuer.Staff, error)
@@ -547,29 +623,60 @@ func (g *govWeb) chain(w http.ResponseWriter, r *http.Request, s *consoleSession
 			v.StatusError = p.Lang.F("issuer.record.chainError", err.Error())
 		}
 	}
-	if ch := g.h.web.cfg.Chain; ch != nil {
-		orgs, err := g.h.admin.svc.Orgs(r.Context())
-		if err != nil {
-			g.h.webFail(w, r, err)
-			return
-		}
-		for _, o := range orgs {
-			var recs []chain.AnchorRecord
-			if err := ch.List(r.Context(), chain.PathAnchors+o.DID, &recs); err != nil {
-				if !errors.Is(err, chain.ErrNotFound) {
-					v.ChainError = p.Lang.F("issuer.record.chainError", err.Error())
-				}
-				continue
-			}
-			for _, a := range recs {
-				v.Anchors = append(v.Anchors, pages.GovAnchor{Root: a.Root, Org: o.DID, OrgName: p.Lang.Pick(o.Names.Zh, o.Names.En),
-					Count: a.LeafCount, Height: a.Height, Time: a.Time})
-			}
-		}
-		slices.SortFunc(v.Anchors, func(a, b pages.GovAnchor) int { return cmp.Compare(b.Height, a.Height) })
-		v.Anchors = v.Anchors[:min(len(v.Anchors), 20)]
+	if err := g.anchors(r.Context(), p.Lang, &v); err != nil {
+		g.h.webFail(w, r, err)
+		return
 	}
 	g.h.render(w, r, pages.GovChainPage(p, v))
+}
+
+// govRecentAnchors is how many anchors the chain page lists.
+const govRecentAnchors = 20
+
+// anchors fills the chain page's latest anchors over all organisations:
+// one search of the chain's anchor events when ChainStatus can, else each
+// organisation's anchors from the registry. A chain that cannot be read is
+// said on the page; only the service's own failure is an error.
+func (g *govWeb) anchors(ctx context.Context, lang i18n.Lang, v *pages.GovChainView) error {
+	orgs, err := g.h.admin.svc.Orgs(ctx)
+	if err != nil {
+		return err
+	}
+	names := make(map[string]string, len(orgs))
+	for _, o := range orgs {
+		names[o.DID] = lang.Pick(o.Names.Zh, o.Names.En)
+	}
+	if as, ok := g.h.web.cfg.ChainStatus.(anchorSearcher); ok {
+		list, err := as.RecentAnchors(ctx, govRecentAnchors)
+		if err == nil {
+			for _, a := range list {
+				v.Anchors = append(v.Anchors, pages.GovAnchor{Root: a.Root, Org: a.Issuer, OrgName: cmp.Or(names[a.Issuer], a.Issuer),
+					Count: a.Count, Height: a.Height, Time: a.Time})
+			}
+			return nil
+		}
+		g.h.log.WarnContext(ctx, "chain page: anchor search failed, reading each organisation's", "error", err.Error())
+	}
+	ch := g.h.web.cfg.Chain
+	if ch == nil {
+		return nil
+	}
+	for _, o := range orgs {
+		var recs []chain.AnchorRecord
+		if err := ch.List(ctx, chain.PathAnchors+o.DID, &recs); err != nil {
+			if !errors.Is(err, chain.ErrNotFound) {
+				v.ChainError = lang.F("issuer.record.chainError", err.Error())
+			}
+			continue
+		}
+		for _, a := range recs {
+			v.Anchors = append(v.Anchors, pages.GovAnchor{Root: a.Root, Org: o.DID, OrgName: names[o.DID],
+				Count: a.LeafCount, Height: a.Height, Time: a.Time})
+		}
+	}
+	slices.SortFunc(v.Anchors, func(a, b pages.GovAnchor) int { return cmp.Compare(b.Height, a.Height) })
+	v.Anchors = v.Anchors[:min(len(v.Anchors), govRecentAnchors)]
+	return nil
 }
 
 func (g *govWeb) verifiers(w http.ResponseWriter, r *http.Request, s *consoleSession) {

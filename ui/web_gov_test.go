@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/internal/audit"
@@ -74,6 +77,40 @@ type govFixture struct {
 	csrf     string
 	cold     int64 // chain queries of the first governance home
 	audit    *audit.Log
+	svc      *issuer.Service
+	rpc      *countingRPC
+}
+
+// countingRPC is the node's real in-process RPC client, counting the calls
+// the chain page makes.
+type countingRPC struct {
+	rpcclient.Client
+	calls atomic.Int64
+}
+
+func (c *countingRPC) Status(ctx context.Context) (*coretypes.ResultStatus, error) {
+	c.calls.Add(1)
+	return c.Client.Status(ctx)
+}
+
+func (c *countingRPC) BlockchainInfo(ctx context.Context, lo, hi int64) (*coretypes.ResultBlockchainInfo, error) {
+	c.calls.Add(1)
+	return c.Client.BlockchainInfo(ctx, lo, hi)
+}
+
+func (c *countingRPC) Validators(ctx context.Context, h *int64, page, per *int) (*coretypes.ResultValidators, error) {
+	c.calls.Add(1)
+	return c.Client.Validators(ctx, h, page, per)
+}
+
+func (c *countingRPC) TxSearch(ctx context.Context, q string, prove bool, page, per *int, order string) (*coretypes.ResultTxSearch, error) {
+	c.calls.Add(1)
+	return c.Client.TxSearch(ctx, q, prove, page, per, order)
+}
+
+func (c *countingRPC) Header(ctx context.Context, h *int64) (*coretypes.ResultHeader, error) {
+	c.calls.Add(1)
+	return c.Client.Header(ctx, h)
 }
 
 var govCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -106,13 +143,14 @@ func newGovFixture(t *testing.T, orgs, accredited int) *govFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := issuer.New(issuer.Config{ChainID: node.ChainID(), BaseURL: "https://issuer.example.edu.cn"},
+	svc, err := issuer.New(issuer.Config{ChainID: node.ChainID(), BaseURL: "https://issuer.example.edu.cn", BatchDelay: 10 * time.Millisecond},
 		store.WithPrefix(db, "issuer/"), keys, node.Client(), credential.MustLoader(), issuer.WithGovernance(gov))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Close() })
-	f := &govFixture{gov: gov, sessions: &countingSessions{Store: store.WithPrefix(db, "web/")}, chain: &countingChain{Client: node.Client()}}
+	f := &govFixture{gov: gov, svc: svc, sessions: &countingSessions{Store: store.WithPrefix(db, "web/")},
+		chain: &countingChain{Client: node.Client()}, rpc: &countingRPC{Client: node.RPC()}}
 	for i := range orgs {
 		o, err := svc.CreateOrg(ctx, issuer.NewOrg{Names: issuer.Names{Zh: fmt.Sprintf("第%d大学", i), En: fmt.Sprintf("University %d", i)},
 			Kind: issuer.KindUniversity})
@@ -132,7 +170,7 @@ func newGovFixture(t *testing.T, orgs, accredited int) *govFixture {
 	admin := strings.Repeat("g", 40)
 	f.h, err = New(DefaultConfig(), stubVerifier{}, func() bool { return true }, slog.New(slog.DiscardHandler),
 		WithAdmin(admin, svc, gov, AdminAudit(f.audit)),
-		WithWeb(WebConfig{Sessions: f.sessions, PublicURL: "http://node.test", Chain: f.chain}))
+		WithWeb(WebConfig{Sessions: f.sessions, PublicURL: "http://node.test", Chain: f.chain, ChainStatus: CometStatus(f.rpc)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,5 +416,72 @@ func TestGovSecretShownOnce(t *testing.T) {
 	want := []string{"governance-console token.create ok 303", "governance-console org.suspend denied 400"}
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Errorf("audit entries %q, want %q", got, want)
+	}
+}
+
+// govAnchorRow reads a row of the chain page's anchors: root, organisation
+// name and DID, count.
+var govAnchorRow = regexp.MustCompile(`(?s)<tr><th scope="row"><code>([0-9a-f]{64})</code></th><td>([^<]*)<br><code class="muted">([^<]*)</code></td><td>(\d+)</td>`)
+
+// TestGovChainPageAnchors: the chain page lists the latest anchors over all
+// organisations from one search of the chain's anchor events, not one
+// listing per organisation, newest first with the organisation's name.
+func TestGovChainPageAnchors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain and registers 50 organisations")
+	}
+	const orgs = 50
+	f := newGovFixture(t, orgs, 0)
+	ctx := t.Context()
+	var issuers []string
+	for i := range 3 {
+		o := f.orgs[i*10]
+		if _, err := f.gov.Submit(ctx, &chain.Accredit{Issuer: o.DID, CredentialType: issuer.TypeDegree, Levels: []string{"master"}}); err != nil {
+			t.Fatal(err)
+		}
+		holder, err := credential.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := f.svc.Issue(ctx, o.DID, &issuer.Request{Template: issuer.TemplateMaster, Holder: holder.Controller,
+			Subject: map[string]any{
+				"fullName": map[string]any{"zh": "张三", "en": "Zhang San"},
+				"degree": map[string]any{"type": "Degree", "level": "master",
+					"degreeName":   map[string]any{"zh": "工学硕士", "en": "Master of Engineering"},
+					"fieldOfStudy": map[string]any{"zh": "区块链工程", "en": "Blockchain Engineering"}},
+				"graduationDate": "2026-06-30",
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Receipt == nil {
+			t.Fatal("issued without an anchor receipt")
+		}
+		issuers = append(issuers, o.DID)
+	}
+	queries, calls := f.chain.queries.Load(), f.rpc.calls.Load()
+	rec := f.send(t, "GET", "/gov/chain", nil)
+	queries, calls = f.chain.queries.Load()-queries, f.rpc.calls.Load()-calls
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/gov/chain: %d", rec.Code)
+	}
+	rows := govAnchorRow.FindAllStringSubmatch(rec.Body.String(), -1)
+	if len(rows) != len(issuers) {
+		t.Fatalf("%d anchor rows, want %d", len(rows), len(issuers))
+	}
+	for i, row := range rows {
+		want := issuers[len(issuers)-1-i] // newest first
+		if row[3] != want || row[4] != "1" || !strings.HasPrefix(row[2], "University ") {
+			t.Errorf("anchor row %d: org %s %q count %s, want %s with its name and 1 credential", i, row[3], row[2], row[4], want)
+		}
+	}
+	t.Logf("chain page with %d organisations, %d anchors: %d registry queries, %d RPC calls (before: %d registry queries)", orgs, len(rows), queries, calls, orgs)
+	if queries != 0 {
+		t.Errorf("the chain page read the registry %d times, want 0 (anchors come from one search)", queries)
+	}
+	// Status twice (chain id, blocks), blocks, validators, the anchor
+	// search and its blocks' times.
+	if calls > 6 {
+		t.Errorf("the chain page made %d RPC calls, want at most 6", calls)
 	}
 }

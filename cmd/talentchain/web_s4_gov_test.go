@@ -1,9 +1,11 @@
 package main
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -12,13 +14,16 @@ import (
 // on-chain status and accreditations as they are now. It reads them in a
 // few chain queries and keeps the accreditations between pages; an
 // accreditation and a suspension made on an organisation's page show on
-// the home at once, in Chinese and in English.
+// the home at once, in Chinese and in English. The chain page lists a new
+// anchor with its organisation.
 func TestBrowserGovHomeState(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
 	}
-	n := startNode(t, testConfig(t))
-	degree, _ := n.newOrg(t, "甲", map[string]any{"credentialType": "DegreeCredential", "levels": []string{"master"}})
+	cfg := testConfig(t)
+	cfg.batchDelay = 20 * time.Millisecond
+	n := startNode(t, cfg)
+	degree, degreeTok := n.newOrg(t, "甲", map[string]any{"credentialType": "DegreeCredential", "levels": []string{"master"}})
 	plain, _ := n.newOrg(t, "乙")
 	b := newBrowser(t, n.base)
 	b.acceptConfirms()
@@ -66,4 +71,16 @@ func TestBrowserGovHomeState(t *testing.T) {
 		t.Fatalf("home row in English = %q, want Training certificate and Suspended", got)
 	}
 	b.shot("s4-gov-home-after-en")
+
+	// The chain page lists the anchor of a credential the first
+	// university issued, with the university's name (one search of the
+	// chain's anchor events).
+	if st := n.call(t, "POST", "/credentials/issue", degreeTok, masterDegree("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"), nil); st != http.StatusCreated {
+		t.Fatalf("issue: %d", st)
+	}
+	b.open("/gov/chain?lang=zh")
+	if got := b.text("#anchors tbody tr"); !strings.Contains(got, "甲大学") || !strings.Contains(got, degree) {
+		t.Fatalf("latest anchor row = %q, want the issuing university", got)
+	}
+	b.shot("s4-gov-chain-anchor")
 }
