@@ -282,7 +282,14 @@ func (h *handler) startConsole(w http.ResponseWriter, r *http.Request, s console
 // setConsoleCookie sets the console cookie to id for maxAge seconds (a
 // negative maxAge removes it).
 func (h *handler) setConsoleCookie(w http.ResponseWriter, id string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: ConsoleCookie, Value: id, Path: "/", MaxAge: maxAge,
+	h.setSessionCookie(w, ConsoleCookie, id, maxAge)
+}
+
+// setSessionCookie sets a session cookie of the pages (the console's, the
+// wallet's): HttpOnly, SameSite=Lax, Secure over https; maxAge 0 lasts the
+// browser session, a negative one removes the cookie.
+func (h *handler) setSessionCookie(w http.ResponseWriter, name, id string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: id, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: h.web.cfg.Secure, SameSite: http.SameSiteLaxMode})
 }
 
