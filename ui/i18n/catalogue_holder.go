@@ -251,7 +251,7 @@ func init() {
 		"holder.err.restoreFile":        {"请选择备份文件。", "Choose the backup file."},
 		"holder.err.restorePass":        {"请输入备份口令。", "Type the backup passphrase."},
 		"holder.err.shareSDJWTAlone":    {"SD-JWT 凭证需单独分享：请只选择这一份凭证，或为每份凭证分别生成链接。", "An SD-JWT credential is shared on its own: choose it alone, or make one link per credential."},
-		"holder.err.certSDJWT":          {"SD-JWT 凭证暂时不能生成带核验二维码的证书 PDF。", "A certificate PDF with a verification QR code cannot be made of an SD-JWT credential yet."},
+		"holder.err.certSDJWT":          {"SD-JWT 凭证暂时不能生成带核验二维码的证书 PDF；可以改为生成分享链接，只出示你勾选的项目。", "A certificate PDF with a verification QR code cannot be made of an SD-JWT credential yet; make a share link instead, revealing only the claims you tick."},
 		"holder.err.consentNone":        {"请为每一项请求选择一份凭证。", "Choose a credential for each thing asked."},
 	})
 }
