@@ -95,9 +95,13 @@ func (c *Client) Submit(ctx context.Context, tx []byte) (Receipt, error) {
 			// Already submitted: wait for it like any other.
 		case errors.As(err, &full) || strings.Contains(err.Error(), "mempool is full"):
 			if err := sleep(ctx, backoff); err != nil {
-				return r, fmt.Errorf("chain: submit %s: mempool full: %w", r.TxHash, err)
+				return r, fmt.Errorf("%w: %s: mempool full: %w", ErrNotConfirmed, r.TxHash, err)
 			}
 			continue
+		case ctx.Err() != nil:
+			// The deadline ended during the broadcast: the node may or may
+			// not hold the tx, which is what ErrNotConfirmed says.
+			return r, fmt.Errorf("%w: %s: broadcast: %w", ErrNotConfirmed, r.TxHash, err)
 		default:
 			return r, fmt.Errorf("chain: submit %s: %w", r.TxHash, err)
 		}
