@@ -2,7 +2,6 @@ package issuer
 
 import (
 	"bufio"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -599,7 +598,9 @@ func (c *csvSchema) row(rec []string, cols []column, line int) (*CSVRow, []RowEr
 					bad(col.name, notDIDKey)
 					continue
 				}
-				if _, err := (credential.KeyResolver{}).Resolve(context.Background(), v); err != nil {
+				// Decoding the key is the check (an Ed25519 multikey);
+				// building its DID document per row would cost more.
+				if _, err := credential.DecodePublicKey(strings.TrimPrefix(v, "did:key:")); err != nil {
 					bad(col.name, notDIDKey)
 					continue
 				}

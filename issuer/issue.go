@@ -229,6 +229,12 @@ type prepared struct {
 }
 
 func (s *Service) issue(ctx context.Context, org string, reqs []*Request, wait bool) ([]*Record, error) {
+	return s.issueRows(ctx, org, reqs, wait, false)
+}
+
+// issueRows is issue; validated says the requests passed check already
+// (a CSV job's stored rows): only their template is looked up again.
+func (s *Service) issueRows(ctx context.Context, org string, reqs []*Request, wait, validated bool) ([]*Record, error) {
 	if len(reqs) == 0 {
 		return nil, nil
 	}
@@ -239,7 +245,12 @@ func (s *Service) issue(ctx context.Context, org string, reqs []*Request, wait b
 	items := make([]*prepared, len(reqs))
 	bad := map[int]error{}
 	for i, r := range reqs {
-		tm, err := s.check(r)
+		var tm *Template
+		if validated {
+			tm, err = s.tmpl.resolve(r)
+		} else {
+			tm, err = s.check(r)
+		}
 		if err != nil {
 			bad[i] = err
 			continue

@@ -692,7 +692,27 @@ func (s *Service) runJob(job *Job, owner string) {
 	s.releaseLease(cleanup, job.ID, owner)
 }
 
+// runChunks issues the job's chunks in turn. A chunk's anchor is flushed in
+// the background while the next chunk is signed and stored, and awaited
+// before the one after that is anchored (and before the job is done): the
+// job runs at most one chunk ahead of the chain, and signing (CPU) overlaps
+// anchoring (a block).
 func (s *Service) runChunks(ctx context.Context, job *Job) error {
+	st, _, err := s.state(ctx, job.Org)
+	if err != nil {
+		return err
+	}
+	var anchoring chan error // the previous chunk's flush
+	awaitAnchor := func() {
+		if anchoring == nil {
+			return
+		}
+		if err := <-anchoring; err != nil && ctx.Err() == nil {
+			s.log.Warn("CSV job: anchoring a chunk failed; the batcher retries it", slog.String("job", job.ID), slog.String("error", err.Error()))
+		}
+		anchoring = nil
+	}
+	defer awaitAnchor()
 	for n := job.ChunksDone; n < job.Chunks; n++ {
 		if err := ctx.Err(); err != nil {
 			return errJobStopped
@@ -728,6 +748,9 @@ func (s *Service) runChunks(ctx context.Context, job *Job) error {
 				job.Issued++
 			}
 		}
+		awaitAnchor()
+		anchoring = make(chan error, 1)
+		go func(done chan<- error) { done <- s.flush(ctx, st) }(anchoring)
 		job.ChunksDone = n + 1
 		job.Updated = s.cfg.Now().UTC()
 		resRaw, err := json.Marshal(res)
@@ -747,18 +770,18 @@ func (s *Service) runChunks(ctx context.Context, job *Job) error {
 			return fmt.Errorf("chunk %d: store progress: %w", n, err)
 		}
 	}
+	awaitAnchor()
 	job.Status = JobDone
 	return s.finishJob(ctx, job, []store.Op{store.OpDelete(jobCancelKey(job.ID))})
 }
 
-// runChunk issues one chunk's rows and anchors them. Rows the issuing path
-// refuses one by one fail; refusals of the whole organisation (not
-// accredited, not active) fail the job; transient errors are retried.
+// runChunk issues one chunk's rows (runChunks anchors them). Rows the
+// issuing path refuses one by one fail; refusals of the whole organisation
+// (not accredited, not active) fail the job; transient errors are retried.
+// The rows were validated against the template's schema when the job was
+// created (the stored rows are the validated ones), so the issuing path
+// does not validate them a second time.
 func (s *Service) runChunk(ctx context.Context, job *Job, rows []jobRow) ([]JobResult, error) {
-	st, _, err := s.state(ctx, job.Org)
-	if err != nil {
-		return nil, err
-	}
 	res := make([]JobResult, len(rows))
 	todo := make([]int, len(rows))
 	for i, r := range rows {
@@ -771,7 +794,7 @@ func (s *Service) runChunk(ctx context.Context, job *Job, rows []jobRow) ([]JobR
 		for i, k := range todo {
 			reqs[i] = rows[k].Request
 		}
-		recs, err := s.issue(ctx, job.Org, reqs, false)
+		recs, err := s.issueRows(ctx, job.Org, reqs, false, true)
 		var be *BatchError
 		var ve *ValidationError
 		switch {
@@ -817,13 +840,6 @@ func (s *Service) runChunk(ctx context.Context, job *Job, rows []jobRow) ([]JobR
 			}
 			backoff *= 2
 		}
-	}
-	// One anchor for the chunk, before the next one is signed.
-	if err := s.flush(ctx, st); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		s.log.Warn("CSV job: anchoring the chunk failed; the batcher retries it", slog.String("job", job.ID), slog.String("error", err.Error()))
 	}
 	return res, nil
 }
