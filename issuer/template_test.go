@@ -1,9 +1,15 @@
 package issuer
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
+	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 func TestTemplateValidation(t *testing.T) {
@@ -100,4 +106,63 @@ func deepCopy(m map[string]any) map[string]any {
 		}
 	}
 	return out
+}
+
+// TestValidateNative: a subject of JSON's own values is validated without
+// the JSON round trip, with exactly the round trip's outcome.
+func TestValidateNative(t *testing.T) {
+	tms := mustTemplates(t)
+	roundTrip := func(t *testing.T, tm *Template, subject map[string]any) error {
+		raw, err := json.Marshal(subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm.validateDoc(doc)
+	}
+	with := func(r *Request, path string, v any) map[string]any {
+		m := r.Subject
+		parts := strings.Split(path, ".")
+		for _, p := range parts[:len(parts)-1] {
+			m = m[p].(map[string]any)
+		}
+		m[parts[len(parts)-1]] = v
+		return r.Subject
+	}
+	tests := []struct {
+		name     string
+		template string
+		subject  map[string]any
+		native   bool
+	}{
+		{"good degree", TemplateMaster, masterDegree("").Subject, true},
+		{"good training", TemplateTraining, training().Subject, true},
+		{"int64 hours", TemplateTraining, with(training(), "course.hours", int64(40)), true},
+		{"whole float hours", TemplateTraining, with(training(), "course.hours", 40.0), true},
+		{"fraction hours", TemplateTraining, with(training(), "course.hours", 40.5), true},
+		{"string hours", TemplateTraining, with(training(), "course.hours", "40"), true},
+		{"huge hours", TemplateTraining, with(training(), "course.hours", int64(1)<<62), true},
+		{"missing", TemplateMaster, func() map[string]any { r := masterDegree(""); delete(r.Subject, "fullName"); return r.Subject }(), true},
+		{"extra", TemplateMaster, with(masterDegree(""), "gpa", 3.9), true},
+		{"bad date", TemplateMaster, with(masterDegree(""), "graduationDate", "2026-02-30"), true},
+		{"duplicate skills", TemplateTraining, with(training(), "course.skills", []any{"a", "a"}), true},
+		{"not UTF-8", TemplateMaster, with(masterDegree(""), "studentNumber", "\xff"), false},
+		{"Go int32", TemplateTraining, with(training(), "course.hours", int32(40)), false},
+		{"Go []string", TemplateTraining, with(training(), "course.skills", []string{"a"}), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tm := tms.byID[tt.template]
+			if got := jsonNative(tt.subject, 0); got != tt.native {
+				t.Fatalf("jsonNative = %v", got)
+			}
+			fast, slow := tm.validate(tt.subject), roundTrip(t, tm, tt.subject)
+			if fmt.Sprint(fast) != fmt.Sprint(slow) {
+				t.Fatalf("validate: %v\nround trip: %v", fast, slow)
+			}
+		})
+	}
 }
