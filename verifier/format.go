@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
 )
 
@@ -389,12 +388,6 @@ func (s *Secured) checks() []credential.Check {
 	return s.Checks
 }
 
-// talent reports whether s names a did:talent issuer, whose keys come from
-// (cached) chain state.
-func (s *Secured) talent() bool {
-	return s != nil && strings.HasPrefix(idOf(s.Document["issuer"]), chain.DIDPrefix)
-}
-
 // checks returns the presentation's checks and its credentials'.
 func (sp *SecuredPresentation) checks() []credential.Check {
 	if sp == nil {
@@ -405,15 +398,4 @@ func (sp *SecuredPresentation) checks() []credential.Check {
 		out = append(out, c.checks()...)
 	}
 	return out
-}
-
-// talent reports whether a key of the presentation comes from chain state.
-func (sp *SecuredPresentation) talent() bool {
-	if sp == nil {
-		return false
-	}
-	if strings.HasPrefix(sp.Holder, chain.DIDPrefix) {
-		return true
-	}
-	return slices.ContainsFunc(sp.Credentials, (*Secured).talent)
 }

@@ -29,7 +29,13 @@ func (r historyResolver) Resolve(ctx context.Context, id string) (*credential.Co
 	if !strings.HasPrefix(id, chain.DIDPrefix) || !validIssuerDID(id) {
 		return nil, fmt.Errorf("%w: %s is not a did:talent DID", credential.ErrNotFound, id)
 	}
-	is, err := r.view.issuer(ctx, id, freshRecords(ctx))
+	fresh := freshRecords(ctx)
+	is, err := r.view.issuer(ctx, id, fresh)
+	if err == nil && !fresh && missesWantedKey(ctx, is) {
+		// A key rotated in after the record was cached: read this issuer
+		// again (which refreshes the cache the pipeline's steps read too).
+		is, err = r.view.issuer(ctx, id, true)
+	}
 	if errors.Is(err, chain.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s is not registered on TalentChain", credential.ErrNotFound, id)
 	}
@@ -82,3 +88,45 @@ var (
 	validDIDs     sync.Map // string → bool
 	validDIDCount atomic.Int64
 )
+
+// wantedKeysKey carries the key ids the proofs of the input name.
+type wantedKeysKey struct{}
+
+// withWantedKeys tells the history resolvers which keys the proofs being
+// checked name, so that a cached issuer record that lacks one of them is
+// read again instead of failing the proof.
+func withWantedKeys(ctx context.Context, ids []string) context.Context {
+	if len(ids) == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, wantedKeysKey{}, ids)
+}
+
+// missesWantedKey reports whether a wanted key of is's DID is not on is.
+func missesWantedKey(ctx context.Context, is *chain.Issuer) bool {
+	ids, _ := ctx.Value(wantedKeysKey{}).([]string)
+	for _, id := range ids {
+		if controllerOf(id) != is.DID {
+			continue
+		}
+		if _, ok := is.Key(id); !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// wantedKeys returns the verification methods named by the proofs of a
+// JSON document and of the credentials embedded in it (a presentation's).
+func wantedKeys(doc map[string]any) []string {
+	if doc == nil {
+		return nil
+	}
+	ids := proofMethods(doc)
+	for _, c := range asSlice(doc["verifiableCredential"]) {
+		if m, ok := c.(map[string]any); ok {
+			ids = append(ids, proofMethods(m)...)
+		}
+	}
+	return ids
+}

@@ -233,6 +233,7 @@ func (v *Verifier) VerifyCredential(ctx context.Context, raw []byte, opts Option
 	if err := v.warm(ctx, in.Document); err != nil {
 		return nil, err
 	}
+	ctx = withWantedKeys(ctx, wantedKeys(in.Document))
 	// The built-in JSON-LD format's proofs may come from the proof cache.
 	_, builtin := f.(jsonLD)
 	var sec *Secured
@@ -242,7 +243,7 @@ func (v *Verifier) VerifyCredential(ctx context.Context, raw []byte, opts Option
 	hit := sec != nil
 	if !hit {
 		sec, err = f.VerifyCredential(ctx, in, now)
-		if v.mayBeStale(in, err, sec.checks(), sec.talent()) {
+		if v.mayBeStale(in, err, sec.checks()) {
 			// A key rotated in after the issuer record was cached is unknown to
 			// the cached record: read the issuer again and check once more.
 			sec, err = f.VerifyCredential(withFreshRecords(ctx), in, now)
@@ -297,8 +298,9 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, raw []byte, opts Opti
 			}
 		}
 	}
+	ctx = withWantedKeys(ctx, wantedKeys(in.Document))
 	sp, err := f.VerifyPresentation(ctx, in, opts.Challenge, opts.Domain, now)
-	if v.mayBeStale(in, err, sp.checks(), sp.talent()) {
+	if v.mayBeStale(in, err, sp.checks()) {
 		sp, err = f.VerifyPresentation(withFreshRecords(ctx), in, opts.Challenge, opts.Domain, now)
 	}
 	if err != nil {
@@ -356,25 +358,27 @@ func freshRecords(ctx context.Context) bool {
 	return fresh
 }
 
-// mayBeStale reports whether a verification that failed could have failed
-// on a cached issuer record that misses a key rotated in since: a failed
-// proof of a did:talent credential, or of a compact (JOSE) input (whose
-// claims may not be readable when its key could not be resolved), or a
-// compact input the JOSE verifiers refused with an error. Only
-// then is the proof checked again with fresh reads, so a good credential
-// costs nothing more and a bad one at most a second check.
-func (v *Verifier) mayBeStale(in *Input, err error, checks []credential.Check, talent bool) bool {
-	if v.cfg.RecordTTL < 0 && in.Document != nil {
+// mayBeStale reports whether a verification of a compact (JOSE) input that
+// failed could have failed on a cached issuer record that misses a key
+// rotated in since: a failed proof of a did:talent credential or of one
+// whose claims could not be read (its key could not be resolved), or an
+// input the JOSE verifiers refused with an error. Only then is the proof
+// checked again with fresh reads, so a good credential costs nothing more
+// and a bad one at most a second check.
+//
+// A JSON document never needs it: the proofs' key ids are read from it
+// before the format runs (wantedKeys), and the history resolver reads an
+// issuer again when its cached record misses one of them.
+func (v *Verifier) mayBeStale(in *Input, err error, checks []credential.Check) bool {
+	if in.Document != nil {
 		return false
 	}
 	if err != nil {
-		return in.Document == nil && errors.Is(err, ErrMalformed)
+		return errors.Is(err, ErrMalformed)
 	}
 	// A compact input whose key could not be resolved may come back
-	// without its claims (so without an issuer to tell by): look again too.
-	if !talent && in.Document != nil {
-		return false
-	}
+	// without its claims (so without an issuer to tell by): look again,
+	// whether or not it names a did:talent issuer.
 	_, bad := failedCheck(checks, not(named(credential.CheckFormat, credential.CheckValidity, credential.CheckChallenge, credential.CheckDomain, credential.CheckCredentials)))
 	return bad != nil
 }
