@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,10 @@ const (
 	// FsckOrphan: an index or side key whose record is gone. Repair
 	// deletes it.
 	FsckOrphan = "orphan-key"
+	// FsckIndexStale: a credential's listing entry (credorg/{did}/{id}) is
+	// missing or differs from its record. Repair rewrites it from the
+	// record.
+	FsckIndexStale = "index-stale"
 	// FsckUndecodable: a record that does not decode; report only.
 	FsckUndecodable = "undecodable"
 )
@@ -165,6 +170,14 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 	pending, err := list("pending/")
 	if err != nil {
 		return nil, nil, err
+	}
+	index, err := list(credIndexPrefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	indexOf := map[string][]byte{}
+	for _, e := range index {
+		indexOf[e.Key] = e.Value
 	}
 	receiptOf := map[string][]byte{}
 	for _, e := range receipts {
@@ -306,11 +319,32 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 			if fixed.StatusNote == "" {
 				fixed.StatusNote = "set from the chain's status list by fsck"
 			}
-			raw, err := json.Marshal(fixed)
+			ops, err := recordOps(&fixed, false, nil) // the record and its listing entry
 			if err != nil {
 				return nil, nil, fmt.Errorf("fsck: %w", err)
 			}
-			plan.ops = append(plan.ops, store.OpPut(e.Key, raw, 0))
+			plan.ops = append(plan.ops, ops...)
+			continue
+		}
+
+		// The listing entry agrees with the record.
+		ik := credIndexKey(rec.Org, id)
+		if ent, err := indexValue(&rec, nil); err != nil {
+			return nil, nil, fmt.Errorf("fsck: %w", err)
+		} else if !sameIndexEntry(indexOf[ik], ent) {
+			why := "the listing entry differs from the record"
+			if indexOf[ik] == nil {
+				why = "the credential has no listing entry: its organisation's lists leave it out"
+			}
+			add(FsckProblem{Kind: FsckIndexStale, Org: rec.Org, Key: ik, Detail: why, Repairable: true})
+			plan.ops = append(plan.ops, store.OpPut(ik, ent, 0))
+		}
+	}
+	for _, e := range index {
+		org, id, _ := strings.Cut(strings.TrimPrefix(e.Key, credIndexPrefix), "/")
+		if !haveCred[id] {
+			add(FsckProblem{Kind: FsckOrphan, Org: org, Key: e.Key, Detail: "a listing entry without its credential", Repairable: true})
+			plan.ops = append(plan.ops, store.OpDelete(e.Key))
 		}
 	}
 
@@ -573,4 +607,17 @@ func (s *Service) rebuildReceipt(a *chain.AnchorRecord, have map[uint64]string, 
 		return r, c.id
 	}
 	return nil, ""
+}
+
+// sameIndexEntry reports whether a stored listing entry says what want
+// does (compared decoded: the bytes may differ in order or spelling).
+func sameIndexEntry(stored, want []byte) bool {
+	if stored == nil {
+		return false
+	}
+	var a, b indexEntry
+	if json.Unmarshal(stored, &a) != nil || json.Unmarshal(want, &b) != nil {
+		return false
+	}
+	return reflect.DeepEqual(a, b)
 }

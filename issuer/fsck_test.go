@@ -98,6 +98,10 @@ func TestFsck(t *testing.T) {
 			if err := st.Delete(ctx, "cred/"+ids[3]); err != nil {
 				t.Fatal(err)
 			}
+			// 4: its listing entry lost (written by an older replica).
+			if err := st.Delete(ctx, credIndexKey(o.DID, ids[4])); err != nil {
+				t.Fatal(err)
+			}
 			// Orphans and a counter behind.
 			put("idem/"+o.DID+"/row-gone", []byte("urn:uuid:00000000-0000-4000-8000-000000000000"))
 			put("pending/"+o.DID+"/urn:uuid:00000000-0000-4000-8000-000000000001", []byte(`{"digest":"00","type":"X"}`))
@@ -121,7 +125,8 @@ func TestFsck(t *testing.T) {
 				FsckReceiptLost:    2, // 0 and 2, rebuilt from the chain
 				FsckStatusMismatch: 1,
 				FsckMissingInStore: 1,
-				FsckOrphan:         4, // idem, pending, jobrows, and the receipt of ids[3]
+				FsckOrphan:         5, // idem, pending, jobrows, and the receipt and listing entry of ids[3]
+				FsckIndexStale:     1, // ids[4]
 				FsckAllocBehind:    1,
 				FsckJobStuck:       1,
 			}
@@ -167,6 +172,21 @@ func TestFsck(t *testing.T) {
 			}
 			if rec, _ := e.svc.Credential(ctx, o.DID, ids[1]); rec.Status != StatusRevoked {
 				t.Errorf("status after repair: %s, want revoked (the chain's)", rec.Status)
+			}
+			// The listing agrees: ids[4] is back, ids[1] revoked, ids[3] gone.
+			page, err := e.svc.ListCredentials(ctx, o.DID, CredentialQuery{Limit: 200})
+			if err != nil {
+				t.Fatal(err)
+			}
+			listed := map[string]Status{}
+			for _, c := range page.Items {
+				listed[c.ID] = c.Status
+			}
+			if _, ok := listed[ids[4]]; !ok || listed[ids[1]] != StatusRevoked {
+				t.Errorf("listing after repair: %v", listed)
+			}
+			if _, ok := listed[ids[3]]; ok {
+				t.Errorf("the lost credential is still listed")
 			}
 			done, err := e.svc.Job(ctx, o.DID, job.ID)
 			if err != nil || done.Status != JobDone || done.Issued != 120 {
