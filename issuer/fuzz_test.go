@@ -1,10 +1,14 @@
 package issuer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // FuzzValidate feeds arbitrary credentialSubject JSON to every template:
@@ -36,9 +40,24 @@ func FuzzValidate(f *testing.F) {
 				t.Fatalf("%s: %v is not a ValidationError with fields", x.ID, err)
 			}
 			for _, f := range ve.Fields {
-				if !strings.HasPrefix(f.Field, "/credentialSubject") || f.Reason == "" {
+				if !strings.HasPrefix(f.Field, "/credentialSubject") || f.Reason == "" || f.ReasonZH == "" {
 					t.Fatalf("%s: field %+v", x.ID, f)
 				}
+			}
+		}
+		// Validating the decoded values as they are gives what the JSON
+		// round trip gives.
+		raw, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range tm.list {
+			if fast, slow := x.validate(m), x.validateDoc(doc); fmt.Sprint(fast) != fmt.Sprint(slow) {
+				t.Fatalf("%s: validate %v, round trip %v", x.ID, fast, slow)
 			}
 		}
 	})
