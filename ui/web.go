@@ -801,6 +801,46 @@ func (h *handler) flashPage(w http.ResponseWriter, r *http.Request, titleKey, ar
 	return p
 }
 
+// webOnceTTL is how long a secret shown once (an offer's code and PIN, a new
+// token) waits for the page that shows it.
+const webOnceTTL = 5 * time.Minute
+
+// webOnceKey is the store key of a secret shown once: bound to the session's
+// form token, so another session cannot read it with the nonce.
+func webOnceKey(s *consoleSession, kind, nonce string) string {
+	sum := sha256.Sum256([]byte(s.CSRF + "\x00" + kind + "\x00" + nonce))
+	return "once/" + hex.EncodeToString(sum[:])
+}
+
+// putWebOnce keeps v for the next page of the session (Post/Redirect/Get of
+// a secret) and returns the nonce that page names.
+func (h *handler) putWebOnce(ctx context.Context, s *consoleSession, kind string, v any) (string, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	nonce := randomToken()[:22]
+	if err := h.web.cfg.Sessions.Put(ctx, webOnceKey(s, kind, nonce), raw, webOnceTTL); err != nil {
+		return "", fmt.Errorf("keep the secret for its page: %w", err)
+	}
+	return nonce, nil
+}
+
+// takeWebOnce reads and deletes what putWebOnce kept; false when it is gone.
+func (h *handler) takeWebOnce(ctx context.Context, s *consoleSession, kind, nonce string, v any) bool {
+	if len(nonce) > 64 {
+		return false
+	}
+	raw, err := h.web.cfg.Sessions.Take(ctx, webOnceKey(s, kind, nonce))
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			h.log.WarnContext(ctx, "secret shown once: read failed", slog.String("error", err.Error()))
+		}
+		return false
+	}
+	return json.Unmarshal(raw, v) == nil
+}
+
 // showSecretOnce keeps sec for the next page of the session and redirects
 // there (href, with the flash done and the secret's nonce): the
 // Post/Redirect/Get of a token, code or password shown once.

@@ -3,8 +3,6 @@ package ui
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +17,6 @@ import (
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/internal/qr"
 	"github.com/talentchain/talentchain/issuer"
-	"github.com/talentchain/talentchain/store"
 	"github.com/talentchain/talentchain/ui/i18n"
 	"github.com/talentchain/talentchain/ui/pages"
 )
@@ -58,9 +55,7 @@ func init() {
 			return
 		}
 		iw := &issuerWeb{h: h, svc: svc}
-		staff := func(f func(http.ResponseWriter, *http.Request, *consoleSession)) http.HandlerFunc {
-			return h.requireConsole(f, pages.RoleStaff)
-		}
+		staff := h.forRole(pages.RoleStaff)
 		mux.HandleFunc("GET /org", staff(iw.dashboard))
 		mux.HandleFunc("GET /org/issue", staff(iw.issueForm))
 		mux.HandleFunc("POST /org/issue", staff(iw.issueSubmit))
@@ -95,13 +90,10 @@ func issNeed(s *consoleSession, scope issuer.Scope) error {
 	return nil
 }
 
-// page is the layout data of a staff page with its flash (?done=).
+// page is the layout data of a staff page with its flash (?done=, the
+// catalogue's issuer.flash.*).
 func (iw *issuerWeb) page(w http.ResponseWriter, r *http.Request, titleKey string) pages.Page {
-	p := iw.h.page(w, r, titleKey)
-	if done := r.URL.Query().Get("done"); done != "" && i18n.Has("issuer.flash."+done) {
-		p.Flash = p.T("issuer.flash." + done)
-	}
-	return p
+	return iw.h.flashPage(w, r, titleKey, "issuer")
 }
 
 // nav is the sub-navigation with the organisation's name.
@@ -162,18 +154,13 @@ func issMonthShort(lang i18n.Lang, t time.Time) string {
 	return strconv.Itoa(int(t.Month())) + "月"
 }
 
-func issTypeLabel(lang i18n.Lang, typ string) string {
-	if key := "issuer.type." + typ; i18n.Has(key) {
-		return lang.T(key)
-	}
-	return typ
-}
+// issTypeLabel names a credential type (the type itself when the
+// catalogue does not).
+func issTypeLabel(lang i18n.Lang, typ string) string { return labelOr(lang, "issuer.type."+typ, typ) }
 
+// issTemplateLabel names a template (its id when the catalogue does not).
 func issTemplateLabel(lang i18n.Lang, id string) string {
-	if key := "issuer.template." + id; i18n.Has(key) {
-		return lang.T(key)
-	}
-	return id
+	return labelOr(lang, "issuer.template."+id, id)
 }
 
 func issBatchRows(lang i18n.Lang, jobs []*issuer.Job) []pages.BatchRow {
@@ -223,10 +210,12 @@ func (iw *issuerWeb) templateChoices(lang i18n.Lang, selected string) []pages.Te
 	return out
 }
 
+// template returns template id and its form, built once per version of
+// its schema (templateForms); the form is shared: read it, never change it.
 func (iw *issuerWeb) template(id string) (issuer.Template, *issTemplateForm, error) {
 	for _, t := range iw.h.issuer.Templates() {
 		if t.ID == id {
-			f, err := issBuildTemplateForm(t)
+			f, err := iw.h.web.forms.form(t)
 			return t, f, err
 		}
 	}
@@ -577,46 +566,6 @@ func (iw *issuerWeb) createOffer(w http.ResponseWriter, r *http.Request, s *cons
 		return
 	}
 	http.Redirect(w, r, issCredHref(id)+"?offer="+nonce+"#offer", http.StatusSeeOther)
-}
-
-// webOnceTTL is how long a secret shown once (an offer's code and PIN, a new
-// token) waits for the page that shows it.
-const webOnceTTL = 5 * time.Minute
-
-// webOnceKey is the store key of a secret shown once: bound to the session's
-// form token, so another session cannot read it with the nonce.
-func webOnceKey(s *consoleSession, kind, nonce string) string {
-	sum := sha256.Sum256([]byte(s.CSRF + "\x00" + kind + "\x00" + nonce))
-	return "once/" + hex.EncodeToString(sum[:])
-}
-
-// putWebOnce keeps v for the next page of the session (Post/Redirect/Get of
-// a secret) and returns the nonce that page names.
-func (h *handler) putWebOnce(ctx context.Context, s *consoleSession, kind string, v any) (string, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	nonce := randomToken()[:22]
-	if err := h.web.cfg.Sessions.Put(ctx, webOnceKey(s, kind, nonce), raw, webOnceTTL); err != nil {
-		return "", fmt.Errorf("keep the secret for its page: %w", err)
-	}
-	return nonce, nil
-}
-
-// takeWebOnce reads and deletes what putWebOnce kept; false when it is gone.
-func (h *handler) takeWebOnce(ctx context.Context, s *consoleSession, kind, nonce string, v any) bool {
-	if len(nonce) > 64 {
-		return false
-	}
-	raw, err := h.web.cfg.Sessions.Take(ctx, webOnceKey(s, kind, nonce))
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			h.log.WarnContext(ctx, "secret shown once: read failed", "error", err.Error())
-		}
-		return false
-	}
-	return json.Unmarshal(raw, v) == nil
 }
 
 func (iw *issuerWeb) exampleCSV(w http.ResponseWriter, r *http.Request, s *consoleSession) {

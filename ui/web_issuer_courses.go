@@ -21,7 +21,7 @@ import (
 var errIssuerCourseNumber = fmt.Errorf("%w: hours, credits, capacity and score are whole numbers", errMalformedRequest)
 
 // courseRoutes adds the organisation's course pages.
-func (iw *issuerWeb) courseRoutes(mux *http.ServeMux, staff func(func(http.ResponseWriter, *http.Request, *consoleSession)) http.HandlerFunc) {
+func (iw *issuerWeb) courseRoutes(mux *http.ServeMux, staff func(consoleHandler) http.HandlerFunc) {
 	mux.HandleFunc("GET /org/courses", staff(iw.courses))
 	mux.HandleFunc("POST /org/courses", staff(iw.createCourse))
 	mux.HandleFunc("GET /org/courses/{code}", staff(iw.course))
@@ -175,14 +175,7 @@ func (iw *issuerWeb) course(w http.ResponseWriter, r *http.Request, s *consoleSe
 		}
 		after = list[len(list)-1].Learner
 	}
-	if nonce := r.URL.Query().Get("secret"); nonce != "" {
-		var sec pages.GovSecret
-		if iw.h.takeWebOnce(r.Context(), s, "secret", nonce, &sec) {
-			v.Invitation = &sec
-		} else {
-			p.Alert = &pages.Alert{Message: p.T("gov.secret.gone"), Next: p.T("issuer.courses.inviteAgain")}
-		}
-	}
+	v.Invitation = iw.h.shownSecret(r, s, &p, p.T("issuer.courses.inviteAgain"))
 	iw.h.render(w, r, pages.CoursePage(p, v))
 }
 
@@ -261,11 +254,6 @@ func (iw *issuerWeb) invite(w http.ResponseWriter, r *http.Request, s *consoleSe
 		return
 	}
 	p := iw.h.page(w, r, "issuer.courses.title")
-	nonce, err := iw.h.putWebOnce(r.Context(), s, "secret", pages.GovSecret{
-		Label: p.Lang.F("issuer.courses.inviteCode", p.Lang.DateTime(inv.ExpiresAt)), Value: inv.Code})
-	if err != nil {
-		iw.h.webFail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, issCourseHref(r.PathValue("code"))+"?done=invited&secret="+nonce+"#secret", http.StatusSeeOther)
+	sec := pages.GovSecret{Label: p.Lang.F("issuer.courses.inviteCode", p.Lang.DateTime(inv.ExpiresAt)), Value: inv.Code}
+	iw.h.showSecretOnce(w, r, s, sec, issCourseHref(r.PathValue("code")), "invited")
 }

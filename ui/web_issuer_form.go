@@ -178,11 +178,7 @@ func issOrderedKeys(raw json.RawMessage) ([]string, error) {
 
 // issClaimLabel is a claim's name in lang (the catalogue's, else the path).
 func issClaimLabel(lang i18n.Lang, claim string) string {
-	key := "issuer.claim." + claim
-	if i18n.Has(key) {
-		return lang.T(key)
-	}
-	return claim
+	return labelOr(lang, "issuer.claim."+claim, claim)
 }
 
 // issFieldName is the form name of a claim path.
@@ -236,12 +232,9 @@ func issFormGroups(lang i18n.Lang, f *issTemplateForm, values map[string]string,
 	return append(append([]pages.IssueFieldGroup{main}, groups...), extra)
 }
 
-func issOptionLabel(lang i18n.Lang, v string) string {
-	if key := "issuer.option." + v; i18n.Has(key) {
-		return lang.T(key)
-	}
-	return v
-}
+// issOptionLabel names an enumerated value (a degree level): the
+// catalogue's words, else the value itself.
+func issOptionLabel(lang i18n.Lang, v string) string { return labelOr(lang, "issuer.option."+v, v) }
 
 // subject builds the credentialSubject from the posted values; a value
 // that is not of its field's type is an error for that field.
