@@ -127,22 +127,19 @@ func (hp *holderPages) session(r *http.Request) *holderSession {
 }
 
 // page is the layout data of a holder page: the wallet's user and form
-// token, and the flash of a ?done= redirect.
+// token (never a console session's), and the flash of a ?done= redirect
+// (the catalogue's holder.flash.*; a restore's flash counts what it did).
 func (hp *holderPages) page(w http.ResponseWriter, r *http.Request, s *holderSession, titleKey string) pages.Page {
-	p := hp.h.page(w, r, titleKey)
+	p := hp.h.flashPage(w, r, titleKey, "holder")
 	p.User, p.CSRF = nil, ""
 	if s != nil {
 		p.User = &pages.User{Role: pages.RoleHolder, Name: s.sess.Username}
 		p.CSRF = s.csrf
 	}
-	q := r.URL.Query()
-	switch done := q.Get("done"); {
-	case done == "restored":
+	if q := r.URL.Query(); q.Get("done") == "restored" {
 		added, _ := strconv.Atoi(q.Get("added"))
 		skipped, _ := strconv.Atoi(q.Get("skipped"))
-		p.Flash = p.Lang.F("holder.done.restored", added, skipped)
-	case done != "" && len(done) < 32 && i18n.Has("holder.done."+done):
-		p.Flash = p.T("holder.done." + done)
+		p.Flash = p.Lang.F("holder.flash.restored", added, skipped)
 	}
 	return p
 }
@@ -162,21 +159,30 @@ func (hp *holderPages) authed(next func(http.ResponseWriter, *http.Request, *hol
 			return
 		}
 		if r.Method == http.MethodPost {
-			if err := hp.h.parseForm(w, r); err != nil {
+			if err := hp.readForm(w, r, s); err != nil {
 				hp.fail(w, r, s, err)
-				return
-			}
-			tok := r.PostFormValue("csrf")
-			if tok == "" {
-				tok = r.Header.Get(CSRFHeader)
-			}
-			if err := hp.w.CheckCSRF(s.id, tok); err != nil {
-				hp.fail(w, r, s, errWebCSRF)
 				return
 			}
 		}
 		next(w, r, s)
 	}
+}
+
+// readForm reads a POSTed form of the holder's session s and has the
+// wallet check its token (the form's csrf field, else the X-CSRF-Token
+// header) in constant time.
+func (hp *holderPages) readForm(w http.ResponseWriter, r *http.Request, s *holderSession) error {
+	if err := hp.h.parseForm(w, r); err != nil {
+		return err
+	}
+	tok := r.PostFormValue("csrf")
+	if tok == "" {
+		tok = r.Header.Get(CSRFHeader)
+	}
+	if err := hp.w.CheckCSRF(s.id, tok); err != nil {
+		return errWebCSRF
+	}
+	return nil
 }
 
 // alert words err for the holder, with the next step.
@@ -246,7 +252,7 @@ func holderSetRetryAfter(w http.ResponseWriter, err error) {
 
 func (hp *holderPages) signupPage(w http.ResponseWriter, r *http.Request) {
 	p := hp.page(w, r, nil, "holder.signup.title")
-	p.CSRF = hp.h.preSessionToken(w, r)
+	p.CSRF = hp.h.formCSRF(w, r, pages.Page{})
 	hp.h.render(w, r, pages.HolderAuth(p, pages.HolderAuthView{SignUp: true}))
 }
 
@@ -256,7 +262,7 @@ func (hp *holderPages) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := hp.page(w, r, nil, "holder.login.title")
-	p.CSRF = hp.h.preSessionToken(w, r)
+	p.CSRF = hp.h.formCSRF(w, r, pages.Page{})
 	hp.h.render(w, r, pages.HolderAuth(p, pages.HolderAuthView{Next: holderNext(r.URL.Query().Get("next"))}))
 }
 
@@ -269,16 +275,13 @@ func holderNext(next string) string {
 	return ""
 }
 
-// preForm reads a signed-out form and checks its pre-session token.
+// preForm reads a signed-out form (sign-up, sign-in) and checks its
+// pre-session token, which it returns for the page shown again.
 func (hp *holderPages) preForm(w http.ResponseWriter, r *http.Request) (string, error) {
 	if err := hp.h.parseForm(w, r); err != nil {
 		return "", err
 	}
-	pre, _ := r.Cookie(preCookie)
-	if pre == nil || checkCSRF(r, pre.Value) != nil {
-		return "", errWebCSRF
-	}
-	return pre.Value, nil
+	return checkFormCSRF(r, pages.Page{})
 }
 
 func (hp *holderPages) signupSubmit(w http.ResponseWriter, r *http.Request) {
@@ -308,7 +311,7 @@ func (hp *holderPages) signupSubmit(w http.ResponseWriter, r *http.Request) {
 		hp.h.render(w, r, pages.HolderAuth(p, v), status)
 		return
 	}
-	hp.setCookie(w, sess.ID)
+	hp.h.setSessionCookie(w, WalletCookie, sess.ID, 0)
 	http.Redirect(w, r, "/my?done=welcome", http.StatusSeeOther)
 }
 
@@ -332,7 +335,7 @@ func (hp *holderPages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		hp.h.render(w, r, pages.HolderAuth(p, v), status)
 		return
 	}
-	hp.setCookie(w, sess.ID)
+	hp.h.setSessionCookie(w, WalletCookie, sess.ID, 0)
 	next := v.Next
 	if next == "" {
 		next = "/my"
@@ -340,23 +343,10 @@ func (hp *holderPages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-func (hp *holderPages) setCookie(w http.ResponseWriter, id string) {
-	http.SetCookie(w, &http.Cookie{Name: WalletCookie, Value: id, Path: "/", HttpOnly: true,
-		Secure: hp.h.web.cfg.Secure, SameSite: http.SameSiteLaxMode})
-}
-
 func (hp *holderPages) logout(w http.ResponseWriter, r *http.Request) {
 	if s := hp.session(r); s != nil {
-		if err := hp.h.parseForm(w, r); err != nil {
+		if err := hp.readForm(w, r, s); err != nil {
 			hp.fail(w, r, s, err)
-			return
-		}
-		tok := r.PostFormValue("csrf")
-		if tok == "" {
-			tok = r.Header.Get(CSRFHeader)
-		}
-		if err := hp.w.CheckCSRF(s.id, tok); err != nil {
-			hp.fail(w, r, s, errWebCSRF)
 			return
 		}
 		if err := hp.w.Logout(r.Context(), s.id); err != nil {
@@ -364,8 +354,7 @@ func (hp *holderPages) logout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: WalletCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		Secure: hp.h.web.cfg.Secure, SameSite: http.SameSiteLaxMode})
+	hp.h.setSessionCookie(w, WalletCookie, "", -1)
 	http.Redirect(w, r, "/my/login?done=loggedOut", http.StatusSeeOther)
 }
 
@@ -438,14 +427,13 @@ func holderTypeWords(lang i18n.Lang, types []string) string {
 	return lang.T("holder.type.unknown")
 }
 
+// holderTypeWord names a credential type (the last segment of an SD-JWT
+// vct URL): the catalogue's words, else the type itself.
 func holderTypeWord(lang i18n.Lang, t string) string {
 	if i := strings.LastIndexAny(t, "/#"); i >= 0 {
 		t = t[i+1:] // an SD-JWT vct URL
 	}
-	if i18n.Has("holder.type." + t) {
-		return lang.T("holder.type." + t)
-	}
-	return t
+	return labelOr(lang, "holder.type."+t, t)
 }
 
 // holderSubjectOf returns the claims about the holder: the JSON-LD credential's
@@ -552,8 +540,8 @@ func holderValueWords(lang i18n.Lang, path string, v any) string {
 		if t, err := time.Parse("2006-01-02", x); err == nil {
 			return lang.Date(t)
 		}
-		if strings.HasSuffix(path, "level") && i18n.Has("holder.level."+x) {
-			return lang.T("holder.level." + x)
+		if strings.HasSuffix(path, "level") {
+			return labelOr(lang, "holder.level."+x, x)
 		}
 		return x
 	case bool:

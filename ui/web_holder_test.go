@@ -37,6 +37,7 @@ type holderFake struct {
 	restored   int
 	shares     []wallet.NewShare
 	shareErr   error
+	logouts    int
 }
 
 const holderFakeSession = "tcws_test-session"
@@ -52,6 +53,10 @@ func (f *holderFake) CheckCSRF(id, tok string) error {
 	if tok != "csrf-"+id {
 		return wallet.ErrCSRF
 	}
+	return nil
+}
+func (f *holderFake) Logout(context.Context, string) error {
+	f.logouts++
 	return nil
 }
 func (f *holderFake) SignUp(context.Context, wallet.SignUp) (*wallet.Account, error) {
@@ -567,6 +572,71 @@ func TestWalletAPIShareDisclose(t *testing.T) {
 			}
 			if tt.field != "" && !strings.Contains(rec.Body.String(), `"field":"`+tt.field+`"`) {
 				t.Fatalf("the refusal does not name %s: %s", tt.field, rec.Body)
+			}
+		})
+	}
+}
+
+// The wallet's session cookie is set and cleared with the pages' one
+// cookie setter (HttpOnly, SameSite=Lax, for the browser session), sign-out
+// needs the session's form token, and the flashes that follow are the
+// catalogue's holder.flash.* texts in the page's language.
+func TestHolderSessionCookieAndFlash(t *testing.T) {
+	pass := url.Values{"username": {"zhangsan"}, "password": {"violet orbit 7319"}, "password2": {"violet orbit 7319"}}
+	tests := []struct {
+		name     string
+		req      holderReq
+		status   int
+		location string
+		cookie   string // the wallet cookie's value set by the answer; "-" none set
+		maxAge   int
+		logouts  int
+		body     string
+	}{
+		{"sign-up sets the cookie", holderReq{method: "POST", path: "/my/signup", form: pass, pre: true}, 303, "/my?done=welcome", holderFakeSession, 0, 0, ""},
+		{"sign-in sets the cookie", holderReq{method: "POST", path: "/my/login", form: pass, pre: true}, 303, "/my", holderFakeSession, 0, 0, ""},
+		{"sign-out clears it", holderReq{method: "POST", path: "/my/logout", signedIn: true, csrf: true}, 303, "/my/login?done=loggedOut", "", -1, 1, ""},
+		{"sign-out without the form token", holderReq{method: "POST", path: "/my/logout", signedIn: true}, 403, "", "-", 0, 0, "表单已过期"},
+		{"sign-out of no session only clears the cookie", holderReq{method: "POST", path: "/my/logout"}, 303, "/my/login?done=loggedOut", "", -1, 0, ""},
+		{"signed-out flash", holderReq{method: "GET", path: "/my/signup?done=loggedOut"}, 200, "", "-", 0, 0, "你已退出钱包。"},
+		{"restore flash counts", holderReq{method: "GET", path: "/my/requests?done=restored&added=2&skipped=1", signedIn: true}, 200, "", "-", 0, 0,
+			"备份已恢复：新增 2 份凭证，1 份已在钱包中。"},
+		{"a flash name too long is ignored", holderReq{method: "GET", path: "/my/signup?done=" + strings.Repeat("x", 65)}, 200, "", "-", 0, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f holderFake
+			rec := tt.req.send(newHolderHandler(t, &f))
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d; %.300s", rec.Code, tt.status, rec.Body)
+			}
+			if rec.Header().Get("Location") != tt.location {
+				t.Errorf("Location %q, want %q", rec.Header().Get("Location"), tt.location)
+			}
+			var wc *http.Cookie
+			for _, c := range rec.Result().Cookies() {
+				if c.Name == WalletCookie {
+					wc = c
+				}
+			}
+			switch {
+			case tt.cookie == "-" && wc != nil:
+				t.Errorf("wallet cookie set: %v", wc)
+			case tt.cookie != "-" && wc == nil:
+				t.Error("no wallet cookie set")
+			case wc != nil:
+				if wc.Value != tt.cookie || wc.MaxAge != tt.maxAge || !wc.HttpOnly || wc.SameSite != http.SameSiteLaxMode || wc.Path != "/" || wc.Secure {
+					t.Errorf("wallet cookie %+v, want value %q, MaxAge %d, HttpOnly, SameSite=Lax, Path /, not Secure over http", wc, tt.cookie, tt.maxAge)
+				}
+			}
+			if f.logouts != tt.logouts {
+				t.Errorf("%d logouts, want %d", f.logouts, tt.logouts)
+			}
+			if !strings.Contains(rec.Body.String(), tt.body) {
+				t.Errorf("page lacks %q: %.1500s", tt.body, rec.Body)
+			}
+			if strings.Contains(rec.Body.String(), "%!") || strings.Contains(rec.Body.String(), "holder.flash.") {
+				t.Error("a flash shown unformatted or as its key")
 			}
 		})
 	}
