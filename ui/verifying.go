@@ -26,6 +26,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/talentchain/talentchain/credential"
+	"github.com/talentchain/talentchain/credential/sdjwt"
 	"github.com/talentchain/talentchain/verifier"
 	"github.com/talentchain/talentchain/verifier/exchange"
 	"github.com/talentchain/talentchain/verifier/policy"
@@ -642,6 +643,15 @@ func objectOrCompact(field string, raw json.RawMessage) error {
 // ("" where a credential has none, or is not an object); nil when the
 // presentation is not a JSON object.
 func credentialIDs(vp json.RawMessage) []string {
+	if sd, ok := sharedSDJWT(vp); ok {
+		// An SD-JWT presentation holds one credential, named by its jti.
+		claims, err := sd.JWT.Claims()
+		if err != nil {
+			return nil
+		}
+		jti, _ := claims["jti"].(string)
+		return []string{jti}
+	}
 	doc, err := credential.ParseDocument(vp)
 	if err != nil {
 		return nil
@@ -1640,6 +1650,19 @@ func (vr *verifyingRoutes) verifyShared(ctx context.Context, vp, receiptsJSON js
 // proofChallenge reads the challenge of a shared presentation's proof; a
 // share link's is "share:<link id>".
 func proofChallenge(vp json.RawMessage) (string, bool) {
+	if sd, ok := sharedSDJWT(vp); ok {
+		// An SD-JWT share carries the challenge as its key binding's nonce;
+		// the pipeline then checks that binding against it and our URL.
+		if sd.KeyBinding == nil {
+			return "", false
+		}
+		kb, err := sd.KeyBinding.Claims()
+		if err != nil {
+			return "", false
+		}
+		nonce, _ := kb["nonce"].(string)
+		return nonce, strings.HasPrefix(nonce, "share:") && len(nonce) <= 512
+	}
 	var doc struct {
 		Proof json.RawMessage `json:"proof"`
 	}
@@ -1664,6 +1687,17 @@ func proofChallenge(vp json.RawMessage) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// sharedSDJWT reads a shared presentation that is an SD-JWT (+KB): a JSON
+// string holding the compact form, as the wallet keeps SD-JWT shares.
+func sharedSDJWT(vp json.RawMessage) (*sdjwt.SDJWT, bool) {
+	var compact string
+	if json.Unmarshal(vp, &compact) != nil {
+		return nil, false
+	}
+	sd, err := sdjwt.Parse(compact)
+	return sd, err == nil
 }
 
 // bufferedResponse records an in-process answer.

@@ -31,12 +31,18 @@ func (v *Verifier) presentationSteps(rep *Report, sp *SecuredPresentation, opts 
 			empty = true
 		}
 	}
+	kindEN, kindZH := "A W3C verifiable presentation", "一份 W3C 可验证出示"
+	if rep.MediaType == MediaTypeVCSDJWT {
+		kindEN, kindZH = "An SD-JWT VC presented with key binding", "一份带持有人密钥绑定出示的 SD-JWT VC"
+	}
 	if empty {
 		rep.add(StepFormat, StepWarning,
-			msg("A W3C verifiable presentation by %s, but it holds no credential: there is nothing to rely on.", "一份由 %s 出示的 W3C 可验证出示，但其中没有任何凭证：没有可以采信的内容。", sp.Holder), nil)
+			text{fmt.Sprintf("%s by %s, but it holds no credential: there is nothing to rely on.", kindEN, sp.Holder),
+				fmt.Sprintf("%s（由 %s 出示），但其中没有任何凭证：没有可以采信的内容。", kindZH, sp.Holder)}, nil)
 	} else {
 		rep.add(StepFormat, StepOK,
-			msg("A W3C verifiable presentation by %s holding %d credential(s).", "一份由 %s 出示的 W3C 可验证出示，包含 %d 份凭证。", sp.Holder, len(sp.Credentials)),
+			text{fmt.Sprintf("%s by %s holding %d credential(s).", kindEN, sp.Holder, len(sp.Credentials)),
+				fmt.Sprintf("%s（由 %s 出示），包含 %d 份凭证。", kindZH, sp.Holder, len(sp.Credentials))},
 			map[string]any{"mediaType": rep.MediaType})
 	}
 

@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,9 +103,16 @@ func sdjwtWalletFlow(t *testing.T, cfg config) {
 		Verified     bool            `json:"verified"`
 		Satisfied    bool            `json:"satisfied"`
 		Presentation json.RawMessage `json:"presentation"`
+		Verification struct {
+			Checks []credential.Check `json:"checks"`
+		} `json:"verification"`
 	}
 	if st := n.call(t, "GET", "/requests/"+ra.ID+"/result", hr, nil, &result); st != 200 || !result.Accepted || !result.Verified || !result.Satisfied {
 		t.Fatalf("result: %d %+v", st, result)
+	}
+	// The report names the format the holder used, not a W3C presentation.
+	if len(result.Verification.Checks) == 0 || !strings.HasPrefix(result.Verification.Checks[0].Message, "An SD-JWT VC presented with key binding") {
+		t.Fatalf("format check: %+v", result.Verification.Checks)
 	}
 	var presented string
 	if err := json.Unmarshal(result.Presentation, &presented); err != nil {
@@ -148,6 +157,30 @@ func sdjwtWalletFlow(t *testing.T, cfg config) {
 	form.Set("state", ra3.ID)
 	if st := postForm(t, ra3.URL+"/response", form, &ans); st == 200 && (ans.Verified || ans.Accepted) {
 		t.Fatalf("wrong nonce accepted: %d %+v", st, ans)
+	}
+
+	// A share link revealing the field of study only: its public page
+	// verifies the SD-JWT and its key binding for the link, and shows the
+	// field of study but not the name or the degree's name.
+	var sh wallet.Share
+	if st, raw := h.do(t, "POST", "/wallet/shares", map[string]any{"credentialIds": []string{c.ID},
+		"disclose": []string{"/degree/fieldOfStudy"}, "expiresIn": "1h"}, true, &sh); st != http.StatusCreated {
+		t.Fatalf("share: %d %s", st, raw)
+	}
+	token := sh.URL[strings.LastIndex(sh.URL, "/")+1:]
+	pageRes, err := http.Get(n.base + "/s/" + token + "?lang=zh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(pageRes.Body)
+	pageRes.Body.Close()
+	if pageRes.StatusCode != 200 || !strings.Contains(string(html), `data-verdict="pass"`) || !strings.Contains(string(html), "区块链工程") {
+		t.Fatalf("the SD-JWT share page: %d %.800s", pageRes.StatusCode, html)
+	}
+	for _, hidden := range []string{"李四", "Li Si", "工学硕士"} {
+		if strings.Contains(string(html), hidden) {
+			t.Fatalf("the SD-JWT share page shows %q, which the holder did not disclose", hidden)
+		}
 	}
 
 	// Revoked by the issuer: the listing shows it.
