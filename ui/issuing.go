@@ -155,13 +155,14 @@ func (req *issueRequest) toRequest(org string) (*issuer.Request, error) {
 		if err := json.Unmarshal(c.Context, &ctxs); err != nil {
 			var one string
 			if json.Unmarshal(c.Context, &one) != nil {
-				fields = append(fields, FieldError{"credential.@context", "must be a URL or an array of URLs"})
+				fields = append(fields, FieldError{"credential.@context", "must be a URL or an array of URLs", "必须是一个 URL 或 URL 数组"})
 			}
 			ctxs = []string{one}
 		}
 		for _, u := range ctxs {
 			if u != "" && !slices.Contains(allowedContexts, u) {
-				fields = append(fields, FieldError{"credential.@context", fmt.Sprintf("%q is not a context this issuer signs with; leave @context out and the issuer sets it", u)})
+				fields = append(fields, FieldError{"credential.@context", fmt.Sprintf("%q is not a context this issuer signs with; leave @context out and the issuer sets it", u),
+					fmt.Sprintf("%q 不是本签发方使用的上下文；请省略 @context，由签发方填写", u)})
 			}
 		}
 	}
@@ -169,13 +170,14 @@ func (req *issueRequest) toRequest(org string) (*issuer.Request, error) {
 	if err := json.Unmarshal(c.Type, &types); err != nil {
 		var one string
 		if json.Unmarshal(c.Type, &one) != nil {
-			fields = append(fields, FieldError{"credential.type", "must be a type name or an array of them"})
+			fields = append(fields, FieldError{"credential.type", "must be a type name or an array of them", "必须是一个类型名或类型名数组"})
 		}
 		types = []string{one}
 	}
 	types = slices.DeleteFunc(types, func(t string) bool { return t == "VerifiableCredential" })
 	if len(types) != 1 || types[0] == "" {
-		fields = append(fields, FieldError{"credential.type", "must name exactly one credential type besides VerifiableCredential, e.g. DegreeCredential"})
+		fields = append(fields, FieldError{"credential.type", "must name exactly one credential type besides VerifiableCredential, e.g. DegreeCredential",
+			"除 VerifiableCredential 外必须且只能有一个凭证类型，例如 DegreeCredential"})
 	}
 	if len(c.Issuer) > 0 {
 		var id string
@@ -184,12 +186,13 @@ func (req *issueRequest) toRequest(org string) (*issuer.Request, error) {
 				ID string `json:"id"`
 			}
 			if json.Unmarshal(c.Issuer, &obj) != nil {
-				fields = append(fields, FieldError{"credential.issuer", "must be a DID or an object with an id"})
+				fields = append(fields, FieldError{"credential.issuer", "must be a DID or an object with an id", "必须是一个 DID，或带 id 的对象"})
 			}
 			id = obj.ID
 		}
 		if id != "" && id != org {
-			fields = append(fields, FieldError{"credential.issuer", "is not the DID of the organisation the token belongs to; leave it out"})
+			fields = append(fields, FieldError{"credential.issuer", "is not the DID of the organisation the token belongs to; leave it out",
+				"不是该令牌所属机构的 DID；请省略此项"})
 		}
 	}
 	if len(fields) > 0 {
@@ -426,6 +429,16 @@ func issInChinese(err error) error {
 		out := &issuer.ValidationError{Fields: make([]issuer.FieldError, len(ve.Fields))}
 		for i, f := range ve.Fields {
 			out.Fields[i] = issuer.FieldError{Field: f.Field, Reason: f.In("zh"), ReasonZH: f.ReasonZH}
+		}
+		return out
+	}
+	if ve, ok := errors.AsType[*validationError](err); ok {
+		out := &validationError{Fields: make([]FieldError, len(ve.Fields))}
+		for i, f := range ve.Fields {
+			if f.ReasonZH != "" {
+				f.Reason = f.ReasonZH
+			}
+			out.Fields[i] = f
 		}
 		return out
 	}

@@ -73,7 +73,7 @@ func problemFor(err error) (p Problem) {
 	case errors.As(err, &ive):
 		fields := make([]FieldError, len(ive.Fields))
 		for i, f := range ive.Fields {
-			fields[i] = FieldError{Field: f.Field, Reason: f.Reason}
+			fields[i] = FieldError{Field: f.Field, Reason: f.Reason, ReasonZH: f.ReasonZH}
 		}
 		return Problem{Type: ProblemTypeBase + "validation", Title: "Invalid credential request", Status: http.StatusUnprocessableEntity,
 			Detail: "The credential does not fit its template: fix the fields listed and send it again.", Errors: fields}
@@ -84,7 +84,7 @@ func problemFor(err error) (p Problem) {
 			if e.Column != "" {
 				f += ", column " + e.Column
 			}
-			fields[i] = FieldError{Field: f, Reason: e.Reason}
+			fields[i] = FieldError{Field: f, Reason: e.Reason, ReasonZH: e.ReasonZH}
 		}
 		return Problem{Type: ProblemTypeBase + "bad-rows", Title: "Bad rows in the upload", Status: http.StatusUnprocessableEntity,
 			Detail: strconv.Itoa(cse.BadRows) + " rows cannot be issued; nothing was issued. Fix the rows listed (or try a dry run) and upload again.", Errors: fields}

@@ -66,6 +66,9 @@ var (
 type FieldError struct {
 	Field  string `json:"field"`
 	Reason string `json:"reason"`
+	// ReasonZH is the reason in Chinese, where the service that refused
+	// the field gives one (the issuer's template and CSV checks do).
+	ReasonZH string `json:"reasonZh,omitempty"`
 }
 
 // validationError lists the request fields that are missing, of the wrong JSON
