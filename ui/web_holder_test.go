@@ -186,6 +186,7 @@ func TestHolderPagesRefusals(t *testing.T) {
 		location   string // a redirect's target
 		body       string // text the page must show
 		retryAfter string
+		cookie     string // the wallet cookie the answer sets: "" not checked, "none", "set", "cleared"
 		check      func(t *testing.T, f *holderFake)
 	}{
 		{name: "wallet needs a session", req: holderReq{method: "GET", path: "/my"},
@@ -200,7 +201,7 @@ func TestHolderPagesRefusals(t *testing.T) {
 				}
 			}},
 		{name: "sign-in without the pre-session token", req: holderReq{method: "POST", path: "/my/login", form: pass},
-			status: 403},
+			status: 403, cookie: "none"},
 		{name: "wrong password", fake: holderFake{loginErr: fmt.Errorf("login: %w", wallet.ErrUnauthenticated)},
 			req: holderReq{method: "POST", path: "/my/login", form: pass, pre: true}, status: 401, body: "用户名或密码不正确"},
 		{name: "rate limited, in words", fake: holderFake{loginErr: &wallet.RateLimitError{RetryAfter: 14*time.Minute + 3*time.Second}},
@@ -213,7 +214,15 @@ func TestHolderPagesRefusals(t *testing.T) {
 				}
 			}},
 		{name: "sign-up signs in", req: holderReq{method: "POST", path: "/my/signup", form: pass, pre: true},
-			status: 303, location: "/my?done=welcome"},
+			status: 303, location: "/my?done=welcome", cookie: "set"},
+		{name: "sign-in sets the cookie", req: holderReq{method: "POST", path: "/my/login", form: pass, pre: true},
+			status: 303, location: "/my", cookie: "set"},
+		{name: "sign-out clears the cookie", req: holderReq{method: "POST", path: "/my/logout", signedIn: true, csrf: true},
+			status: 303, location: "/my/login?done=loggedOut", cookie: "cleared", check: holderLogouts(1)},
+		{name: "sign-out without the form token", req: holderReq{method: "POST", path: "/my/logout", signedIn: true},
+			status: 403, body: "表单已过期", cookie: "none", check: holderLogouts(0)},
+		{name: "sign-out of no session only clears the cookie", req: holderReq{method: "POST", path: "/my/logout"},
+			status: 303, location: "/my/login?done=loggedOut", cookie: "cleared", check: holderLogouts(0)},
 		{name: "sign-in returns to a wallet page only", req: holderReq{method: "POST", path: "/my/login", pre: true,
 			form: url.Values{"username": {"zhangsan"}, "password": {"x"}, "next": {"//evil.test/my"}}}, status: 303, location: "/my"},
 		{name: "backup passphrases differ", req: holderReq{method: "POST", path: "/my/backup", signedIn: true, csrf: true,
@@ -268,6 +277,11 @@ func TestHolderPagesRefusals(t *testing.T) {
 			status: 200, body: "已拒绝该出示请求"},
 		{name: "unknown flash ignored", req: holderReq{method: "GET", path: "/my/requests?done=%3Cscript%3E", signedIn: true},
 			status: 200},
+		{name: "signed-out flash", req: holderReq{method: "GET", path: "/my/signup?done=loggedOut"}, status: 200, body: "你已退出钱包。"},
+		{name: "restore flash counts", req: holderReq{method: "GET", path: "/my/requests?done=restored&added=2&skipped=1", signedIn: true},
+			status: 200, body: "备份已恢复：新增 2 份凭证，1 份已在钱包中。"},
+		{name: "a flash name too long is ignored", req: holderReq{method: "GET", path: "/my/signup?done=" + strings.Repeat("x", 65)},
+			status: 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -288,6 +302,10 @@ func TestHolderPagesRefusals(t *testing.T) {
 			if strings.Contains(rec.Body.String(), "<script>") {
 				t.Error("query text reflected into the page")
 			}
+			if b := rec.Body.String(); strings.Contains(b, "%!") || strings.Contains(b, "holder.flash.") {
+				t.Error("a flash shown unformatted or as its key")
+			}
+			holderCheckCookie(t, rec, tt.cookie)
 			if tt.check != nil {
 				tt.check(t, &f)
 			}
@@ -577,67 +595,41 @@ func TestWalletAPIShareDisclose(t *testing.T) {
 	}
 }
 
-// The wallet's session cookie is set and cleared with the pages' one
-// cookie setter (HttpOnly, SameSite=Lax, for the browser session), sign-out
-// needs the session's form token, and the flashes that follow are the
-// catalogue's holder.flash.* texts in the page's language.
-func TestHolderSessionCookieAndFlash(t *testing.T) {
-	pass := url.Values{"username": {"zhangsan"}, "password": {"violet orbit 7319"}, "password2": {"violet orbit 7319"}}
-	tests := []struct {
-		name     string
-		req      holderReq
-		status   int
-		location string
-		cookie   string // the wallet cookie's value set by the answer; "-" none set
-		maxAge   int
-		logouts  int
-		body     string
-	}{
-		{"sign-up sets the cookie", holderReq{method: "POST", path: "/my/signup", form: pass, pre: true}, 303, "/my?done=welcome", holderFakeSession, 0, 0, ""},
-		{"sign-in sets the cookie", holderReq{method: "POST", path: "/my/login", form: pass, pre: true}, 303, "/my", holderFakeSession, 0, 0, ""},
-		{"sign-out clears it", holderReq{method: "POST", path: "/my/logout", signedIn: true, csrf: true}, 303, "/my/login?done=loggedOut", "", -1, 1, ""},
-		{"sign-out without the form token", holderReq{method: "POST", path: "/my/logout", signedIn: true}, 403, "", "-", 0, 0, "表单已过期"},
-		{"sign-out of no session only clears the cookie", holderReq{method: "POST", path: "/my/logout"}, 303, "/my/login?done=loggedOut", "", -1, 0, ""},
-		{"signed-out flash", holderReq{method: "GET", path: "/my/signup?done=loggedOut"}, 200, "", "-", 0, 0, "你已退出钱包。"},
-		{"restore flash counts", holderReq{method: "GET", path: "/my/requests?done=restored&added=2&skipped=1", signedIn: true}, 200, "", "-", 0, 0,
-			"备份已恢复：新增 2 份凭证，1 份已在钱包中。"},
-		{"a flash name too long is ignored", holderReq{method: "GET", path: "/my/signup?done=" + strings.Repeat("x", 65)}, 200, "", "-", 0, 0, ""},
+// holderLogouts checks that the wallet ended n sessions.
+func holderLogouts(n int) func(*testing.T, *holderFake) {
+	return func(t *testing.T, f *holderFake) {
+		if f.logouts != n {
+			t.Errorf("%d sessions ended, want %d", f.logouts, n)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var f holderFake
-			rec := tt.req.send(newHolderHandler(t, &f))
-			if rec.Code != tt.status {
-				t.Fatalf("status %d, want %d; %.300s", rec.Code, tt.status, rec.Body)
-			}
-			if rec.Header().Get("Location") != tt.location {
-				t.Errorf("Location %q, want %q", rec.Header().Get("Location"), tt.location)
-			}
-			var wc *http.Cookie
-			for _, c := range rec.Result().Cookies() {
-				if c.Name == WalletCookie {
-					wc = c
-				}
-			}
-			switch {
-			case tt.cookie == "-" && wc != nil:
-				t.Errorf("wallet cookie set: %v", wc)
-			case tt.cookie != "-" && wc == nil:
-				t.Error("no wallet cookie set")
-			case wc != nil:
-				if wc.Value != tt.cookie || wc.MaxAge != tt.maxAge || !wc.HttpOnly || wc.SameSite != http.SameSiteLaxMode || wc.Path != "/" || wc.Secure {
-					t.Errorf("wallet cookie %+v, want value %q, MaxAge %d, HttpOnly, SameSite=Lax, Path /, not Secure over http", wc, tt.cookie, tt.maxAge)
-				}
-			}
-			if f.logouts != tt.logouts {
-				t.Errorf("%d logouts, want %d", f.logouts, tt.logouts)
-			}
-			if !strings.Contains(rec.Body.String(), tt.body) {
-				t.Errorf("page lacks %q: %.1500s", tt.body, rec.Body)
-			}
-			if strings.Contains(rec.Body.String(), "%!") || strings.Contains(rec.Body.String(), "holder.flash.") {
-				t.Error("a flash shown unformatted or as its key")
-			}
-		})
+}
+
+// holderCheckCookie checks the wallet cookie an answer sets (want: "" not
+// checked, "none", "set" for the fake's session, "cleared"): the pages'
+// one cookie setter's attributes, for the browser session.
+func holderCheckCookie(t *testing.T, rec *httptest.ResponseRecorder, want string) {
+	t.Helper()
+	var wc *http.Cookie
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == WalletCookie {
+			wc = c
+		}
+	}
+	switch {
+	case want == "":
+	case want == "none":
+		if wc != nil {
+			t.Errorf("wallet cookie set: %v", wc)
+		}
+	case wc == nil:
+		t.Error("no wallet cookie set")
+	default:
+		value, maxAge := holderFakeSession, 0
+		if want == "cleared" {
+			value, maxAge = "", -1
+		}
+		if wc.Value != value || wc.MaxAge != maxAge || !wc.HttpOnly || wc.SameSite != http.SameSiteLaxMode || wc.Path != "/" || wc.Secure {
+			t.Errorf("wallet cookie %+v, want value %q, MaxAge %d, HttpOnly, SameSite=Lax, Path /, not Secure over http", wc, value, maxAge)
+		}
 	}
 }

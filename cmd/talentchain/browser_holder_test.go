@@ -18,7 +18,6 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/chromedp"
 )
 
 // Browser tests of the holder's wallet pages (/my): a student signs up,
@@ -55,20 +54,6 @@ func holderWaitFile(t *testing.T, dir, suffix string) []byte {
 	return nil
 }
 
-// holderClickOnly clicks sel without waiting for a new page (a download).
-func (b *browser) holderClickOnly(sel string) {
-	b.t.Helper()
-	b.run("click "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery))
-}
-
-// holderCount returns how many elements match sel.
-func (b *browser) holderCount(sel string) int {
-	b.t.Helper()
-	var n int
-	b.run("count "+sel, chromedp.Evaluate(`document.querySelectorAll(`+strconv.Quote(sel)+`).length`, &n))
-	return n
-}
-
 // holderSignUp opens a wallet in the browser and returns the holder's DID.
 func holderSignUp(t *testing.T, b *browser, username, pass string) string {
 	t.Helper()
@@ -76,7 +61,7 @@ func holderSignUp(t *testing.T, b *browser, username, pass string) string {
 	b.fill("#f-username", username)
 	b.fill("#f-password", pass)
 	b.fill("#f-password2", pass)
-	b.click("#signup-submit")
+	b.nav("#signup-submit")
 	if got := b.text(".flash"); !strings.Contains(got, "钱包已开通") {
 		t.Fatalf("after sign-up flash = %q", got)
 	}
@@ -112,14 +97,14 @@ func TestBrowserHolderJourney(t *testing.T) {
 	b.waitText(".flash", "已退出", 10*time.Second)
 	b.fill("#f-username", "zhangsan")
 	b.fill("#f-password", "not the password at all")
-	b.click("#holder-login-submit")
+	b.nav("#holder-login-submit")
 	if got := b.text(".alert"); !strings.Contains(got, "用户名或密码不正确") || !strings.Contains(got, "下一步") {
 		t.Fatalf("wrong password alert = %q", got)
 	}
 	b.shot("login-refused")
 	b.fill("#f-username", "zhangsan")
 	b.fill("#f-password", pass)
-	b.click("#holder-login-submit")
+	b.nav("#holder-login-submit")
 	b.waitText("h1", "我的凭证", 10*time.Second)
 
 	// The university issues a degree to this holder and offers it (with a
@@ -138,13 +123,13 @@ func TestBrowserHolderJourney(t *testing.T) {
 		wrong = "111111"
 	}
 	b.fill("#f-txCode", wrong)
-	b.click("#offer-accept")
+	b.nav("#offer-accept")
 	if got := b.text(".alert"); !strings.Contains(got, "领取码") {
 		t.Fatalf("wrong PIN alert = %q", got)
 	}
 	b.shot("offer-wrong-pin")
 	b.fill("#f-txCode", pin)
-	b.click("#offer-accept")
+	b.nav("#offer-accept")
 	if got := b.text(".flash"); !strings.Contains(got, "存入钱包") {
 		t.Fatalf("after accepting flash = %q", got)
 	}
@@ -168,7 +153,7 @@ func TestBrowserHolderJourney(t *testing.T) {
 	b.shot("wallet-card-valid")
 
 	// Open it: claims labelled in Chinese, issuer accredited, anchor.
-	b.click(".holder-card h2 a")
+	b.nav(".holder-card h2 a")
 	claims := b.text("#claims")
 	for _, want := range []string{"专业", "区块链工程", "毕业日期", "2026年6月30日", "姓名", "李四"} {
 		if !strings.Contains(claims, want) {
@@ -187,7 +172,7 @@ func TestBrowserHolderJourney(t *testing.T) {
 	b.shot("credential-detail")
 
 	// The certificate PDF: Chinese text, and a share link for its QR.
-	b.holderClickOnly("#certificate")
+	b.press("#certificate")
 	pdf := holderWaitFile(t, dl, ".pdf")
 	if !bytes.HasPrefix(pdf, []byte("%PDF")) {
 		t.Fatalf("certificate is not a PDF: %q", pdf[:min(len(pdf), 20)])
@@ -203,17 +188,17 @@ func TestBrowserHolderJourney(t *testing.T) {
 
 	// Share it: the link and its QR code are shown once.
 	b.open(credPath)
-	b.click("#share-credential")
-	if b.holderCount("#share-form input[type=checkbox]:checked") != 1 {
+	b.nav("#share-credential")
+	if b.count("#share-form input[type=checkbox]:checked") != 1 {
 		t.Fatal("the credential is not preselected in the share form")
 	}
 	b.shot("share-form")
-	b.click("#share-create")
+	b.nav("#share-create")
 	pageURL := b.attr("#share-url", "value")
 	if !strings.HasPrefix(pageURL, n.base+"/s/") {
 		t.Fatalf("share page URL = %q", pageURL)
 	}
-	if b.holderCount("#share-qr svg path") != 1 {
+	if b.count("#share-qr svg path") != 1 {
 		t.Fatal("no inline SVG QR code")
 	}
 	dataURL := b.text("#share-data-url")
@@ -232,7 +217,7 @@ func TestBrowserHolderJourney(t *testing.T) {
 	if st, _ := holderGet(t, pageURL); st == 200 {
 		b2 := newBrowser(t, n.base)
 		b2.open("/s/" + token)
-		if b2.holderCount(".alert") != 0 {
+		if b2.count(".alert") != 0 {
 			t.Fatalf("public page shows an error: %q", b2.text(".alert"))
 		}
 		if got := b2.text("main"); !strings.Contains(got, "区块链工程") || !strings.Contains(got, "钱包大学") {
@@ -244,15 +229,15 @@ func TestBrowserHolderJourney(t *testing.T) {
 	}
 
 	// The holder sees the openings, then revokes the link.
-	b.click("#share-manage")
+	b.nav("#share-manage")
 	if got := b.text("#share-opened"); got == "0" {
 		t.Fatalf("openings = %q", got)
 	}
-	if b.holderCount("#share-log tbody tr") == 0 {
+	if b.count("#share-log tbody tr") == 0 {
 		t.Fatal("empty access log")
 	}
 	b.shot("share-log")
-	b.click("#share-revoke")
+	b.nav("#share-revoke")
 	if got := b.text(".flash"); !strings.Contains(got, "已撤销") {
 		t.Fatalf("after revoking flash = %q", got)
 	}
@@ -281,7 +266,7 @@ func TestBrowserHolderJourney(t *testing.T) {
 	b.open("/my/backup")
 	b.fill("#f-passphrase", pass+" backup")
 	b.fill("#f-passphrase2", pass+" backup")
-	b.holderClickOnly("#backup-submit")
+	b.press("#backup-submit")
 	backup := holderWaitFile(t, dl, ".tcwbak")
 	if !bytes.HasPrefix(backup, []byte("TCWBAK")) {
 		t.Fatalf("backup header %q", backup[:min(len(backup), 8)])
@@ -299,19 +284,19 @@ func TestBrowserHolderJourney(t *testing.T) {
 	b.open("/my/backup")
 	b.upload("#f-backup", file)
 	b.fill("#f-restorePassphrase", "a wrong passphrase 42")
-	b.click("#restore-submit")
+	b.nav("#restore-submit")
 	if got := b.text(".alert"); !strings.Contains(got, "口令错误") || !strings.Contains(got, "没有任何更改") {
 		t.Fatalf("wrong passphrase alert = %q", got)
 	}
 	b.shot("restore-wrong-passphrase")
 	b.open("/my")
-	if b.holderCount(".holder-card") != 0 {
+	if b.count(".holder-card") != 0 {
 		t.Fatal("a refused restore changed the wallet")
 	}
 	b.open("/my/backup")
 	b.upload("#f-backup", file)
 	b.fill("#f-restorePassphrase", pass+" backup")
-	b.click("#restore-submit")
+	b.nav("#restore-submit")
 	if got := b.text(".flash"); !strings.Contains(got, "新增 1 份") {
 		t.Fatalf("after restore flash = %q", got)
 	}
@@ -369,7 +354,7 @@ func TestBrowserHolderRequest(t *testing.T) {
 	}
 	b.open("/my/offers#import")
 	b.fill("#f-text", string(file))
-	b.click("#import-submit")
+	b.nav("#import-submit")
 	if got := b.text(".flash"); !strings.Contains(got, "导入钱包") {
 		t.Fatalf("after import flash = %q", got)
 	}
@@ -377,7 +362,7 @@ func TestBrowserHolderRequest(t *testing.T) {
 	// The same file again: already held, with a next step.
 	b.open("/my/offers#import")
 	b.fill("#f-text", string(file))
-	b.click("#import-submit")
+	b.nav("#import-submit")
 	if got := b.text(".alert"); !strings.Contains(got, "已经在你的钱包里") {
 		t.Fatalf("second import alert = %q", got)
 	}
@@ -399,7 +384,7 @@ func TestBrowserHolderRequest(t *testing.T) {
 		t.Fatalf("what would be sent = %q", got)
 	}
 	b.shot("request-consent")
-	b.click("#consent")
+	b.nav("#consent")
 	if got := b.text("#result-text"); !strings.Contains(got, "已接收") {
 		t.Fatalf("result = %q", got)
 	}
@@ -418,7 +403,7 @@ func TestBrowserHolderRequest(t *testing.T) {
 		t.Fatalf("create request: %d", st)
 	}
 	b.open("/my/requests?request=" + url.QueryEscape(req2.URL))
-	b.click("#decline")
+	b.nav("#decline")
 	if got := b.text(".flash"); !strings.Contains(got, "没有发送任何内容") {
 		t.Fatalf("after declining flash = %q", got)
 	}
@@ -460,7 +445,7 @@ func TestBrowserHolderSDJWTShare(t *testing.T) {
 	}
 	b.open("/my/offers#import")
 	b.fill("#f-text", string(file))
-	b.click("#import-submit")
+	b.nav("#import-submit")
 	if got := b.text(".flash"); !strings.Contains(got, "导入钱包") {
 		t.Fatalf("after import flash = %q", got)
 	}
@@ -470,22 +455,22 @@ func TestBrowserHolderSDJWTShare(t *testing.T) {
 	// The share form: the credential chosen, its claims to tick, what is
 	// always shown named as such.
 	b.open("/my/shares?credential=" + credID)
-	if b.holderCount("#share-form input[name=credential]:checked") != 1 {
+	if b.count("#share-form input[name=credential]:checked") != 1 {
 		t.Fatal("the SD-JWT credential is not preselected")
 	}
 	box := func(ptr string) string { return "input[name='disclose-" + credID + "'][value='" + ptr + "']" }
 	for _, ptr := range []string{"/fullName", "/degree/grade", "/degree/degreeName", "/degree/fieldOfStudy", "/graduationDate"} {
-		if b.holderCount(box(ptr)) != 1 {
+		if b.count(box(ptr)) != 1 {
 			t.Fatalf("no box to tick for %s", ptr)
 		}
 	}
 	if got := b.text("#sd-" + credID + " .holder-sd-always"); !strings.Contains(got, "始终出示") || !strings.Contains(got, "硕士") {
 		t.Fatalf("always-visible claims = %q", got)
 	}
-	b.holderClickOnly(box("/degree/fieldOfStudy"))
-	b.holderClickOnly(box("/graduationDate"))
+	b.press(box("/degree/fieldOfStudy"))
+	b.press(box("/graduationDate"))
 	b.shot("sdjwt-share-form")
-	b.click("#share-create")
+	b.nav("#share-create")
 	pageURL := b.attr("#share-url", "value")
 	if !strings.HasPrefix(pageURL, n.base+"/s/") {
 		t.Fatalf("share page URL = %q", pageURL)
@@ -522,7 +507,7 @@ func TestBrowserHolderSDJWTShare(t *testing.T) {
 	}
 
 	// The link's page, in English: which claims it reveals.
-	b.click("#share-manage")
+	b.nav("#share-manage")
 	b.click("#lang-switch")
 	b.waitText("#share-disclosed", "Field of study · Graduation date", 10*time.Second)
 	b.shot("sdjwt-share-english")
