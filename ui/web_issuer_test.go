@@ -284,3 +284,54 @@ func TestIssuerAPILanguage(t *testing.T) {
 		t.Fatalf("other errors changed: %v", err)
 	}
 }
+
+// issTemplatesFake is an Issuing that only lists templates (other methods
+// panic: the embedded nil interface).
+type issTemplatesFake struct {
+	Issuing
+	tms []issuer.Template
+}
+
+func (f *issTemplatesFake) Templates() []issuer.Template { return f.tms }
+
+// The staff pages build a template's form once per version of its schema
+// (the handler's templateForms), not on every page, and an unknown
+// template is the service's not-found.
+func TestIssuerTemplateFormOnce(t *testing.T) {
+	fake := &issTemplatesFake{tms: []issuer.Template{templateFromFile(t, "master-degree"), templateFromFile(t, "training-certificate")}}
+	iw := &issuerWeb{h: &handler{issuer: fake, web: &webState{}}}
+	steps := []struct {
+		id         string
+		wantParses int64
+		wantErr    error
+	}{
+		{"master-degree", 1, nil},
+		{"master-degree", 1, nil},
+		{"training-certificate", 2, nil},
+		{"master-degree", 2, nil},
+		{"no-such-template", 2, issuer.ErrNotFound},
+	}
+	var first *issTemplateForm
+	for i, st := range steps {
+		tm, f, err := iw.template(st.id)
+		if !errors.Is(err, st.wantErr) {
+			t.Fatalf("step %d (%s): error %v, want %v", i, st.id, err, st.wantErr)
+		}
+		if got := iw.h.web.forms.parses.Load(); got != st.wantParses {
+			t.Errorf("step %d (%s): %d schemas parsed, want %d", i, st.id, got, st.wantParses)
+		}
+		if err != nil {
+			continue
+		}
+		if tm.ID != st.id || f == nil || len(f.Fields) == 0 {
+			t.Errorf("step %d: template %q with form %v", i, tm.ID, f)
+		}
+		if st.id == "master-degree" {
+			if first == nil {
+				first = f
+			} else if f != first {
+				t.Errorf("step %d: master-degree's form built again", i)
+			}
+		}
+	}
+}
