@@ -514,10 +514,6 @@ func TestBrowserHolderSDJWTShare(t *testing.T) {
 	b.click("#lang-switch")
 
 	// HR pastes the link into the verification page.
-	if st, _ := holderGet(t, pageURL); st == http.StatusUnprocessableEntity {
-		t.Skip("the share page does not verify SD-JWT share links yet: ui/verifying.go's verifyShared reads a share challenge " +
-			"from JSON-LD proofs only (the change it needs is in docs/design/ui-holder.md)")
-	}
 	hr := newBrowser(t, n.base)
 	hr.open("/verify")
 	hr.fill("#f-document", pageURL)
