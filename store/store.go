@@ -66,6 +66,11 @@ var (
 
 	// ErrClosed means the store was used after Close.
 	ErrClosed = errors.New("store: closed")
+
+	// ErrTooMany means a scan (Pages, Each, All) found more entries under
+	// its prefix than its ScanOptions.Max allows. Callers narrow the query,
+	// or answer 400 when the scan was a client's request.
+	ErrTooMany = errors.New("store: too many entries")
 )
 
 // Store is a key-value store with expiry, atomic single-use reads, ordered

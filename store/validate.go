@@ -11,7 +11,7 @@ import (
 // ErrInvalid. It never quotes the key or value itself.
 type InvalidError struct {
 	// Field names the refused input: "key", "value", "ttl", "prefix",
-	// "after", "limit", "op" or "batch".
+	// "after", "limit", "max", "op" or "batch".
 	Field string
 	// Reason says what is wrong, for a developer.
 	Reason string
