@@ -103,12 +103,23 @@ func (b *Batch) Receipt(i int) *AnchorReceipt {
 // root. It does not consult the chain: the caller must still check that Root
 // was anchored by the credential's issuer (and at which height and time).
 func (r *AnchorReceipt) Check(doc map[string]any) error {
-	if r.Type != ReceiptType || r.Version != ReceiptVersion {
-		return fmt.Errorf("anchor receipt: unsupported format %s v%d", r.Type, r.Version)
+	if err := r.checkFormat(); err != nil {
+		return err
 	}
 	d, err := CredentialDigest(doc)
 	if err != nil {
 		return fmt.Errorf("anchor receipt: %w", err)
+	}
+	return r.CheckDigest(d)
+}
+
+// CheckDigest is Check for a credential known by its digest (an SD-JWT VC's
+// is sdjwt.AnchorDigest): the receipt must name digest d and its path must
+// lead from the leaf of d to its root. Like Check, it does not consult the
+// chain.
+func (r *AnchorReceipt) CheckDigest(d [32]byte) error {
+	if err := r.checkFormat(); err != nil {
+		return err
 	}
 	if hex.EncodeToString(d[:]) != r.Digest {
 		return fmt.Errorf("anchor receipt: it is the receipt of another credential (digest mismatch)")
@@ -129,6 +140,13 @@ func (r *AnchorReceipt) Check(doc map[string]any) error {
 	}
 	if got != want {
 		return fmt.Errorf("anchor receipt: %w: the path leads to another root", merkle.ErrProof)
+	}
+	return nil
+}
+
+func (r *AnchorReceipt) checkFormat() error {
+	if r.Type != ReceiptType || r.Version != ReceiptVersion {
+		return fmt.Errorf("anchor receipt: unsupported format %s v%d", r.Type, r.Version)
 	}
 	return nil
 }

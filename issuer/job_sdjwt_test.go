@@ -72,7 +72,7 @@ func TestCSVJobSDJWT(t *testing.T) {
 				if err := json.Unmarshal(rec.Credential, &compact); err != nil {
 					t.Fatalf("row %d: credential %s is not an SD-JWT string", i, rec.Credential)
 				}
-				if d := SDJWTDigest(compact); rec.Receipt.Digest != hex.EncodeToString(d[:]) {
+				if d := sdjwt.AnchorDigest(compact); rec.Receipt.Digest != hex.EncodeToString(d[:]) {
 					t.Fatalf("row %d: receipt digest %s", i, rec.Receipt.Digest)
 				}
 				if i%50 != 0 && i != rows-1 {

@@ -5,7 +5,6 @@ import (
 	"compress/zlib"
 	"context"
 	"crypto"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -197,7 +196,7 @@ func (s *Service) buildSDJWT(signer *jose.Signer, o *Org, it *prepared, id strin
 	if err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
-	digest := SDJWTDigest(compact)
+	digest := sdjwt.AnchorDigest(compact)
 	return &credRecord{
 		Record: Record{
 			ID: id, Org: o.DID, Type: it.tmpl.Type, Template: it.tmpl.ID, Format: FormatSDJWT, Credential: raw,
@@ -205,13 +204,6 @@ func (s *Service) buildSDJWT(signer *jose.Signer, o *Org, it *prepared, id strin
 		},
 		Digest: hex.EncodeToString(digest[:]),
 	}, nil
-}
-
-// SDJWTDigest is the digest an SD-JWT VC is anchored by: SHA-256 of its
-// issuer-signed JWT, the part of the compact form before the first "~".
-func SDJWTDigest(compact string) [32]byte {
-	jwt, _, _ := strings.Cut(compact, "~")
-	return sha256.Sum256([]byte(jwt))
 }
 
 // Token Status List (draft-ietf-oauth-status-list).

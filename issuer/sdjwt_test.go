@@ -116,8 +116,8 @@ func TestIssueSDJWT(t *testing.T) {
 			}
 			// The anchor is over the issuer-signed JWT.
 			jwt, _, _ := strings.Cut(compact, "~")
-			d := SDJWTDigest(compact)
-			if rec.Receipt.Digest != hex.EncodeToString(d[:]) || SDJWTDigest(jwt+"~") != d {
+			d := sdjwt.AnchorDigest(compact)
+			if rec.Receipt.Digest != hex.EncodeToString(d[:]) || sdjwt.AnchorDigest(jwt+"~") != d {
 				t.Fatalf("receipt digest %s", rec.Receipt.Digest)
 			}
 			if a, err := c.Anchor(ctx, rec.Receipt.Root); err != nil || a.Issuer != uni.DID {
@@ -243,5 +243,16 @@ func TestTokenStatus(t *testing.T) {
 		if _, err := TokenStatus(bad.lst, bad.bits, bad.idx); !errors.Is(err, ErrInvalid) {
 			t.Errorf("TokenStatus(%q, %d, %d): %v", bad.lst, bad.bits, bad.idx, err)
 		}
+	}
+}
+
+// TestSDJWTAnchorDigestKnownAnswer pins the digest the issuer anchors an
+// SD-JWT VC by (sdjwt.AnchorDigest, the one the wallet and the verifier
+// compare receipts with) to its known answer.
+func TestSDJWTAnchorDigestKnownAnswer(t *testing.T) {
+	const ka = "b8cc7dd5077a7f74fc0ab6a7289d7c4a1b60a09c605ddc290dea02911bb94bf5"
+	d := sdjwt.AnchorDigest("eyJhbGciOiJFZERTQSJ9.e30.c2ln~WyJzIiwibiIsInYiXQ~")
+	if got := hex.EncodeToString(d[:]); got != ka {
+		t.Fatalf("anchor digest = %s, want %s", got, ka)
 	}
 }

@@ -132,8 +132,7 @@ func (f sdJWTVC) VerifyCredential(ctx context.Context, in *Input, now time.Time)
 // securedSDJWT returns the credential of an SD-JWT VC; keep, when not nil,
 // selects the checks that belong to the credential.
 func securedSDJWT(got *sdjwt.Verified, token string, keep func(string) bool) *Secured {
-	issuerJWT, _, _ := strings.Cut(token, "~")
-	s := &Secured{Document: sdDocument(got.Claims), Digest: sha256.Sum256([]byte(issuerJWT))}
+	s := &Secured{Document: sdDocument(got.Claims), Digest: sdjwt.AnchorDigest(token)}
 	for _, c := range got.Result.Checks {
 		if keep == nil || keep(c.Name) {
 			s.Checks = append(s.Checks, c)

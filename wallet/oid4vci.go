@@ -2,17 +2,14 @@ package wallet
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/talentchain/talentchain/credential"
-	"github.com/talentchain/talentchain/credential/merkle"
+	"github.com/talentchain/talentchain/credential/sdjwt"
 	"github.com/talentchain/talentchain/credential/vcjwt/jose"
 )
 
@@ -92,14 +89,6 @@ func (p *prover) proof(ctx context.Context, nonce string) (string, error) {
 		map[string]any{"aud": p.aud, "iat": p.s.cfg.Now().Unix(), "nonce": nonce})
 }
 
-// sdjwtDigest is what an SD-JWT VC is anchored by: SHA-256 of its
-// issuer-signed JWT, the part before the first "~" (the same whatever a
-// presentation discloses).
-func sdjwtDigest(compact string) [32]byte {
-	jwt, _, _ := strings.Cut(compact, "~")
-	return sha256.Sum256([]byte(jwt))
-}
-
 // checkReceipt checks that an anchor receipt belongs to the incoming
 // credential and that its path leads to its root (the chain check of the
 // root is the verifier's).
@@ -107,47 +96,7 @@ func (in *incoming) checkReceipt(r *credential.AnchorReceipt) error {
 	if in.format == FormatLDP {
 		return r.Check(in.doc)
 	}
-	return checkReceiptDigest(r, sdjwtDigest(in.compact))
-}
-
-// checkReceiptDigest is AnchorReceipt.Check for a credential known by its
-// digest.
-func checkReceiptDigest(r *credential.AnchorReceipt, d [32]byte) error {
-	if r.Type != credential.ReceiptType || r.Version != credential.ReceiptVersion {
-		return fmt.Errorf("anchor receipt: unsupported format %s v%d", r.Type, r.Version)
-	}
-	if hex.EncodeToString(d[:]) != r.Digest {
-		return errors.New("anchor receipt: it is the receipt of another credential (digest mismatch)")
-	}
-	hash := func(s string) ([32]byte, error) {
-		var h [32]byte
-		b, err := hex.DecodeString(s)
-		if err != nil || len(b) != 32 {
-			return h, errors.New("not a 32-byte hex hash")
-		}
-		copy(h[:], b)
-		return h, nil
-	}
-	path := make([][32]byte, len(r.Path))
-	for i, p := range r.Path {
-		h, err := hash(p)
-		if err != nil {
-			return fmt.Errorf("anchor receipt: path[%d]: %w", i, err)
-		}
-		path[i] = h
-	}
-	want, err := hash(r.Root)
-	if err != nil {
-		return fmt.Errorf("anchor receipt: root: %w", err)
-	}
-	got, err := merkle.RootFromPath(r.LeafIndex, r.TreeSize, merkle.HashLeaf(d[:]), path)
-	if err != nil {
-		return fmt.Errorf("anchor receipt: %w", err)
-	}
-	if got != want {
-		return fmt.Errorf("anchor receipt: %w: the path leads to another root", merkle.ErrProof)
-	}
-	return nil
+	return r.CheckDigest(sdjwt.AnchorDigest(in.compact))
 }
 
 // SDJWTChainVerifier is what a CredentialVerifier may also do: verify an
