@@ -94,12 +94,8 @@ func (s *Service) ensureIndex(ctx context.Context) (int, error) {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return 0, fmt.Errorf("credential index: %w", err)
 	}
-	n, after := 0, ""
-	for {
-		page, err := s.st.List(ctx, "cred/", store.ListOptions{After: after, Limit: listPageSize})
-		if err != nil {
-			return n, fmt.Errorf("credential index: %w", err)
-		}
+	n := 0
+	err := store.Pages(ctx, s.st, "cred/", store.ScanOptions{PageSize: listPageSize}, func(page []store.Entry) error {
 		ops := make([]store.Op, 0, len(page))
 		for _, e := range page {
 			var rec credRecord
@@ -109,19 +105,16 @@ func (s *Service) ensureIndex(ctx context.Context) (int, error) {
 			}
 			ent, err := indexValue(&rec, nil)
 			if err != nil {
-				return n, fmt.Errorf("credential index: %w", err)
+				return err
 			}
 			ops = append(ops, store.OpCreate(credIndexKey(rec.Org, rec.ID), ent, 0))
 		}
 		made, err := s.createEntries(ctx, ops)
 		n += made
-		if err != nil {
-			return n, fmt.Errorf("credential index: %w", err)
-		}
-		if len(page) < listPageSize {
-			break
-		}
-		after = page[len(page)-1].Key
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("credential index: %w", err)
 	}
 	if err := s.st.Put(ctx, credIndexMarker, []byte("v1"), 0); err != nil {
 		return n, fmt.Errorf("credential index: %w", err)
@@ -168,33 +161,20 @@ func (s *Service) indexedCredentials(ctx context.Context, org string, f func(*Cr
 		return err
 	}
 	prefix := credIndexPrefix + org + "/"
-	after, seen := "", 0
-	for {
-		page, err := s.st.List(ctx, prefix, store.ListOptions{After: after, Limit: listPageSize})
-		if err != nil {
-			return fmt.Errorf("list credentials: %w", err)
-		}
-		for _, e := range page {
-			seen++
-			var ent indexEntry
-			if err := json.Unmarshal(e.Value, &ent); err != nil {
-				s.log.WarnContext(ctx, "list credentials: undecodable index entry", "key", e.Key, "error", err.Error())
-				continue
-			}
-			if ent.ReplacedBy != "" {
-				continue // the delivered credential stands for it
-			}
-			c := ent.CredentialSummary
-			_, isPending := pending[strings.TrimPrefix(e.Key, prefix)]
-			c.Anchored = !isPending
-			f(&c)
-		}
-		if len(page) < listPageSize {
+	err = store.Each(ctx, s.st, prefix, credScan, func(e store.Entry) error {
+		var ent indexEntry
+		if err := json.Unmarshal(e.Value, &ent); err != nil {
+			s.log.WarnContext(ctx, "list credentials: undecodable index entry", "key", e.Key, "error", err.Error())
 			return nil
 		}
-		if seen >= MaxListScan {
-			return fmt.Errorf("list credentials: more than %d credentials to read: %w", MaxListScan, ErrInvalid)
+		if ent.ReplacedBy != "" {
+			return nil // the delivered credential stands for it
 		}
-		after = page[len(page)-1].Key
-	}
+		c := ent.CredentialSummary
+		_, isPending := pending[strings.TrimPrefix(e.Key, prefix)]
+		c.Anchored = !isPending
+		f(&c)
+		return nil
+	})
+	return credScanError(err)
 }

@@ -415,24 +415,18 @@ func (s *Service) JobResults(ctx context.Context, org, id string) ([]JobResult, 
 		return nil, fmt.Errorf("job results: %w", err)
 	}
 	out := []JobResult{}
-	after := ""
-	for {
-		page, err := s.st.List(ctx, "jobres/"+id+"/", store.ListOptions{After: after, Limit: 100})
-		if err != nil {
-			return nil, fmt.Errorf("job results: %w", err)
+	err := store.Each(ctx, s.st, "jobres/"+id+"/", store.ScanOptions{PageSize: 100}, func(e store.Entry) error {
+		var part []JobResult
+		if err := json.Unmarshal(e.Value, &part); err != nil {
+			return fmt.Errorf("decode %s: %w", e.Key, err)
 		}
-		for _, e := range page {
-			var part []JobResult
-			if err := json.Unmarshal(e.Value, &part); err != nil {
-				return nil, fmt.Errorf("job results: decode %s: %w", e.Key, err)
-			}
-			out = append(out, part...)
-		}
-		if len(page) < 100 {
-			return out, nil
-		}
-		after = page[len(page)-1].Key
+		out = append(out, part...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("job results: %w", err)
 	}
+	return out, nil
 }
 
 // WaitJob polls the job until nothing more happens to it by itself (see

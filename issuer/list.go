@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -192,56 +193,50 @@ func (s *Service) scanCredentials(ctx context.Context, org string, f func(*Crede
 	if err != nil {
 		return err
 	}
-	after, seen := "", 0
-	for {
-		page, err := s.st.List(ctx, "cred/", store.ListOptions{After: after, Limit: listPageSize})
-		if err != nil {
-			return fmt.Errorf("list credentials: %w", err)
-		}
-		for _, e := range page {
-			seen++
-			var rec credRecord
-			if err := json.Unmarshal(e.Value, &rec); err != nil {
-				s.log.WarnContext(ctx, "list credentials: undecodable record", "key", e.Key, "error", err.Error())
-				continue
-			}
-			if rec.Org != org {
-				continue
-			}
-			if rec.ReplacedBy != "" {
-				continue // the delivered credential stands for it
-			}
-			c := summarize(&rec)
-			_, c.Anchored = anchored[rec.ID]
-			f(c)
-		}
-		if len(page) < listPageSize {
+	err = store.Each(ctx, s.st, "cred/", credScan, func(e store.Entry) error {
+		var rec credRecord
+		if err := json.Unmarshal(e.Value, &rec); err != nil {
+			s.log.WarnContext(ctx, "list credentials: undecodable record", "key", e.Key, "error", err.Error())
 			return nil
 		}
-		if seen >= MaxListScan {
-			return fmt.Errorf("list credentials: more than %d credentials to read: %w", MaxListScan, ErrInvalid)
+		if rec.Org != org || rec.ReplacedBy != "" {
+			return nil // another's, or the delivered credential stands for it
 		}
-		after = page[len(page)-1].Key
+		c := summarize(&rec)
+		_, c.Anchored = anchored[rec.ID]
+		f(c)
+		return nil
+	})
+	return credScanError(err)
+}
+
+// credScan is how the credential listings page: pages of listPageSize, at
+// most MaxListScan records read.
+var credScan = store.ScanOptions{PageSize: listPageSize, Max: MaxListScan}
+
+// credScanError wraps an error of a credScan scan; more than MaxListScan
+// records is ErrInvalid.
+func credScanError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrTooMany):
+		return fmt.Errorf("list credentials: more than %d credentials to read: %w", MaxListScan, ErrInvalid)
 	}
+	return fmt.Errorf("list credentials: %w", err)
 }
 
 // keySet returns the ids stored under prefix (receipts: anchored ids).
 func (s *Service) keySet(ctx context.Context, prefix string) (map[string]struct{}, error) {
 	out := map[string]struct{}{}
-	after := ""
-	for {
-		page, err := s.st.List(ctx, prefix, store.ListOptions{After: after, Limit: listPageSize})
-		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", prefix, err)
-		}
-		for _, e := range page {
-			out[strings.TrimPrefix(e.Key, prefix)] = struct{}{}
-		}
-		if len(page) < listPageSize {
-			return out, nil
-		}
-		after = page[len(page)-1].Key
+	err := store.Each(ctx, s.st, prefix, store.ScanOptions{PageSize: listPageSize}, func(e store.Entry) error {
+		out[strings.TrimPrefix(e.Key, prefix)] = struct{}{}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
 	}
+	return out, nil
 }
 
 // summarize reads the summary of a record: the holder's name comes from

@@ -166,24 +166,18 @@ func (s *Service) Org(ctx context.Context, did string) (*Org, error) {
 // Orgs lists the organisations, by DID.
 func (s *Service) Orgs(ctx context.Context) ([]*Org, error) {
 	var out []*Org
-	after := ""
-	for {
-		page, err := s.st.List(ctx, "org/", store.ListOptions{After: after, Limit: store.MaxListLimit})
-		if err != nil {
-			return nil, fmt.Errorf("list organisations: %w", err)
+	err := store.Each(ctx, s.st, "org/", store.ScanOptions{}, func(e store.Entry) error {
+		var o Org
+		if err := json.Unmarshal(e.Value, &o); err != nil {
+			return fmt.Errorf("decode: %w", err)
 		}
-		for _, e := range page {
-			var o Org
-			if err := json.Unmarshal(e.Value, &o); err != nil {
-				return nil, fmt.Errorf("list organisations: decode: %w", err)
-			}
-			out = append(out, &o)
-		}
-		if len(page) < store.MaxListLimit {
-			return out, nil
-		}
-		after = page[len(page)-1].Key
+		out = append(out, &o)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list organisations: %w", err)
 	}
+	return out, nil
 }
 
 func (s *Service) updateOrg(ctx context.Context, did string, f func(*Org)) error {

@@ -200,25 +200,19 @@ func (s *Service) RevokeToken(ctx context.Context, org, id string) error {
 // Tokens lists the organisation's tokens (revoked ones included).
 func (s *Service) Tokens(ctx context.Context, org string) ([]*Token, error) {
 	var out []*Token
-	after := ""
-	for {
-		page, err := s.st.List(ctx, "token/", store.ListOptions{After: after, Limit: store.MaxListLimit})
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
+	err := store.Each(ctx, s.st, "token/", store.ScanOptions{}, func(e store.Entry) error {
+		var rec tokenRecord
+		if err := json.Unmarshal(e.Value, &rec); err != nil {
+			return err
 		}
-		for _, e := range page {
-			var rec tokenRecord
-			if err := json.Unmarshal(e.Value, &rec); err != nil {
-				return nil, fmt.Errorf("list tokens: %w", err)
-			}
-			if rec.Org == org {
-				t := rec.Token
-				out = append(out, &t)
-			}
+		if rec.Org == org {
+			t := rec.Token
+			out = append(out, &t)
 		}
-		if len(page) < store.MaxListLimit {
-			return out, nil
-		}
-		after = page[len(page)-1].Key
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
 	}
+	return out, nil
 }

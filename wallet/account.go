@@ -587,17 +587,5 @@ func trimText(s string, n int) string {
 
 // listAll reads every entry under prefix, page by page.
 func (s *Service) listAll(ctx context.Context, prefix string) ([]store.Entry, error) {
-	var out []store.Entry
-	after := ""
-	for {
-		page, err := s.st.List(ctx, prefix, store.ListOptions{After: after, Limit: store.MaxListLimit})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if len(page) < store.MaxListLimit {
-			return out, nil
-		}
-		after = page[len(page)-1].Key
-	}
+	return store.All(ctx, s.st, prefix, store.ScanOptions{})
 }
