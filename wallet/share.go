@@ -274,7 +274,46 @@ func (s *Service) OpenShare(ctx context.Context, token string, v Visitor) (*Shar
 		// it from the holder: refuse instead.
 		return nil, fmt.Errorf("open share: access log: %w", err)
 	}
-	return &Shared{Label: rec.Label, Holder: rec.Holder, Expires: rec.Expires, Presentation: *rec.Presentation}, nil
+	pres := *rec.Presentation
+	if pres.Format == FormatSDJWT {
+		if pres.Presentation, err = s.rebindShare(ctx, tok.Account, rec); err != nil {
+			return nil, fmt.Errorf("open share: %w", err)
+		}
+	}
+	return &Shared{Label: rec.Label, Holder: rec.Holder, Expires: rec.Expires, Presentation: pres}, nil
+}
+
+// rebindShare gives an SD-JWT share's presentation a key binding signed
+// now, for the link's nonce and the wallet's URL as when it was made: a
+// verifier takes a key binding as fresh for minutes only (it could be a
+// replay otherwise), and a link lives for days. The disclosures are those
+// stored with the link, so the claims it reveals never change.
+func (s *Service) rebindShare(ctx context.Context, account string, rec *shareRecord) (json.RawMessage, error) {
+	var compact string
+	if err := json.Unmarshal(rec.Presentation.Presentation, &compact); err != nil {
+		return nil, fmt.Errorf("share %s: stored SD-JWT: %w", rec.ID, err)
+	}
+	end := strings.LastIndexByte(compact, '~')
+	if end < 0 {
+		return nil, fmt.Errorf("share %s: stored SD-JWT has no disclosure separator", rec.ID)
+	}
+	if s.sdjwt == nil {
+		return nil, fmt.Errorf("share %s: %w: SD-JWT credentials are not enabled in this wallet", rec.ID, ErrUnsupported)
+	}
+	acct, err := s.account(ctx, account)
+	if err != nil {
+		return nil, fmt.Errorf("share %s: %w", rec.ID, err)
+	}
+	kp, err := s.holderKey(ctx, acct)
+	if err != nil {
+		return nil, fmt.Errorf("share %s: %w", rec.ID, err)
+	}
+	defer clear(kp.Private)
+	out, err := s.sdjwt.PresentSDJWT(ctx, compact[:end+1], rec.Disclosed, kp.Private, "share:"+rec.ID, s.cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("share %s: key binding: %w", rec.ID, err)
+	}
+	return json.Marshal(out)
 }
 
 func (s *Service) logAccess(ctx context.Context, account string, rec *shareRecord, v Visitor, now time.Time) error {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/talentchain/talentchain/credential/sdjwt"
 	"github.com/talentchain/talentchain/issuer"
@@ -86,6 +87,35 @@ func TestShareSDJWT(t *testing.T) {
 				t.Fatalf("share %+v", sh)
 			}
 			claims := open(t, sh)
+			// Each opening binds anew: a verifier takes a key binding as
+			// fresh for minutes only, and the link lives for days.
+			kbIAT := func() float64 {
+				t.Helper()
+				got, err := s.OpenShare(ctx, strings.TrimPrefix(sh.URL, "https://wallet.example.cn/share/"), Visitor{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var compact string
+				json.Unmarshal(got.Presentation.Presentation, &compact)
+				parsed, err := sdjwt.Parse(compact)
+				if err != nil || parsed.KeyBinding == nil {
+					t.Fatalf("opened %q: %v", compact, err)
+				}
+				kb, err := parsed.KeyBinding.Claims()
+				if err != nil {
+					t.Fatal(err)
+				}
+				iat, _ := kb["iat"].(float64)
+				if len(parsed.Disclosures) != 2 {
+					t.Fatalf("the opened link carries %d disclosures, want the 2 chosen", len(parsed.Disclosures))
+				}
+				return iat
+			}
+			first := kbIAT()
+			time.Sleep(1100 * time.Millisecond)
+			if later := kbIAT(); later <= first {
+				t.Fatalf("key binding iat %v then %v: the link replays its first binding", first, later)
+			}
 			deg, _ := claims["degree"].(map[string]any)
 			if deg["degreeName"] == nil || deg["fieldOfStudy"] == nil || deg["level"] != "master" {
 				t.Fatalf("chosen or always-visible claims missing: %v", claims)
@@ -93,7 +123,7 @@ func TestShareSDJWT(t *testing.T) {
 			if deg["grade"] != nil || claims["fullName"] != nil || claims["graduationDate"] != nil {
 				t.Fatalf("a claim not chosen is disclosed: %v", claims)
 			}
-			if list, err := s.Shares(ctx, a.ID); err != nil || len(list) != 1 || list[0].Format != FormatSDJWT || len(list[0].Disclosed) != 2 || list[0].Opened != 1 {
+			if list, err := s.Shares(ctx, a.ID); err != nil || len(list) != 1 || list[0].Format != FormatSDJWT || len(list[0].Disclosed) != 2 || list[0].Opened != 3 {
 				t.Fatalf("shares %+v %v", list, err)
 			}
 
