@@ -3,10 +3,8 @@ package verifier
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -168,11 +166,11 @@ func openParsed(raw []byte, presentation bool, parsed map[string]any) (*Input, e
 		}
 		if slices.Contains(asSlice(doc["type"]), any(envelope)) {
 			id, _ := doc["id"].(string)
-			mt, payload, err := parseDataURL(id)
+			u, err := credential.ParseDataURL(id)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s id: %w", ErrMalformed, envelope, err)
 			}
-			return &Input{MediaType: mt, Payload: payload}, nil
+			return &Input{MediaType: u.MediaType, Payload: u.Data}, nil
 		}
 		mt := MediaTypeVC
 		if presentation {
@@ -208,42 +206,6 @@ func compact(b []byte, presentation bool) (*Input, error) {
 	default:
 		return &Input{MediaType: MediaTypeVCJWT, Payload: b}, nil
 	}
-}
-
-// parseDataURL splits a data: URL (RFC 2397) into its media type and payload.
-func parseDataURL(s string) (string, []byte, error) {
-	rest, ok := strings.CutPrefix(s, "data:")
-	if !ok {
-		return "", nil, fmt.Errorf("must be a data: URL")
-	}
-	head, data, ok := strings.Cut(rest, ",")
-	if !ok {
-		return "", nil, fmt.Errorf("the data: URL has no ','")
-	}
-	params := strings.Split(head, ";")
-	mt := strings.ToLower(strings.TrimSpace(params[0]))
-	if mt == "" || !strings.Contains(mt, "/") {
-		return "", nil, fmt.Errorf("the data: URL names no media type")
-	}
-	b64 := slices.Contains(params[1:], "base64")
-	var payload []byte
-	if b64 {
-		p, err := base64.StdEncoding.DecodeString(data)
-		if err != nil {
-			return "", nil, fmt.Errorf("the data: URL's base64 payload: %v", err)
-		}
-		payload = p
-	} else {
-		p, err := url.PathUnescape(data)
-		if err != nil {
-			return "", nil, fmt.Errorf("the data: URL's payload: %v", err)
-		}
-		payload = []byte(p)
-	}
-	if len(payload) == 0 {
-		return "", nil, fmt.Errorf("the data: URL is empty")
-	}
-	return mt, payload, nil
 }
 
 // jsonLD is the built-in format: JSON-LD credentials and presentations with

@@ -138,32 +138,28 @@ func Detect(raw []byte) Format {
 }
 
 // ParseDataURL splits a data: URL "data:<media type>,<data>" (RFC 2397) as
-// VC-JOSE-COSE uses them: a media type without parameters and data that is
-// the compact token itself, unencoded. Errors wrap ErrMalformed.
+// VC-JOSE-COSE uses them: credential.ParseDataURL's rules, and then a media
+// type without parameters and data that is the compact token itself,
+// unencoded. Errors wrap ErrMalformed (and credential.ErrDataURL where the
+// URL breaks RFC 2397).
 func ParseDataURL(s string) (mediaType, data string, err error) {
-	rest, ok := strings.CutPrefix(s, "data:")
-	if !ok {
-		return "", "", malformed("not a data: URL")
+	u, err := credential.ParseDataURL(s)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	mt, data, ok := strings.Cut(rest, ",")
-	if !ok {
-		return "", "", malformed("data: URL without ','")
+	if u.Base64 || len(u.Params) > 0 {
+		return "", "", malformed("data: URL media type %s: parameters (such as ;base64) are not accepted", u.MediaType)
 	}
-	if mt == "" || strings.ContainsAny(mt, "; \t") {
-		return "", "", malformed("data: URL media type %q: parameters (such as ;base64) are not accepted", mt)
-	}
-	if data == "" {
-		return "", "", malformed("data: URL without data")
-	}
-	if len(data) > jose.MaxTokenSize {
-		return "", "", malformed("data: URL larger than %d bytes", jose.MaxTokenSize)
-	}
+	data = string(u.Data)
 	for _, c := range data {
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~') {
 			return "", "", malformed("data: URL data holds %q, which no compact JWS or SD-JWT holds", c)
 		}
 	}
-	return strings.ToLower(mt), data, nil
+	if !strings.HasSuffix(s, ","+data) {
+		return "", "", malformed("data: URL data is percent-encoded: a compact JWS or SD-JWT stands in it as it is")
+	}
+	return u.MediaType, data, nil
 }
 
 // DataURL returns "data:<mediaType>,<token>".
