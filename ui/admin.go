@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -109,6 +110,14 @@ type adminRoutes struct {
 	svc   Administration
 	gov   Governance
 	audit AuditLog // nil: no audit log
+}
+
+// consoleMark is what a governance console session keeps of the admin
+// token it signed in with: a digest of the token's hash under its own
+// domain, so a session record reveals nothing usable about the token.
+func (a *adminRoutes) consoleMark() string {
+	sum := sha256.Sum256(append([]byte("talentchain/console/gov-token\n"), a.hash[:]...))
+	return hex.EncodeToString(sum[:16])
 }
 
 // adminActions names the audit action of each changing route.

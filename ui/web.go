@@ -171,8 +171,11 @@ type consoleSession struct {
 	Name    string         `json:"name"`              // shown in the header
 	Account string         `json:"account,omitempty"` // verifier account id / staff username
 	Scopes  []issuer.Scope `json:"scopes,omitempty"`
-	CSRF    string         `json:"csrf"`
-	Created time.Time      `json:"created"`
+	// TokenMark (governance): a digest of the admin token the session
+	// signed in with, so that replacing the token ends its sessions.
+	TokenMark string    `json:"tokenMark,omitempty"`
+	CSRF      string    `json:"csrf"`
+	Created   time.Time `json:"created"`
 
 	// verifier is the verifier account as requireConsole re-read it for
 	// this request (never stored).
@@ -543,6 +546,12 @@ func (h *handler) refreshConsole(ctx context.Context, s *consoleSession) error {
 			return err
 		}
 		s.verifier = acct
+	case pages.RoleGov:
+		// The admin token may have been replaced (a leak, a rotation) since
+		// the session signed in with it: then the session ends.
+		if h.admin == nil || subtle.ConstantTimeCompare([]byte(s.TokenMark), []byte(h.admin.consoleMark())) != 1 {
+			return fmt.Errorf("%w: the governance token has changed since this session signed in", errWebSignIn)
+		}
 	}
 	return nil
 }
@@ -752,7 +761,7 @@ func (h *handler) authenticateConsole(ctx context.Context, v pages.LoginView, pa
 		if subtle.ConstantTimeCompare(sum[:], h.admin.hash[:]) != 1 {
 			return nil, errWebLogin
 		}
-		return &consoleSession{Role: pages.RoleGov, Name: "governance"}, nil
+		return &consoleSession{Role: pages.RoleGov, Name: "governance", TokenMark: h.admin.consoleMark()}, nil
 	}
 	return nil, errWebLogin
 }
