@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,5 +230,16 @@ func TestValidIssuerDID(t *testing.T) {
 	}
 	if validDIDCount.Load() > maxValidDIDs {
 		t.Errorf("%d answers kept, bound %d", validDIDCount.Load(), maxValidDIDs)
+	}
+	// Outside input of any length reaches it (a credential's issuer): only
+	// strings that could be a DID are remembered, so long ones take no memory.
+	before := validDIDCount.Load()
+	for _, s := range []string{"did:talent:" + strings.Repeat("x", 1<<20), strings.Repeat("y", 1<<20), "did:talent:" + strings.Repeat("1", 25)} {
+		if validIssuerDID(s) {
+			t.Fatalf("%.20s… is valid", s)
+		}
+	}
+	if got := validDIDCount.Load(); got != before {
+		t.Errorf("junk remembered: %d answers before, %d after", before, got)
 	}
 }

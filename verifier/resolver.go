@@ -30,10 +30,15 @@ func (r historyResolver) Resolve(ctx context.Context, id string) (*credential.Co
 		return nil, fmt.Errorf("%w: %s is not a did:talent DID", credential.ErrNotFound, id)
 	}
 	fresh := freshRecords(ctx)
+	_, _, wasCached := r.view.issuers.get("i/"+id, r.view.now())
 	is, err := r.view.issuer(ctx, id, fresh)
-	if err == nil && !fresh && missesWantedKey(ctx, is) {
-		// A key rotated in after the record was cached: read this issuer
-		// again (which refreshes the cache the pipeline's steps read too).
+	switch {
+	case fresh || !wasCached: // just read from the chain
+	case err == nil && missesWantedKey(ctx, is),
+		errors.Is(err, chain.ErrNotFound) && wantsKeyOf(ctx, id):
+		// A key rotated in, or the issuer registered, after the record (or
+		// its absence) was cached: read this issuer again (which refreshes
+		// the cache the pipeline's steps read too).
 		is, err = r.view.issuer(ctx, id, true)
 	}
 	if errors.Is(err, chain.ErrNotFound) {
@@ -70,6 +75,11 @@ func (r historyResolver) Resolve(ctx context.Context, id string) (*credential.Co
 // maxValidDIDs answers are kept (then the set is emptied), so junk
 // identifiers cannot grow it.
 func validIssuerDID(s string) bool {
+	// Only what could be one is remembered: outside input (any credential's
+	// issuer) must not fill the memory with long strings.
+	if !strings.HasPrefix(s, chain.DIDPrefix) || len(s) > len(chain.DIDPrefix)+maxDIDSuffix {
+		return false
+	}
 	if v, ok := validDIDs.Load(s); ok {
 		return v.(bool)
 	}
@@ -83,6 +93,10 @@ func validIssuerDID(s string) bool {
 }
 
 const maxValidDIDs = 4096
+
+// maxDIDSuffix bounds the part of a did:talent DID after the prefix, as
+// chain.ValidIssuerDID does (the base58 of a 16-byte identifier).
+const maxDIDSuffix = 24
 
 var (
 	validDIDs     sync.Map // string → bool
@@ -100,6 +114,17 @@ func withWantedKeys(ctx context.Context, ids []string) context.Context {
 		return ctx
 	}
 	return context.WithValue(ctx, wantedKeysKey{}, ids)
+}
+
+// wantsKeyOf reports whether a proof being checked names a key of did.
+func wantsKeyOf(ctx context.Context, did string) bool {
+	ids, _ := ctx.Value(wantedKeysKey{}).([]string)
+	for _, id := range ids {
+		if controllerOf(id) == did {
+			return true
+		}
+	}
+	return false
 }
 
 // missesWantedKey reports whether a wanted key of is's DID is not on is.

@@ -2,6 +2,8 @@ package verifier_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,4 +67,19 @@ func TestStaleKeyReadInResolver(t *testing.T) {
 	forged2 := r.sign(t, degreeDoc(r.did, holder, "master"), 2)
 	forged2["credentialSubject"].(map[string]any)["degree"].(map[string]any)["level"] = "doctor"
 	verify("forged with the new key", forged2, verifier.Options{}, 0, verifier.StepFailed)
+
+	// An issuer looked up before it registered: its absence is cached, and
+	// its first credential after registering is read again, not taken as
+	// forged.
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	late := &rawIssuer{e: e, did: chain.IssuerDID(pub), keys: []ed25519.PrivateKey{priv}}
+	early := late.sign(t, degreeDoc(late.did, holder, "master"), 1)
+	// (Three reads: the warm-up's, the resolver's re-read of the cached
+	// absence, and the chain steps' fresh read before reporting a failure.)
+	verify("not registered yet", early, verifier.Options{}, 3, verifier.StepFailed)
+	e.govTx(t, &chain.RegisterIssuer{Kind: chain.KindTrainingOrg, Names: chain.Names{En: "Late Academy", Zh: "迟到学院"}, PublicKey: chain.EncodePublicKey(pub)})
+	e.accredit(t, late.did, "DegreeCredential")
+	first := late.sign(t, degreeDoc(late.did, holder, "master"), 1)
+	firstRc := late.anchor(t, []string{"DegreeCredential"}, first)[0]
+	verify("registered since", first, verifier.Options{Receipt: firstRc}, 1, verifier.StepOK)
 }
