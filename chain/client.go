@@ -95,7 +95,7 @@ func (c *Client) Submit(ctx context.Context, tx []byte) (Receipt, error) {
 			// Already submitted: wait for it like any other.
 		case errors.As(err, &full) || strings.Contains(err.Error(), "mempool is full"):
 			if err := sleep(ctx, backoff); err != nil {
-				return r, fmt.Errorf("%w: %s: mempool full: %w", ErrNotConfirmed, r.TxHash, err)
+				return r, fmt.Errorf("chain: submit %s: mempool full: %w", r.TxHash, err)
 			}
 			continue
 		case ctx.Err() != nil:
