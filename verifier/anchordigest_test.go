@@ -2,6 +2,9 @@ package verifier
 
 import (
 	"encoding/hex"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/talentchain/talentchain/credential"
@@ -23,5 +26,22 @@ func TestSDJWTDigestKnownAnswer(t *testing.T) {
 		if h := hex.EncodeToString(d[:]); h != ka {
 			t.Errorf("digest of %q = %s, want %s", token, h, ka)
 		}
+	}
+}
+
+// TestReceiptMembers: the receipt decoder knows every field of
+// credential.AnchorReceipt by its JSON name, and no other.
+func TestReceiptMembers(t *testing.T) {
+	var names []string
+	rt := reflect.TypeFor[credential.AnchorReceipt]()
+	for i := range rt.NumField() {
+		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		names = append(names, name)
+	}
+	if !slices.Equal(names, receiptMembers[:]) {
+		t.Fatalf("receipt members %q, AnchorReceipt has %q", receiptMembers, names)
+	}
+	if len(receiptMembers) > 16 {
+		t.Fatalf("%d members do not fit the decoder's 16-bit seen mask", len(receiptMembers))
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
@@ -24,64 +26,168 @@ const MaxReceipts = 256
 // ParseReceipt and ParseReceipts read those members.
 
 // ParseReceipt decodes an anchor receipt strictly: no duplicate or unknown
-// members, no trailing data, and the receipt's own rules (format, version,
-// 64-digit hex hashes, at most 64 path entries). Errors wrap ErrMalformed.
+// members (names match exactly, not case-insensitively), no trailing data,
+// and the receipt's own rules (format, version, 64-digit hex hashes, at most
+// 64 path entries). Errors wrap ErrMalformed. The bytes are read once.
 func ParseReceipt(raw []byte) (*credential.AnchorReceipt, error) {
-	var r credential.AnchorReceipt
-	if err := strictDecode(raw, &r); err != nil {
-		return nil, fmt.Errorf("%w: anchor receipt: %w", ErrMalformed, err)
+	d, err := strictDecoder(raw)
+	if err == nil {
+		var r *credential.AnchorReceipt
+		if r, err = decodeReceipt(d); err == nil {
+			if err = atEnd(d); err == nil {
+				return r, nil
+			}
+		}
 	}
-	if err := receiptValidator.Struct(&r); err != nil {
-		return nil, fmt.Errorf("%w: anchor receipt: %w", ErrMalformed, fieldErrors(err))
-	}
-	return &r, nil
+	return nil, fmt.Errorf("%w: anchor receipt: %w", ErrMalformed, err)
 }
 
 // ParseReceipts decodes the "anchorReceipts" object of a presentation
-// request: credential id → receipt, at most MaxReceipts. Errors wrap
+// request: credential id → receipt, at most MaxReceipts, each as
+// ParseReceipt reads it, in one pass over the bytes. Errors wrap
 // ErrMalformed.
 func ParseReceipts(raw []byte) (map[string]*credential.AnchorReceipt, error) {
-	var m map[string]json.RawMessage
-	if err := strictDecode(raw, &m); err != nil {
+	d, err := strictDecoder(raw)
+	if err == nil {
+		err = openObject(d)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: anchor receipts: %w", ErrMalformed, err)
 	}
-	if len(m) > MaxReceipts {
-		return nil, fmt.Errorf("%w: anchor receipts: more than %d", ErrMalformed, MaxReceipts)
-	}
-	out := make(map[string]*credential.AnchorReceipt, len(m))
-	for id, r := range m {
+	out := map[string]*credential.AnchorReceipt{}
+	for d.More() {
+		id, err := memberName(d, func(id string) bool { _, dup := out[id]; return dup })
+		if err != nil {
+			return nil, fmt.Errorf("%w: anchor receipts: %w", ErrMalformed, err)
+		}
+		if len(out) == MaxReceipts {
+			return nil, fmt.Errorf("%w: anchor receipts: more than %d", ErrMalformed, MaxReceipts)
+		}
 		if id == "" || len(id) > 2048 {
 			return nil, fmt.Errorf("%w: anchor receipts: a credential id must have 1 to 2048 bytes", ErrMalformed)
 		}
-		rc, err := ParseReceipt(r)
+		rc, err := decodeReceipt(d)
 		if err != nil {
-			return nil, fmt.Errorf("anchor receipts[%q]: %w", id, err)
+			return nil, fmt.Errorf("anchor receipts[%q]: %w: anchor receipt: %w", id, ErrMalformed, err)
 		}
 		out[id] = rc
+	}
+	if _, err := d.Token(); err != nil { // the closing brace
+		return nil, fmt.Errorf("%w: anchor receipts: %w", ErrMalformed, err)
+	}
+	if err := atEnd(d); err != nil {
+		return nil, fmt.Errorf("%w: anchor receipts: %w", ErrMalformed, err)
 	}
 	return out, nil
 }
 
-// strictDecode decodes one JSON value into v, refusing duplicate member
-// names (two parsers could read different receipts from them), unknown
-// members and trailing data.
-func strictDecode(raw []byte, v any) error {
+// strictDecoder returns a decoder over raw, which must be at most
+// credential.MaxDocumentSize bytes and start with a JSON object.
+func strictDecoder(raw []byte) (*json.Decoder, error) {
 	if len(raw) > credential.MaxDocumentSize {
-		return fmt.Errorf("larger than %d bytes", credential.MaxDocumentSize)
+		return nil, fmt.Errorf("larger than %d bytes", credential.MaxDocumentSize)
 	}
 	b := bytes.TrimSpace(raw)
 	if len(b) == 0 || b[0] != '{' {
+		return nil, errors.New("must be a JSON object")
+	}
+	return json.NewDecoder(bytes.NewReader(b)), nil
+}
+
+// openObject reads the '{' that opens an object.
+func openObject(d *json.Decoder) error {
+	tok, err := d.Token()
+	if err != nil {
+		return err
+	}
+	if tok != json.Delim('{') {
 		return errors.New("must be a JSON object")
 	}
-	if _, err := credential.ParseDocument(b); err != nil { // duplicates, depth, trailing data
-		return err
+	return nil
+}
+
+// memberName reads an object member's name, refusing one seen before (two
+// parsers could read different values from duplicates).
+func memberName(d *json.Decoder, seen func(string) bool) (string, error) {
+	tok, err := d.Token()
+	if err != nil {
+		return "", err
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return err
+	name, _ := tok.(string)
+	if seen(name) {
+		return "", fmt.Errorf("duplicate member %q", name)
+	}
+	return name, nil
+}
+
+// atEnd refuses anything after the value.
+func atEnd(d *json.Decoder) error {
+	if _, err := d.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON object")
 	}
 	return nil
+}
+
+// receiptMembers are the JSON names of credential.AnchorReceipt's fields.
+var receiptMembers = [...]string{"type", "version", "credentialDigest", "leafIndex", "treeSize", "path", "root", "issuer", "chainId", "height", "txHash", "time"}
+
+// decodeReceipt reads one receipt object from d, member by member straight
+// into its fields, and checks the receipt's rules.
+func decodeReceipt(d *json.Decoder) (*credential.AnchorReceipt, error) {
+	if err := openObject(d); err != nil {
+		return nil, err
+	}
+	var r credential.AnchorReceipt
+	var seen uint16 // bit i: member i of receiptMembers was read
+	for d.More() {
+		name, err := memberName(d, func(n string) bool {
+			i := slices.Index(receiptMembers[:], n)
+			return i >= 0 && seen&(1<<i) != 0
+		})
+		if err != nil {
+			return nil, err
+		}
+		var f any
+		switch name {
+		case "type":
+			f = &r.Type
+		case "version":
+			f = &r.Version
+		case "credentialDigest":
+			f = &r.Digest
+		case "leafIndex":
+			f = &r.LeafIndex
+		case "treeSize":
+			f = &r.TreeSize
+		case "path":
+			f = &r.Path
+		case "root":
+			f = &r.Root
+		case "issuer":
+			f = &r.Issuer
+		case "chainId":
+			f = &r.ChainID
+		case "height":
+			f = &r.Height
+		case "txHash":
+			f = &r.TxHash
+		case "time":
+			f = &r.Time
+		default:
+			return nil, fmt.Errorf("json: unknown field %q", name)
+		}
+		seen |= 1 << slices.Index(receiptMembers[:], name)
+		if err := d.Decode(f); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := d.Token(); err != nil { // the closing brace
+		return nil, err
+	}
+	if err := receiptValidator.Struct(&r); err != nil {
+		return nil, fieldErrors(err)
+	}
+	return &r, nil
 }
 
 // receiptValidator names fields by their JSON names in its errors.
