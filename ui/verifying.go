@@ -1584,6 +1584,7 @@ func reasonOf(rep *verifier.Report) (en, zh string) {
 
 // sharedPresentation is what GET /share/{token} answers (wallet.Shared).
 type sharedPresentation struct {
+	ID           string          `json:"id"`
 	Holder       string          `json:"holder"`
 	Presentation json.RawMessage `json:"presentation"`
 	Receipts     json.RawMessage `json:"anchorReceipts"`
@@ -1624,18 +1625,21 @@ func (vr *verifyingRoutes) verifyShare(ctx context.Context, token string) (*veri
 	if err := json.Unmarshal(rec.body.Bytes(), &sh); err != nil || len(sh.Presentation) == 0 {
 		return nil, nil, fmt.Errorf("share link: unreadable answer: %v", err)
 	}
-	return vr.verifyShared(ctx, sh.Presentation, sh.Receipts)
+	return vr.verifyShared(ctx, sh.ID, sh.Presentation, sh.Receipts)
 }
 
-// verifyShared verifies the presentation of an opened share link: made
-// for its own "share:<link id>" challenge and this node's public URL as
+// verifyShared verifies the presentation of the opened share link id:
+// made for its own "share:<id>" challenge and this node's public URL as
 // domain, reusable (no challenge used up), with the receipts the wallet
 // lists in the order of its credentials. The batch and the share page
 // both call it.
-func (vr *verifyingRoutes) verifyShared(ctx context.Context, vp, receiptsJSON json.RawMessage) (*verifier.Report, *rowProblem, error) {
+func (vr *verifyingRoutes) verifyShared(ctx context.Context, id string, vp, receiptsJSON json.RawMessage) (*verifier.Report, *rowProblem, error) {
 	challenge, ok := proofChallenge(vp)
 	if !ok || !strings.HasPrefix(challenge, "share:") {
 		return nil, refuse("No verdict: the shared presentation carries no share challenge.", "未得出结论：分享的出示中没有分享挑战值。"), nil
+	}
+	if challenge != "share:"+id {
+		return nil, refuse("No verdict: the shared presentation was made for another share link.", "未得出结论：分享的出示是为另一个分享链接生成的。"), nil
 	}
 	receipts, err := presentationReceipts(vp, receiptsJSON, "anchorReceipts")
 	if err != nil {

@@ -352,7 +352,7 @@ func (h *handler) verifyShare(w http.ResponseWriter, r *http.Request, p pages.Pa
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.VerifyTimeout)
 	defer cancel()
-	rep, refused, err := h.verifying.verifyShared(ctx, sh.Presentation.Presentation, receipts)
+	rep, refused, err := h.verifying.verifyShared(ctx, sh.ID, sh.Presentation.Presentation, receipts)
 	if err == nil && refused != nil {
 		err = fmt.Errorf("%w: %s", errShareUnusable, refused.en)
 	}

@@ -111,6 +111,9 @@ type Visitor struct {
 
 // Shared is what an opened share link shows.
 type Shared struct {
+	// ID is the link's id: its presentation answers the challenge
+	// "share:<ID>", which a verifier compares with it.
+	ID      string    `json:"id"`
 	Label   string    `json:"label,omitempty"`
 	Holder  string    `json:"holder"`
 	Expires time.Time `json:"expires"`
@@ -280,7 +283,7 @@ func (s *Service) OpenShare(ctx context.Context, token string, v Visitor) (*Shar
 			return nil, fmt.Errorf("open share: %w", err)
 		}
 	}
-	return &Shared{Label: rec.Label, Holder: rec.Holder, Expires: rec.Expires, Presentation: pres}, nil
+	return &Shared{ID: rec.ID, Label: rec.Label, Holder: rec.Holder, Expires: rec.Expires, Presentation: pres}, nil
 }
 
 // rebindShare gives an SD-JWT share's presentation a key binding signed
