@@ -32,7 +32,7 @@ func (v *Verifier) presentationSteps(rep *Report, sp *SecuredPresentation, opts 
 		}
 	}
 	kindEN, kindZH := "A W3C verifiable presentation", "一份 W3C 可验证出示"
-	if rep.MediaType == MediaTypeVCSDJWT {
+	if rep.MediaType == MediaTypeVCSDJWT || rep.MediaType == MediaTypeDCSDJWT {
 		kindEN, kindZH = "An SD-JWT VC presented with key binding", "一份带持有人密钥绑定出示的 SD-JWT VC"
 	}
 	if empty {
