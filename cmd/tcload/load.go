@@ -69,6 +69,12 @@ func (c *Config) validate() error {
 	case c.ServerPID < 0:
 		return fmt.Errorf("-server-pid %d: want a process id", c.ServerPID)
 	}
+	if c.ServerPID > 0 {
+		// Before any load: a mistyped id must not fail the run at its end.
+		if _, err := processCPU(c.ServerPID); err != nil {
+			return fmt.Errorf("-server-pid %d: %w", c.ServerPID, err)
+		}
+	}
 	_, err = parseMix(c.Mode, c.Mix)
 	return err
 }
@@ -534,6 +540,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var cpu0, cpu1 time.Duration
 	if cfg.ServerPID > 0 {
 		if cpu0, err = processCPU(cfg.ServerPID); err != nil {
+			cancel()
+			wg.Wait()
 			return nil, err
 		}
 	}
@@ -547,6 +555,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	elapsed := time.Since(start)
 	if cfg.ServerPID > 0 {
 		if cpu1, err = processCPU(cfg.ServerPID); err != nil {
+			cancel()
+			wg.Wait()
 			return nil, err
 		}
 	}

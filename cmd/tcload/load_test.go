@@ -76,6 +76,7 @@ func TestValidate(t *testing.T) {
 		"negative distinct": func(c *Config) { c.Distinct = -1 },
 		"too many distinct": func(c *Config) { c.Distinct = MaxDistinct + 1 },
 		"negative pid":      func(c *Config) { c.ServerPID = -1 },
+		"no such process":   func(c *Config) { c.ServerPID = 1 << 30 }, // told before any load
 	} {
 		c := good
 		mod(&c)
