@@ -249,15 +249,9 @@ func valueEnd(data []byte, i int) int {
 // decodeLoose is decode without the validator/v10 pass: for request types
 // owned by a service that validates them itself (their tags are its own).
 func (h *handler) decodeLoose(w http.ResponseWriter, r *http.Request, dst any) error {
-	if err := checkMediaType(r.Header.Get("Content-Type")); err != nil {
-		return err
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	body, err := h.readJSON(w, r)
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return fmt.Errorf("%w: the limit is %d bytes", errTooLarge, h.cfg.MaxBodyBytes)
-		}
-		return fmt.Errorf("%w: reading the body: %v", errMalformedRequest, err)
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fmt.Errorf("%w: the body is empty", errMalformedRequest)
