@@ -155,13 +155,19 @@ func (s *Service) createEntries(ctx context.Context, ops []store.Op) (int, error
 // indexedCredentials calls f with each of org's credentials from the
 // index: its entries and its pending marks, nothing of other
 // organisations.
+//
+// The entries are read before the pending marks: a credential stored in
+// between has its mark by then (both are written in one Apply), and one
+// anchored in between has lost it, rightly. The other order would show a
+// credential stored in between as anchored.
 func (s *Service) indexedCredentials(ctx context.Context, org string, f func(*CredentialSummary)) error {
-	pending, err := s.keySet(ctx, "pending/"+org+"/")
-	if err != nil {
-		return err
-	}
 	prefix := credIndexPrefix + org + "/"
-	err = store.Each(ctx, s.st, prefix, credScan, func(e store.Entry) error {
+	type listed struct {
+		id string // as in the entry's key, as in the pending mark's
+		CredentialSummary
+	}
+	var found []listed
+	err := store.Each(ctx, s.st, prefix, credScan, func(e store.Entry) error {
 		var ent indexEntry
 		if err := json.Unmarshal(e.Value, &ent); err != nil {
 			s.log.WarnContext(ctx, "list credentials: undecodable index entry", "key", e.Key, "error", err.Error())
@@ -170,11 +176,20 @@ func (s *Service) indexedCredentials(ctx context.Context, org string, f func(*Cr
 		if ent.ReplacedBy != "" {
 			return nil // the delivered credential stands for it
 		}
-		c := ent.CredentialSummary
-		_, isPending := pending[strings.TrimPrefix(e.Key, prefix)]
-		c.Anchored = !isPending
-		f(&c)
+		found = append(found, listed{strings.TrimPrefix(e.Key, prefix), ent.CredentialSummary})
 		return nil
 	})
-	return credScanError(err)
+	if err != nil {
+		return credScanError(err)
+	}
+	pending, err := s.keySet(ctx, "pending/"+org+"/")
+	if err != nil {
+		return err
+	}
+	for i := range found {
+		_, isPending := pending[found[i].id]
+		found[i].Anchored = !isPending
+		f(&found[i].CredentialSummary)
+	}
+	return nil
 }
