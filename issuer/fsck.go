@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -129,7 +130,8 @@ func (s *Service) Fsck(ctx context.Context, opts FsckOptions) (*FsckReport, erro
 
 // fsckPlan is what a repair does, gathered by the check.
 type fsckPlan struct {
-	ops     []store.Op          // deletions, pending marks, status rewrites
+	ops     []store.Op          // repairs that hold whatever runs meanwhile
+	checked []fsckChecked       // repairs made only if what they fix is still so
 	alloc   map[string]int64    // org → raise the counter by this
 	leases  []string            // job lease keys to drop
 	active  map[string]string   // job id → org: jobactive marks to restore
@@ -159,15 +161,19 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 		known[o.DID] = true
 	}
 
+	// Records first, then what is written with or after them: a credential
+	// stored meanwhile looks like orphaned side keys (each repair checks
+	// again before it deletes), and the pending marks before the receipts,
+	// so one anchored meanwhile shows both, not neither.
 	creds, err := list("cred/")
 	if err != nil {
 		return nil, nil, err
 	}
-	receipts, err := list("receipt/")
+	pending, err := list("pending/")
 	if err != nil {
 		return nil, nil, err
 	}
-	pending, err := list("pending/")
+	receipts, err := list("receipt/")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -221,6 +227,7 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 	}
 
 	haveCred := map[string]bool{}
+	credOrg := map[string]string{}
 	leavesIn := map[string]map[uint64]string{} // root → leaf index → digest, from good receipts
 	var lost []*lostCred
 	maxIdx := map[string]int64{} // org → highest status index used + 1
@@ -231,7 +238,7 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 			add(FsckProblem{Kind: FsckUndecodable, Key: e.Key, Detail: "the credential record does not decode or names another id"})
 			continue
 		}
-		haveCred[id] = true
+		haveCred[id], credOrg[id] = true, rec.Org
 		rep.Credentials++
 		if !known[rec.Org] {
 			add(FsckProblem{Kind: FsckUndecodable, Org: rec.Org, Key: e.Key, Detail: "the credential's organisation is unknown"})
@@ -255,7 +262,8 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 			if err := json.Unmarshal(raw, &r); err != nil {
 				lost = append(lost, &lostCred{id: id, org: rec.Org, digest: rec.Digest, typ: rec.Type,
 					problem: FsckProblem{Kind: FsckReceiptNotOnChain, Org: rec.Org, Key: "receipt/" + id, Detail: "the receipt does not decode", Repairable: true},
-					ops:     []store.Op{store.OpDelete("receipt/" + id), store.OpPut(pendKey, pend, 0)}})
+					ops:     []store.Op{store.OpDelete("receipt/" + id), store.OpPut(pendKey, pend, 0)},
+					still:   s.fsckUnchanged("receipt/"+id, raw)})
 				break
 			}
 			a, err := anchorOf(r.Root)
@@ -275,7 +283,8 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 			if why != "" {
 				lost = append(lost, &lostCred{id: id, org: rec.Org, digest: rec.Digest, typ: rec.Type,
 					problem: FsckProblem{Kind: FsckReceiptNotOnChain, Org: rec.Org, Key: "receipt/" + id, Detail: why, Repairable: true},
-					ops:     []store.Op{store.OpDelete("receipt/" + id), store.OpPut(pendKey, pend, 0)}})
+					ops:     []store.Op{store.OpDelete("receipt/" + id), store.OpPut(pendKey, pend, 0)},
+					still:   s.fsckUnchanged("receipt/"+id, raw)})
 				break
 			}
 			if leavesIn[r.Root] == nil {
@@ -292,7 +301,8 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 		default:
 			lost = append(lost, &lostCred{id: id, org: rec.Org, digest: rec.Digest, typ: rec.Type,
 				problem: FsckProblem{Kind: FsckUnanchored, Org: rec.Org, Key: e.Key, Detail: "stored with neither a receipt nor a pending mark", Repairable: true},
-				ops:     []store.Op{store.OpPut(pendKey, pend, 0)}})
+				ops:     []store.Op{store.OpPut(pendKey, pend, 0)},
+				still:   s.fsckAbsent("receipt/"+id, pendKey)})
 		}
 
 		// Status: the chain's bits win.
@@ -323,7 +333,8 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 			if err != nil {
 				return nil, nil, fmt.Errorf("fsck: %w", err)
 			}
-			plan.ops = append(plan.ops, ops...)
+			// Unless a status change has rewritten the record meanwhile.
+			plan.checked = append(plan.checked, fsckChecked{ops: ops, still: s.fsckUnchanged(e.Key, e.Value)})
 			continue
 		}
 
@@ -337,29 +348,34 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 				why = "the credential has no listing entry: its organisation's lists leave it out"
 			}
 			add(FsckProblem{Kind: FsckIndexStale, Org: rec.Org, Key: ik, Detail: why, Repairable: true})
-			plan.ops = append(plan.ops, store.OpPut(ik, ent, 0))
+			plan.checked = append(plan.checked, fsckChecked{ops: []store.Op{store.OpPut(ik, ent, 0)}, still: s.fsckUnchanged(e.Key, e.Value)})
 		}
 	}
 	for _, e := range index {
 		org, id, _ := strings.Cut(strings.TrimPrefix(e.Key, credIndexPrefix), "/")
-		if !haveCred[id] {
+		switch {
+		case !haveCred[id]:
 			add(FsckProblem{Kind: FsckOrphan, Org: org, Key: e.Key, Detail: "a listing entry without its credential", Repairable: true})
-			plan.ops = append(plan.ops, store.OpDelete(e.Key))
+		case credOrg[id] != org:
+			add(FsckProblem{Kind: FsckOrphan, Org: org, Key: e.Key, Detail: "a listing entry under another organisation than its credential's", Repairable: true})
+		default:
+			continue
 		}
+		plan.checked = append(plan.checked, fsckChecked{ops: []store.Op{store.OpDelete(e.Key)}, still: s.fsckNoCred(id, org)})
 	}
 
 	// Orphans of the credential records.
 	for _, e := range receipts {
 		if id := strings.TrimPrefix(e.Key, "receipt/"); !haveCred[id] {
 			add(FsckProblem{Kind: FsckOrphan, Key: e.Key, Detail: "a receipt without its credential", Repairable: true})
-			plan.ops = append(plan.ops, store.OpDelete(e.Key))
+			plan.checked = append(plan.checked, fsckChecked{ops: []store.Op{store.OpDelete(e.Key)}, still: s.fsckNoCred(id, "")})
 		}
 	}
 	for _, e := range pending {
 		org, id, _ := strings.Cut(strings.TrimPrefix(e.Key, "pending/"), "/")
 		if !haveCred[id] {
 			add(FsckProblem{Kind: FsckOrphan, Org: org, Key: e.Key, Detail: "a pending mark without its credential", Repairable: true})
-			plan.ops = append(plan.ops, store.OpDelete(e.Key))
+			plan.checked = append(plan.checked, fsckChecked{ops: []store.Op{store.OpDelete(e.Key)}, still: s.fsckNoCred(id, "")})
 		}
 	}
 	idem, err := list("idem/")
@@ -369,7 +385,7 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 	for _, e := range idem {
 		if !haveCred[string(e.Value)] {
 			add(FsckProblem{Kind: FsckOrphan, Key: e.Key, Detail: "an idempotency key naming a credential that is not stored; a retry of its request would fail", Repairable: true})
-			plan.ops = append(plan.ops, store.OpDelete(e.Key))
+			plan.checked = append(plan.checked, fsckChecked{ops: []store.Op{store.OpDelete(e.Key)}, still: s.fsckNoCred(string(e.Value), "")})
 		}
 	}
 
@@ -442,7 +458,7 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 			continue
 		}
 		add(c.problem)
-		plan.ops = append(plan.ops, c.ops...)
+		plan.checked = append(plan.checked, fsckChecked{ops: c.ops, still: c.still})
 		plan.recover = true
 	}
 
@@ -511,6 +527,25 @@ func (s *Service) fsckRepair(ctx context.Context, plan *fsckPlan, opts FsckOptio
 			return err
 		}
 	}
+	skipped := 0
+	for _, c := range plan.checked {
+		if c.still != nil {
+			still, err := c.still(ctx)
+			if err != nil {
+				return err
+			}
+			if !still {
+				skipped++
+				continue
+			}
+		}
+		if err := s.st.Apply(ctx, c.ops...); err != nil {
+			return err
+		}
+	}
+	if skipped > 0 {
+		s.log.InfoContext(ctx, "fsck: repairs skipped: a running service changed what they would fix", "skipped", skipped)
+	}
 	for org, delta := range plan.alloc {
 		if _, err := s.st.Incr(ctx, "alloc/"+org, delta); err != nil {
 			return err
@@ -557,6 +592,66 @@ type lostCred struct {
 	id, org, digest, typ string
 	problem              FsckProblem
 	ops                  []store.Op // the re-anchoring repair
+	// still reports, at repair time, whether the credential is still as
+	// the check saw it (a live service may have anchored it meanwhile).
+	still func(context.Context) (bool, error)
+}
+
+// fsckChecked is a repair of something a live service may have changed
+// since the check read it (fsck may run beside running servers): still
+// reads the store again just before ops are applied, and the repair is
+// skipped unless the problem is still there.
+type fsckChecked struct {
+	ops   []store.Op
+	still func(context.Context) (bool, error)
+}
+
+// fsckUnchanged: the value at key is still raw.
+func (s *Service) fsckUnchanged(key string, raw []byte) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		now, err := s.st.Get(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil && bytes.Equal(now, raw), err
+	}
+}
+
+// fsckAbsent: none of keys is stored.
+func (s *Service) fsckAbsent(keys ...string) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		for _, k := range keys {
+			_, err := s.st.Get(ctx, k)
+			switch {
+			case err == nil:
+				return false, nil
+			case !errors.Is(err, store.ErrNotFound):
+				return false, err
+			}
+		}
+		return true, nil
+	}
+}
+
+// fsckNoCred: the credential id is not stored, or not org's (an index
+// entry under another organisation).
+func (s *Service) fsckNoCred(id, org string) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		raw, err := s.st.Get(ctx, "cred/"+id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return true, nil
+		case err != nil:
+			return false, err
+		}
+		if org == "" {
+			return false, nil
+		}
+		var rec struct {
+			Org string `json:"org"`
+		}
+		return json.Unmarshal(raw, &rec) == nil && rec.Org != org, nil
+	}
 }
 
 // rebuildReceipt looks for the one credential of lost (of a's issuer, not
