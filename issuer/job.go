@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -54,12 +55,16 @@ const (
 // Job is a CSV batch job: the rows of one upload issued in chunks, with its
 // progress persisted after each chunk.
 type Job struct {
-	ID       string    `json:"id"` // empty for a dry run
-	Org      string    `json:"org"`
-	Template string    `json:"template"`
-	Format   Format    `json:"format,omitempty"`
-	Actor    string    `json:"actor,omitempty"`
-	Status   JobStatus `json:"status"`
+	ID       string `json:"id"` // empty for a dry run
+	Org      string `json:"org"`
+	Template string `json:"template"`
+	// SchemaHash is the SHA-256 (hex) of the template's schema the rows
+	// were validated against at upload: a job resumed by a binary whose
+	// template schema differs validates its rows again.
+	SchemaHash string    `json:"schemaHash,omitempty"`
+	Format     Format    `json:"format,omitempty"`
+	Actor      string    `json:"actor,omitempty"`
+	Status     JobStatus `json:"status"`
 	// Total counts the rows to issue; Issued those with a credential
 	// (issued by this job, or by an earlier job or upload with the same
 	// row key); Failed those refused while issuing. Total = Issued +
@@ -210,7 +215,8 @@ func (s *Service) CreateJob(ctx context.Context, org, actor, template string, cs
 	if _, err := s.Org(ctx, org); err != nil {
 		return nil, fmt.Errorf("create job: %w", err)
 	}
-	if _, ok := s.tmpl.byID[template]; !ok {
+	tm, ok := s.tmpl.byID[template]
+	if !ok {
 		return nil, fmt.Errorf("create job: %w", invalid("/template", fmt.Sprintf("unknown template %q", template), fmt.Sprintf("没有名为 %q 的模板", template)))
 	}
 	if opts.ChunkSize == 0 {
@@ -219,7 +225,7 @@ func (s *Service) CreateJob(ctx context.Context, org, actor, template string, cs
 	opts.Format = opts.Format.canonical()
 	now := s.cfg.Now().UTC()
 	job := &Job{
-		Org: org, Template: template, Format: opts.Format, Actor: opts.Actor, Status: JobValidating,
+		Org: org, Template: template, SchemaHash: schemaHash(tm), Format: opts.Format, Actor: opts.Actor, Status: JobValidating,
 		ChunkSize: opts.ChunkSize, Created: now, Updated: now,
 	}
 	var lease string
@@ -774,8 +780,13 @@ func (s *Service) runChunks(ctx context.Context, job *Job) error {
 // (not accredited, not active) fail the job; transient errors are retried.
 // The rows were validated against the template's schema when the job was
 // created (the stored rows are the validated ones), so the issuing path
-// does not validate them a second time.
+// does not validate them a second time, unless the template's schema has
+// changed since (a job resumed by another version of the service).
 func (s *Service) runChunk(ctx context.Context, job *Job, rows []jobRow) ([]JobResult, error) {
+	validated := false
+	if tm, ok := s.tmpl.byID[job.Template]; ok && job.SchemaHash != "" && job.SchemaHash == schemaHash(tm) {
+		validated = true
+	}
 	res := make([]JobResult, len(rows))
 	todo := make([]int, len(rows))
 	for i, r := range rows {
@@ -788,7 +799,7 @@ func (s *Service) runChunk(ctx context.Context, job *Job, rows []jobRow) ([]JobR
 		for i, k := range todo {
 			reqs[i] = rows[k].Request
 		}
-		recs, err := s.issueRows(ctx, job.Org, reqs, false, true)
+		recs, err := s.issueRows(ctx, job.Org, reqs, false, validated)
 		var be *BatchError
 		var ve *ValidationError
 		switch {
@@ -836,4 +847,10 @@ func (s *Service) runChunk(ctx context.Context, job *Job, rows []jobRow) ([]JobR
 		}
 	}
 	return res, nil
+}
+
+// schemaHash identifies the version of a template's schema.
+func schemaHash(tm *Template) string {
+	sum := sha256.Sum256(tm.Schema)
+	return hex.EncodeToString(sum[:])
 }
