@@ -348,23 +348,11 @@ func envelopedToken(m map[string]any) (string, bool) {
 		return "", false
 	}
 	id, _ := m["id"].(string)
-	rest, ok := strings.CutPrefix(id, "data:")
-	if !ok {
+	u, err := credential.ParseDataURL(id)
+	if err != nil {
 		return "", false
 	}
-	meta, data, ok := strings.Cut(rest, ",")
-	if !ok {
-		return "", false
-	}
-	if strings.HasSuffix(meta, ";base64") {
-		b, err := base64.StdEncoding.DecodeString(data)
-		if err != nil {
-			return "", false
-		}
-		return string(b), true
-	}
-	s, err := url.PathUnescape(data)
-	return s, err == nil
+	return string(u.Data), true
 }
 
 // asStrings reads a JSON string or array of strings.
