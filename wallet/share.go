@@ -230,6 +230,14 @@ func (s *Service) loadShared(ctx context.Context, account string, req NewShare) 
 		if !slices.Contains(recs[0].Disclosable, d) {
 			return nil, invalid(fieldIndex("/disclose", i), fmt.Sprintf("%q is not a selectively disclosable claim of this credential (its claims are: %s)", d, strings.Join(recs[0].Disclosable, ", ")))
 		}
+		// Revealing a claim reveals what it holds: a part that could be
+		// disclosed on its own must be chosen too, so that the link shows
+		// no more than the holder ticked.
+		for _, part := range recs[0].Disclosable {
+			if strings.HasPrefix(part, d+"/") && !slices.Contains(req.Disclose, part) {
+				return nil, invalid(fieldIndex("/disclose", i), fmt.Sprintf("disclosing %q also reveals %q, which can be disclosed on its own: choose it too, or choose the parts of %q you want to show", d, part, d))
+			}
+		}
 	}
 	return recs, nil
 }
