@@ -110,10 +110,6 @@ func runLoad(ctx context.Context, root, work string, runs map[string][]string, o
 	for _, name := range order {
 		args := append([]string{"-url", base, "-data", data, "-json", "-", "-server-pid", strconv.Itoa(srv.Process.Pid)}, runs[name]...)
 		fmt.Fprintf(log, "benchreport: tcload %s\n", strings.Join(args, " "))
-		cpu0, err := processCPU(srv.Process.Pid)
-		if err != nil {
-			return nil, err
-		}
 		cmd := exec.CommandContext(ctx, bins["tcload"], args...)
 		raw, err := cmd.Output()
 		if err != nil {
@@ -123,18 +119,13 @@ func runLoad(ctx context.Context, root, work string, runs map[string][]string, o
 			}
 			return nil, fmt.Errorf("tcload %s: %w", name, err)
 		}
-		cpu1, err := processCPU(srv.Process.Pid)
-		if err != nil {
-			return nil, err
-		}
-		r := loadRun{Name: name, Args: runs[name], ServerCPU: (cpu1 - cpu0).Seconds()}
+		r := loadRun{Name: name, Args: runs[name]}
 		if err := json.Unmarshal(raw, &r.Report); err != nil {
 			return nil, fmt.Errorf("tcload %s: %w: %s", name, err, raw)
 		}
-		if r.Report.ServerCPU > 0 {
-			// The measured window only: the warm-up's requests are not counted.
-			r.ServerCPU = r.Report.ServerCPU
-		}
+		// tcload reads the server's CPU time (-server-pid) over the measured
+		// window only: the warm-up's requests are not counted.
+		r.ServerCPU = r.Report.ServerCPU
 		if err := os.WriteFile(filepath.Join(work, "load-"+name+".json"), raw, 0o644); err != nil {
 			return nil, err
 		}
@@ -167,34 +158,3 @@ func waitReady(ctx context.Context, base, demo string, exited <-chan error) erro
 	}
 }
 
-// processCPU reads the user and system CPU time of pid from /proc.
-func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("server CPU time: %w", err)
-	}
-	return parseStatCPU(string(b))
-}
-
-// parseStatCPU reads utime and stime (fields 14 and 15, in clock ticks of
-// 1/100 s) of a /proc/<pid>/stat line; the command name may hold spaces,
-// so fields are counted after its closing parenthesis.
-func parseStatCPU(stat string) (time.Duration, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, errors.New("server CPU time: unexpected /proc stat format")
-	}
-	f := strings.Fields(stat[i+1:])
-	if len(f) < 13 {
-		return 0, errors.New("server CPU time: unexpected /proc stat format")
-	}
-	var ticks int64
-	for _, s := range f[11:13] {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("server CPU time: %w", err)
-		}
-		ticks += v
-	}
-	return time.Duration(ticks) * 10 * time.Millisecond, nil
-}

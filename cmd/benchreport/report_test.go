@@ -79,20 +79,6 @@ func TestFormatting(t *testing.T) {
 	}
 }
 
-func TestParseStatCPU(t *testing.T) {
-	// utime 150 and stime 50 ticks: 2 s; the name holds spaces and parentheses.
-	stat := "4242 (talent chain (x)) S 1 2 3 4 5 6 7 8 9 10 150 50 0 0 20 0 8 0 100 200 300"
-	got, err := parseStatCPU(stat)
-	if err != nil || got != 2*time.Second {
-		t.Fatalf("got %v %v", got, err)
-	}
-	for _, bad := range []string{"", "4242 talent S 1", "1 (x) S 1 2"} {
-		if _, err := parseStatCPU(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}
-
 func TestChartIsSVG(t *testing.T) {
 	for _, c := range []chart{
 		{title: "growth <&>", xlabel: "n", ylabel: "µs", series: []series{{"a", [][2]float64{{100, 15}, {1e6, 24}}}, {"b & c", [][2]float64{{10, 0.002}, {1000, 30}}}}},
