@@ -157,4 +157,3 @@ func waitReady(ctx context.Context, base, demo string, exited <-chan error) erro
 		}
 	}
 }
-
