@@ -77,7 +77,9 @@ type Receipt struct {
 
 // Submit broadcasts tx, retrying while the mempool is full, and waits until
 // a block includes it. A tx refused by CheckTx or failed in its block returns
-// a *CodeError; a tx not seen before ctx ends returns ErrNotConfirmed.
+// a *CodeError; when ctx ends during the broadcast or while waiting for the
+// block (the node may hold the tx) it returns ErrNotConfirmed; a mempool
+// still full when ctx ends (the node never took the tx) is a plain error.
 func (c *Client) Submit(ctx context.Context, tx []byte) (Receipt, error) {
 	hash := TxHash(tx)
 	r := Receipt{TxHash: strings.ToUpper(hex.EncodeToString(hash))}

@@ -296,8 +296,14 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 				plan.ops = append(plan.ops, store.OpDelete(pendKey))
 			}
 		case pendingOf[rec.Org+"/"+id]:
-			add(FsckProblem{Kind: FsckPending, Org: rec.Org, Key: e.Key, Detail: "stored, waiting for its anchor", Repairable: true})
-			plan.recover = true
+			if opts.DeadLeases {
+				add(FsckProblem{Kind: FsckPending, Org: rec.Org, Key: e.Key, Detail: "stored, waiting for its anchor", Repairable: true})
+				plan.recover = true
+			} else {
+				// Beside live servers this is their work in progress:
+				// anchoring it here too would put it on chain twice.
+				add(FsckProblem{Kind: FsckPending, Org: rec.Org, Key: e.Key, Detail: "stored, waiting for its anchor: a running server anchors it, or serve's start-up recovery if none runs"})
+			}
 		default:
 			lost = append(lost, &lostCred{id: id, org: rec.Org, digest: rec.Digest, typ: rec.Type,
 				problem: FsckProblem{Kind: FsckUnanchored, Org: rec.Org, Key: e.Key, Detail: "stored with neither a receipt nor a pending mark", Repairable: true},
@@ -412,8 +418,12 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 	for _, e := range batches {
 		root := e.Key[strings.LastIndexByte(e.Key, '/')+1:]
 		batchRoots[root] = true
-		add(FsckProblem{Kind: FsckBatchUnconfirmed, Key: e.Key, Detail: "a batch persisted before its anchor was confirmed", Repairable: true})
-		plan.recover = true
+		if opts.DeadLeases {
+			add(FsckProblem{Kind: FsckBatchUnconfirmed, Key: e.Key, Detail: "a batch persisted before its anchor was confirmed", Repairable: true})
+			plan.recover = true
+		} else {
+			add(FsckProblem{Kind: FsckBatchUnconfirmed, Key: e.Key, Detail: "a batch persisted before its anchor was confirmed: a running server confirms it, or serve's start-up recovery if none runs"})
+		}
 	}
 
 	// The chain's side: every leaf anchored has a receipt in the store. A
@@ -505,6 +515,25 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 		plan.jobs[j.Org] = append(plan.jobs[j.Org], j.ID)
 		plan.recover = true
 	}
+	// A job uploaded while fsck reads has its keys listed here but not its
+	// record above: each deletion checks the jobs stored at repair time
+	// (read once, when the first is needed).
+	var jobsNow map[string]bool
+	noJob := func(id string) func(context.Context) (bool, error) {
+		return func(ctx context.Context) (bool, error) {
+			if jobsNow == nil {
+				es, err := s.listAll(ctx, "job/")
+				if err != nil {
+					return false, err
+				}
+				jobsNow = map[string]bool{}
+				for _, e := range es {
+					jobsNow[e.Key[strings.LastIndexByte(e.Key, '/')+1:]] = true
+				}
+			}
+			return !jobsNow[id], nil
+		}
+	}
 	for _, prefix := range []string{"jobactive/", "joblease/", "jobcancel/", "jobrows/", "jobres/"} {
 		es, err := list(prefix)
 		if err != nil {
@@ -514,7 +543,7 @@ func (s *Service) fsckCheck(ctx context.Context, opts FsckOptions) (*FsckReport,
 			id, _, _ := strings.Cut(strings.TrimPrefix(e.Key, prefix), "/")
 			if !jobIDs[id] {
 				add(FsckProblem{Kind: FsckOrphan, Key: e.Key, Detail: "a job key without its job", Repairable: true})
-				plan.ops = append(plan.ops, store.OpDelete(e.Key))
+				plan.checked = append(plan.checked, fsckChecked{ops: []store.Op{store.OpDelete(e.Key)}, still: noJob(id)})
 			}
 		}
 	}

@@ -50,6 +50,11 @@ func TestFsckRepairChecksAgain(t *testing.T) {
 			if err := st.Apply(ctx, store.OpPut(credIndexKey(o.DID, "gone"), entry, 0), store.OpPut(credIndexKey(other.DID, rec.ID), entry, 0)); err != nil {
 				t.Fatal(err)
 			}
+			// A CSV job being uploaded: its rows are stored, its record not
+			// yet in fsck's view; and the rows of a job that is gone.
+			if err := st.Apply(ctx, store.OpPut(jobRowsKey("job-uploading", 0), []byte("[]"), 0), store.OpPut(jobRowsKey("job-gone", 0), []byte("[]"), 0)); err != nil {
+				t.Fatal(err)
+			}
 			rep, plan, err := e.svc.fsckCheck(ctx, FsckOptions{})
 			if err != nil {
 				t.Fatal(err)
@@ -57,8 +62,11 @@ func TestFsckRepairChecksAgain(t *testing.T) {
 			if k := kinds(rep.Problems); k[FsckOrphan] < 3 {
 				t.Fatalf("problems %+v", rep.Problems)
 			}
-			// The record lands before the repair runs.
+			// The record lands before the repair runs, and so does the job's.
 			if err := st.Put(ctx, "cred/"+rec.ID, credRaw, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Put(ctx, jobKey(o.DID, "job-uploading"), []byte(`{"id":"job-uploading"}`), 0); err != nil {
 				t.Fatal(err)
 			}
 			if err := e.svc.fsckRepair(ctx, plan, FsckOptions{}); err != nil {
@@ -69,6 +77,8 @@ func TestFsckRepairChecksAgain(t *testing.T) {
 				"receipt/" + rec.ID:             true,  // its receipt
 				credIndexKey(o.DID, "gone"):     false, // a real orphan
 				credIndexKey(other.DID, rec.ID): false, // filed under another organisation
+				jobRowsKey("job-uploading", 0):  true,  // the job being uploaded
+				jobRowsKey("job-gone", 0):       false, // a real orphan
 			} {
 				_, err := st.Get(ctx, key)
 				if got := err == nil; got != want || (err != nil && !errors.Is(err, store.ErrNotFound)) {

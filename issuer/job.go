@@ -849,8 +849,16 @@ func (s *Service) runChunk(ctx context.Context, job *Job, rows []jobRow) ([]JobR
 	return res, nil
 }
 
-// schemaHash identifies the version of a template's schema.
+// schemaHash identifies what a row was validated against: the template's
+// schema and the version of the service's own request rules.
 func schemaHash(tm *Template) string {
-	sum := sha256.Sum256(tm.Schema)
-	return hex.EncodeToString(sum[:])
+	h := sha256.New()
+	h.Write([]byte("talentchain/job-validation/" + validationRules + "\n"))
+	h.Write(tm.Schema)
+	return hex.EncodeToString(h.Sum(nil))
 }
+
+// validationRules names the version of the request checks beside the
+// schema (Service.check: holder DID, dates, format, keys). Change it when
+// they change, so that stored jobs validate their rows again.
+const validationRules = "1"
