@@ -233,9 +233,13 @@ func (s *Service) loadShared(ctx context.Context, account string, req NewShare) 
 		// Revealing a claim reveals what it holds: a part that could be
 		// disclosed on its own must be chosen too, so that the link shows
 		// no more than the holder ticked.
+		// And reaching a claim reveals the claims that hold it.
 		for _, part := range recs[0].Disclosable {
-			if strings.HasPrefix(part, d+"/") && !slices.Contains(req.Disclose, part) {
-				return nil, invalid(fieldIndex("/disclose", i), fmt.Sprintf("disclosing %q also reveals %q, which can be disclosed on its own: choose it too, or choose the parts of %q you want to show", d, part, d))
+			switch {
+			case strings.HasPrefix(part, d+"/") && !slices.Contains(req.Disclose, part):
+				return nil, invalid(fieldIndex("/disclose", i), fmt.Sprintf("disclosing %q also reveals %q, which can be disclosed on its own: choose it too", d, part))
+			case strings.HasPrefix(d, part+"/") && !slices.Contains(req.Disclose, part):
+				return nil, invalid(fieldIndex("/disclose", i), fmt.Sprintf("disclosing %q also reveals %q, which holds it: choose %q too", d, part, part))
 			}
 		}
 	}

@@ -51,6 +51,11 @@ func TestShareNestedDisclosure(t *testing.T) {
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "/degree/grade") {
 		t.Fatalf("the degree without its grade chosen: %v", err)
 	}
+	// The grade alone: reaching it reveals the degree that holds it.
+	_, err = s.CreateShare(ctx, a.ID, NewShare{CredentialIDs: []string{c.ID}, Disclose: []string{"/degree/grade"}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `"/degree", which holds it`) {
+		t.Fatalf("the grade without its degree chosen: %v", err)
+	}
 	if _, err := s.CreateShare(ctx, a.ID, NewShare{CredentialIDs: []string{c.ID}, Disclose: []string{"/degree", "/degree/grade"}}); err != nil {
 		t.Fatalf("the degree with its grade: %v", err)
 	}
