@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"syscall"
@@ -19,10 +17,7 @@ import (
 
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
-	"github.com/talentchain/talentchain/internal/seal"
 	"github.com/talentchain/talentchain/issuer"
-	"github.com/talentchain/talentchain/store"
-	"github.com/talentchain/talentchain/store/bolt"
 	"github.com/talentchain/talentchain/verifier"
 )
 
@@ -37,51 +32,13 @@ type verifyBench struct {
 	bodies [][]byte // POST /credentials/verify bodies, one per credential
 }
 
-func benchFreeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "tcp://" + l.Addr().String()
-}
-
 // newVerifyBench issues n distinct master's degrees and builds the handler.
 func newVerifyBench(t testing.TB, n int) *verifyBench {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	node, err := chain.StartNode(ctx, chain.NodeConfig{
-		Home: t.TempDir(), ChainID: "talentchain-ui-bench", P2PAddress: benchFreeAddr(t), BlockInterval: 30 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = node.Stop() })
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "data.db"), bolt.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	mk, err := seal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := seal.New(mk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gov, err := issuer.NewLocalGovernance(node.Client(), node.ChainID(), node.GovernanceKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := issuer.New(issuer.Config{ChainID: node.ChainID(), BaseURL: "https://issuer.example.edu.cn", BatchDelay: 10 * time.Millisecond},
-		store.WithPrefix(db, "issuer/"), keys, node.Client(), credential.MustLoader(), issuer.WithGovernance(gov))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = svc.Close() })
+	f := newChainFixture(t, "talentchain-ui-bench", 30*time.Millisecond)
+	node, svc, gov := f.node, f.svc, f.gov
 	org, err := svc.CreateOrg(ctx, issuer.NewOrg{Names: issuer.Names{Zh: "基准大学", En: "Bench University"}, Kind: issuer.KindUniversity})
 	if err != nil {
 		t.Fatal(err)

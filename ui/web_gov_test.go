@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -22,10 +20,8 @@ import (
 	"github.com/talentchain/talentchain/chain"
 	"github.com/talentchain/talentchain/credential"
 	"github.com/talentchain/talentchain/internal/audit"
-	"github.com/talentchain/talentchain/internal/seal"
 	"github.com/talentchain/talentchain/issuer"
 	"github.com/talentchain/talentchain/store"
-	"github.com/talentchain/talentchain/store/bolt"
 )
 
 // countingSessions is the real web store, counting the reads of console
@@ -119,36 +115,9 @@ func newGovFixture(t *testing.T, orgs, accredited int) *govFixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	node, err := chain.StartNode(ctx, chain.NodeConfig{
-		Home: t.TempDir(), ChainID: "talentchain-ui-gov", P2PAddress: govFreeAddr(t), BlockInterval: 20 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = node.Stop() })
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "data.db"), bolt.Config{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	mk, err := seal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := seal.New(mk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gov, err := issuer.NewLocalGovernance(node.Client(), node.ChainID(), node.GovernanceKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := issuer.New(issuer.Config{ChainID: node.ChainID(), BaseURL: "https://issuer.example.edu.cn", BatchDelay: 10 * time.Millisecond},
-		store.WithPrefix(db, "issuer/"), keys, node.Client(), credential.MustLoader(), issuer.WithGovernance(gov))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = svc.Close() })
+	cf := newChainFixture(t, "talentchain-ui-gov", 20*time.Millisecond)
+	node, db, gov, svc := cf.node, cf.db, cf.gov, cf.svc
+	var err error
 	f := &govFixture{gov: gov, svc: svc, sessions: &countingSessions{Store: store.WithPrefix(db, "web/")},
 		chain: &countingChain{Client: node.Client()}, rpc: &countingRPC{Client: node.RPC()}}
 	for i := range orgs {
@@ -202,16 +171,6 @@ func newGovFixture(t *testing.T, orgs, accredited int) *govFixture {
 	}
 	f.csrf = m[1]
 	return f
-}
-
-func govFreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "tcp://" + l.Addr().String()
 }
 
 func cookieOf(rec *httptest.ResponseRecorder, name string) *http.Cookie {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/talentchain/talentchain/credential"
-	"github.com/talentchain/talentchain/internal/seal"
 	"github.com/talentchain/talentchain/store"
 	"github.com/talentchain/talentchain/store/bolt"
 	redisstore "github.com/talentchain/talentchain/store/redis"
@@ -77,14 +76,7 @@ func newHolderWalletEnv(tb testing.TB, n int, backend string) *holderWalletEnv {
 		tb.Cleanup(func() { rs.Close() })
 		st = &countingStore{Store: rs}
 	}
-	key, err := seal.GenerateKey()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	keys, err := seal.New(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	keys := testKeyring(tb)
 	pass := wallet.VerifyFunc(func(context.Context, map[string]any, *credential.AnchorReceipt) (*wallet.Verification, error) {
 		return wallet.VerificationOf(&credential.Result{Verified: true, Checks: []credential.Check{{Name: "proof", Passed: true, Message: "not checked: a page benchmark"}}}), nil
 	})
