@@ -28,6 +28,18 @@ type serveProcess struct {
 	out    *bytes.Buffer
 }
 
+// adminWhenHealthy waits for the node to answer healthy and signs in as its
+// administrator with the token serve wrote into data.
+func (n *node) adminWhenHealthy(t *testing.T, data string, wait time.Duration) {
+	t.Helper()
+	waitHealthy(t, n.base, wait)
+	tok, err := os.ReadFile(filepath.Join(data, adminTokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.admin = strings.TrimSpace(string(tok))
+}
+
 func startServe(t *testing.T, bin, data, addr, rpc string) *serveProcess {
 	t.Helper()
 	var out bytes.Buffer
@@ -73,12 +85,7 @@ func TestBatchCrash(t *testing.T) {
 	n := &node{base: base}
 
 	srv := startServe(t, bin, data, addr, rpc)
-	waitHealthy(t, base, 60*time.Second)
-	tok, err := os.ReadFile(filepath.Join(data, adminTokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.admin = strings.TrimSpace(string(tok))
+	n.adminWhenHealthy(t, data, 60*time.Second)
 	did, token := n.newOrg(t, "人大", map[string]any{"credentialType": "DegreeCredential"})
 	csvPath := classCSV(t, dir, rows, nil)
 	body, err := os.ReadFile(csvPath)

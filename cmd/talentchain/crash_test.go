@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -100,12 +99,7 @@ func TestStatusUpdateCrash(t *testing.T) {
 	addr, rpc := freeAddr(t), freeAddr(t)
 	n := &node{base: "http://" + addr}
 	srv := startServe(t, bin, data, addr, rpc)
-	waitHealthy(t, n.base, 60*time.Second)
-	tok, err := os.ReadFile(filepath.Join(data, adminTokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.admin = strings.TrimSpace(string(tok))
+	n.adminWhenHealthy(t, data, 60*time.Second)
 	did, token := n.newOrg(t, "吊销", map[string]any{"credentialType": "DegreeCredential"})
 	results := filepath.Join(dir, "results.csv")
 	if code, out, errOut := runCLI(t, "", "issue-batch", "--url", n.base, "--token", token, "--template", "master-degree",
@@ -230,12 +224,7 @@ func TestWalletRestoreCrash(t *testing.T) {
 	addr, rpc := freeAddr(t), freeAddr(t)
 	n := &node{base: "http://" + addr}
 	srv := startServe(t, bin, data, addr, rpc)
-	waitHealthy(t, n.base, 60*time.Second)
-	tok, err := os.ReadFile(filepath.Join(data, adminTokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.admin = strings.TrimSpace(string(tok))
+	n.adminWhenHealthy(t, data, 60*time.Second)
 	_, token := n.newOrg(t, "恢复", map[string]any{"credentialType": "DegreeCredential"})
 
 	a := newHolder(t, n.base, "holder-a")
@@ -341,12 +330,7 @@ func TestBatchCrashRepairedByFsck(t *testing.T) {
 	addr, rpc := freeAddr(t), freeAddr(t)
 	n := &node{base: "http://" + addr}
 	srv := startServe(t, bin, data, addr, rpc)
-	waitHealthy(t, n.base, 60*time.Second)
-	tok, err := os.ReadFile(filepath.Join(data, adminTokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.admin = strings.TrimSpace(string(tok))
+	n.adminWhenHealthy(t, data, 60*time.Second)
 	did, token := n.newOrg(t, "批量", map[string]any{"credentialType": "DegreeCredential"})
 	body, err := os.ReadFile(classCSV(t, dir, rows, nil))
 	if err != nil {

@@ -248,12 +248,7 @@ func TestRedisOutage(t *testing.T) {
 	redisURL := "redis://" + r.addr() + "/?prefix=tc:"
 	srv := startServeWith(t, bin, data, addr, "--redis", redisURL)
 	n := &node{base: "http://" + addr}
-	waitHealthy(t, n.base, 60*time.Second)
-	tok, err := os.ReadFile(filepath.Join(data, adminTokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.admin = strings.TrimSpace(string(tok))
+	n.adminWhenHealthy(t, data, 60*time.Second)
 	_, token := n.newOrg(t, "断网", map[string]any{"credentialType": "DegreeCredential"})
 	holder := "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 	first := n.issueDegree(t, token, holder)
@@ -418,12 +413,7 @@ func TestStoreDiskFull(t *testing.T) {
 	addr := freeAddr(t)
 	srv := startServeWith(t, bin, data, addr)
 	n := &node{base: "http://" + addr}
-	waitHealthy(t, n.base, 60*time.Second)
-	tok, err := os.ReadFile(filepath.Join(data, adminTokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.admin = strings.TrimSpace(string(tok))
+	n.adminWhenHealthy(t, data, 60*time.Second)
 	_, token := n.newOrg(t, "磁盘", map[string]any{"credentialType": "DegreeCredential"})
 	holder := "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 	first := n.issueDegree(t, token, holder)

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,12 +49,7 @@ func startStoppable(t *testing.T, cfg config) (*node, func()) {
 	}
 	t.Cleanup(stop)
 	n := &node{app: a, base: "http://" + cfg.addr}
-	waitHealthy(t, n.base, 30*time.Second)
-	tok, err := os.ReadFile(filepath.Join(cfg.dataDir, adminTokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.admin = strings.TrimSpace(string(tok))
+	n.adminWhenHealthy(t, cfg.dataDir, 30*time.Second)
 	return n, stop
 }
 
